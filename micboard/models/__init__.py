@@ -1,0 +1,25 @@
+"""Micboard's domain model; import everything from here."""
+
+from micboard.models import user_access  # noqa: F401  (adds the access helpers to User)
+from micboard.models.access import KioskLink, MonitoringGroup, UserProfile
+from micboard.models.alerts import Alert, DeviceAssignment
+from micboard.models.base import Campus, Organization
+from micboard.models.hardware import Location, RFChannel, WirelessChassis, WirelessUnit
+from micboard.models.performers import Performer, PerformerAssignment, Priority
+
+__all__ = [
+    "Alert",
+    "Campus",
+    "DeviceAssignment",
+    "KioskLink",
+    "Location",
+    "MonitoringGroup",
+    "Organization",
+    "Performer",
+    "PerformerAssignment",
+    "Priority",
+    "RFChannel",
+    "UserProfile",
+    "WirelessChassis",
+    "WirelessUnit",
+]

@@ -1,0 +1,88 @@
+"""Who may see what: monitoring groups, user profiles and kiosk links."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from micboard.models.base import Campus, Organization, TenantOwned
+from micboard.models.hardware import Location
+
+
+class MonitoringGroup(TenantOwned):
+    """A set of assignments watched together; its members may see exactly those."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="monitoring_groups"
+    )
+    is_active = models.BooleanField(default=True)
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    campus = models.ForeignKey(Campus, null=True, blank=True, on_delete=models.SET_NULL)
+    # Wall order: unit ids and None for a BLANK spacer; units not listed follow by slot.
+    tile_order = models.JSONField(default=list, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="uniq_group_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserProfile(models.Model):
+    """Micboard's facts about a login: its role and organization (one per user)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        TECH = "tech", "Tech"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.TECH)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    campus = models.ForeignKey(Campus, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+def new_kiosk_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class KioskLink(TenantOwned):
+    """A revocable, unguessable read-only link that shows one group's wall without login."""
+
+    monitoring_group = models.ForeignKey(
+        MonitoringGroup, on_delete=models.CASCADE, related_name="kiosk_links"
+    )
+    label = models.CharField(max_length=200)
+    token = models.CharField(max_length=64, unique=True, default=new_kiosk_token, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.label} → {self.monitoring_group}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

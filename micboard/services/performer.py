@@ -1,0 +1,175 @@
+"""PerformerService: every change to a performer goes through here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from micboard import access
+from micboard.events import announce
+from micboard.models import Performer, PerformerAssignment
+from micboard.models.base import resolve_organization_id
+from micboard.models.performers import PerformerQuerySet
+from micboard.services.common import (
+    record_history_user,
+    reject_unknown_fields,
+    strip_text,
+    validate_fields,
+)
+from micboard.services.photos import validate_photo
+
+if TYPE_CHECKING:
+    from micboard.services.common import ActingUser
+
+EDITABLE_FIELDS = ("name", "title", "email", "phone", "notes")
+
+
+class PerformerService:
+    """Create, read, update, deactivate and delete performers."""
+
+    @staticmethod
+    def create_performer(
+        name: str,
+        title: str = "",
+        email: str = "",
+        phone: str = "",
+        photo_file: Any = None,
+        notes: str = "",
+        *,
+        by_user: ActingUser = None,
+    ) -> Performer:
+        """Create and return a performer; raise ValidationError naming a bad field."""
+        performer = Performer(
+            name=strip_text(name) or "",
+            title=strip_text(title) or "",
+            email=strip_text(email) or "",
+            phone=strip_text(phone) or "",
+            notes=notes or "",
+        )
+        if photo_file is not None:
+            validate_photo(photo_file)
+        with transaction.atomic():
+            performer.organization_id = resolve_organization_id()
+            validate_fields(performer)
+            if photo_file is not None:
+                performer.photo.save(_photo_name(photo_file), photo_file, save=False)
+            record_history_user(performer, by_user)
+            performer.save()
+            announce("performer.created", performer_ids=[performer.pk])
+        return performer
+
+    @staticmethod
+    def get_performer_by_id(performer_id: int) -> Performer | None:
+        """Return the performer with this id in the current tenant, or None."""
+        return Performer.objects.filter(pk=performer_id).first()
+
+    @staticmethod
+    def get_performer_by_name(name: str) -> Performer | None:
+        """Return the performer with exactly this name (case-insensitive), or None."""
+        return Performer.objects.filter(name__iexact=name.strip()).order_by("id").first()
+
+    @staticmethod
+    def get_all_performers(active_only: bool = True) -> PerformerQuerySet:
+        performers = Performer.objects.all()
+        return performers.active() if active_only else performers
+
+    @staticmethod
+    def search_performers(query: str, active_only: bool = True) -> PerformerQuerySet:
+        """Return performers whose name, title or email contains `query`."""
+        text = query.strip()
+        matches = PerformerService.get_all_performers(active_only=active_only)
+        if not text:
+            return matches
+        return matches.filter(
+            Q(name__icontains=text) | Q(title__icontains=text) | Q(email__icontains=text)
+        )
+
+    @staticmethod
+    def update_performer(
+        performer: Performer, *, by_user: ActingUser = None, **changes: Any
+    ) -> Performer:
+        """Change only the given fields (and `photo_file`) of a performer."""
+        photo_file = changes.pop("photo_file", None)
+        reject_unknown_fields(changes, EDITABLE_FIELDS)
+        if by_user is not None:
+            access.require_performer_access(by_user, performer)
+        for name, value in changes.items():
+            setattr(performer, name, strip_text(value))
+        if photo_file is not None:
+            validate_photo(photo_file)
+        with transaction.atomic():
+            validate_fields(performer)
+            if photo_file is not None:
+                performer.photo.save(_photo_name(photo_file), photo_file, save=False)
+            record_history_user(performer, by_user)
+            performer.save()
+            _announce_performer("performer.updated", performer)
+        return performer
+
+    @staticmethod
+    def deactivate_performer(performer: Performer, *, by_user: ActingUser = None) -> Performer:
+        """Hide a performer (and so their assignments) from every active query and wall."""
+        return _set_active(performer, active=False, by_user=by_user)
+
+    @staticmethod
+    def reactivate_performer(performer: Performer, *, by_user: ActingUser = None) -> Performer:
+        return _set_active(performer, active=True, by_user=by_user)
+
+    @staticmethod
+    def delete_performer(performer: Performer, *, by_user: ActingUser = None) -> None:
+        """Delete a performer and their assignments for good."""
+        if by_user is not None:
+            access.require_performer_access(by_user, performer)
+        with transaction.atomic():
+            group_ids, unit_ids = _assignment_targets(performer)
+            performer_id = performer.pk
+            record_history_user(performer, by_user)
+            performer.delete()
+            announce(
+                "performer.deleted",
+                group_ids=group_ids,
+                unit_ids=unit_ids,
+                performer_ids=[performer_id],
+            )
+
+    @staticmethod
+    def count_total_performers(active_only: bool = True) -> int:
+        return PerformerService.get_all_performers(active_only=active_only).count()
+
+    @staticmethod
+    def get_performers_with_assignments() -> PerformerQuerySet:
+        """Return active performers that have at least one active assignment, prefetched."""
+        assigned = PerformerAssignment.objects.filter(is_active=True).values("performer_id")
+        return Performer.objects.active().filter(id__in=assigned).with_assignments()
+
+
+def _set_active(performer: Performer, *, active: bool, by_user: ActingUser) -> Performer:
+    if by_user is not None:
+        access.require_performer_access(by_user, performer)
+    with transaction.atomic():
+        performer.is_active = active
+        record_history_user(performer, by_user)
+        performer.save(update_fields=["is_active", "updated_at"])
+        kind = "performer.reactivated" if active else "performer.deactivated"
+        _announce_performer(kind, performer)
+    return performer
+
+
+def _announce_performer(kind: str, performer: Performer) -> None:
+    group_ids, unit_ids = _assignment_targets(performer)
+    announce(kind, group_ids=group_ids, unit_ids=unit_ids, performer_ids=[performer.pk])
+
+
+def _assignment_targets(performer: Performer) -> tuple[list[int], list[int]]:
+    """Return the groups and units whose walls show this performer."""
+    rows = PerformerAssignment.objects.filter(performer=performer).values_list(
+        "monitoring_group_id", "wireless_unit_id"
+    )
+    pairs = list(rows)
+    return [group for group, _ in pairs], [unit for _, unit in pairs]
+
+
+def _photo_name(photo_file: Any) -> str:
+    return str(getattr(photo_file, "name", "") or "photo").rsplit("/", 1)[-1]

@@ -1,0 +1,215 @@
+"""PerformerAssignmentService: every change to who wears which unit goes through here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from micboard import access
+from micboard.events import announce
+from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
+from micboard.models.performers import PerformerAssignmentQuerySet
+from micboard.services.common import (
+    record_history_user,
+    reject_unknown_fields,
+    require_same_organization,
+    strip_text,
+    validate_fields,
+)
+
+if TYPE_CHECKING:
+    from micboard.services.common import ActingUser
+
+ALERT_FLAGS = (
+    "alert_on_battery_low",
+    "alert_on_signal_loss",
+    "alert_on_audio_low",
+    "alert_on_device_offline",
+)
+EDITABLE_FIELDS = ("priority", "alert_enabled", "notes", "monitoring_group", *ALERT_FLAGS)
+
+
+class PerformerAssignmentService:
+    """Create, read, update, deactivate and delete performer assignments."""
+
+    @staticmethod
+    def create_assignment(
+        performer: Performer,
+        wireless_unit: WirelessUnit,
+        monitoring_group: MonitoringGroup,
+        priority: str = "normal",
+        alert_enabled: bool = True,
+        notes: str = "",
+        assigned_by: ActingUser = None,
+        **alert_flags: bool,
+    ) -> PerformerAssignment:
+        """Assign a performer to a unit in a group; a duplicate pair raises IntegrityError.
+
+        When `assigned_by` is given, that user must be allowed to manage the group and to
+        see the unit and the performer.
+        """
+        reject_unknown_fields(alert_flags, ALERT_FLAGS)
+        require_same_organization(performer, wireless_unit, monitoring_group)
+        if assigned_by is not None:
+            _require_assignment_rights(assigned_by, monitoring_group, wireless_unit, performer)
+        assignment = PerformerAssignment(
+            organization_id=monitoring_group.organization_id,
+            performer=performer,
+            wireless_unit=wireless_unit,
+            monitoring_group=monitoring_group,
+            priority=priority,
+            alert_enabled=alert_enabled,
+            notes=strip_text(notes) or "",
+            assigned_by=assigned_by if isinstance(assigned_by, User) else None,
+            **alert_flags,
+        )
+        validate_fields(assignment)
+        # The savepoint keeps the caller's transaction usable after a duplicate.
+        with transaction.atomic():
+            record_history_user(assignment, assigned_by)
+            assignment.save()
+            _announce(assignment, "assignment.created")
+        return assignment
+
+    @staticmethod
+    def get_performer_assignments(performer: Performer) -> PerformerAssignmentQuerySet:
+        return (
+            PerformerAssignment.objects.active()
+            .filter(performer=performer)
+            .with_performer_and_unit()
+        )
+
+    @staticmethod
+    def get_unit_assignments(wireless_unit: WirelessUnit) -> PerformerAssignmentQuerySet:
+        return (
+            PerformerAssignment.objects.active()
+            .filter(wireless_unit=wireless_unit)
+            .with_performer_and_unit()
+        )
+
+    @staticmethod
+    def get_group_assignments(monitoring_group: MonitoringGroup) -> PerformerAssignmentQuerySet:
+        return (
+            PerformerAssignment.objects.active()
+            .filter(monitoring_group=monitoring_group)
+            .with_performer_and_unit()
+        )
+
+    @staticmethod
+    def get_assignments_needing_alerts(
+        monitoring_group: MonitoringGroup | None = None, after: datetime | None = None
+    ) -> PerformerAssignmentQuerySet:
+        """Return active alert-enabled assignments (of one group), changed since `after`."""
+        assignments = PerformerAssignment.objects.needing_alerts(after=after)
+        if monitoring_group is not None:
+            assignments = assignments.filter(monitoring_group=monitoring_group)
+        return assignments.with_performer_and_unit()
+
+    @staticmethod
+    def update_assignment(
+        assignment: PerformerAssignment, *, by_user: ActingUser = None, **changes: Any
+    ) -> PerformerAssignment:
+        """Change only the given fields: priority, notes, the alert flags, or the group."""
+        reject_unknown_fields(changes, EDITABLE_FIELDS)
+        if by_user is not None:
+            access.require_group_access(by_user, assignment.monitoring_group)
+        previous_group_id = assignment.monitoring_group_id
+        for name, value in changes.items():
+            setattr(assignment, name, strip_text(value))
+        if "monitoring_group" in changes:
+            require_same_organization(assignment, assignment.monitoring_group)
+            if by_user is not None:
+                access.require_group_access(by_user, assignment.monitoring_group)
+        validate_fields(assignment)
+        with transaction.atomic():
+            record_history_user(assignment, by_user)
+            assignment.save()
+            _announce(assignment, "assignment.updated", also_group_id=previous_group_id)
+        return assignment
+
+    @staticmethod
+    def update_alert_status(
+        assignment: PerformerAssignment,
+        alert_enabled: bool | None = None,
+        *,
+        by_user: ActingUser = None,
+        **alert_flags: bool,
+    ) -> PerformerAssignment:
+        """Switch alerts on or off, as a whole and per condition."""
+        changes: dict[str, Any] = dict(alert_flags)
+        reject_unknown_fields(changes, ALERT_FLAGS)
+        if alert_enabled is not None:
+            changes["alert_enabled"] = alert_enabled
+        return PerformerAssignmentService.update_assignment(assignment, by_user=by_user, **changes)
+
+    @staticmethod
+    def deactivate_assignment(
+        assignment: PerformerAssignment, *, by_user: ActingUser = None
+    ) -> PerformerAssignment:
+        """Take an assignment off the wall and out of alerting, keeping its history."""
+        return _set_active(assignment, active=False, by_user=by_user)
+
+    @staticmethod
+    def reactivate_assignment(
+        assignment: PerformerAssignment, *, by_user: ActingUser = None
+    ) -> PerformerAssignment:
+        return _set_active(assignment, active=True, by_user=by_user)
+
+    @staticmethod
+    def delete_assignment(assignment: PerformerAssignment, *, by_user: ActingUser = None) -> None:
+        if by_user is not None:
+            access.require_group_access(by_user, assignment.monitoring_group)
+        with transaction.atomic():
+            record_history_user(assignment, by_user)
+            _announce(assignment, "assignment.deleted")
+            assignment.delete()
+
+    @staticmethod
+    def count_total_assignments() -> int:
+        """Count active assignments of active performers."""
+        return PerformerAssignment.objects.active().count()
+
+    @staticmethod
+    def count_assignments_with_alerts() -> int:
+        return PerformerAssignment.objects.active().filter(alert_enabled=True).count()
+
+
+def _set_active(
+    assignment: PerformerAssignment, *, active: bool, by_user: ActingUser
+) -> PerformerAssignment:
+    if by_user is not None:
+        access.require_group_access(by_user, assignment.monitoring_group)
+    with transaction.atomic():
+        assignment.is_active = active
+        record_history_user(assignment, by_user)
+        assignment.save(update_fields=["is_active", "updated_at"])
+        kind = "assignment.reactivated" if active else "assignment.deactivated"
+        _announce(assignment, kind)
+    return assignment
+
+
+def _require_assignment_rights(
+    user: ActingUser, group: MonitoringGroup, unit: WirelessUnit, performer: Performer
+) -> None:
+    assert user is not None
+    access.require_group_access(user, group)
+    access.require_unit_access(user, unit)
+    if not access.is_admin(user):
+        # A tech may assign a performer they already see, or one nobody has assigned yet.
+        unassigned = not PerformerAssignment.objects.filter(performer=performer).exists()
+        if not unassigned:
+            access.require_performer_access(user, performer)
+
+
+def _announce(
+    assignment: PerformerAssignment, kind: str, *, also_group_id: int | None = None
+) -> None:
+    announce(
+        kind,
+        group_ids=[assignment.monitoring_group_id, also_group_id],
+        unit_ids=[assignment.wireless_unit_id],
+        performer_ids=[assignment.performer_id],
+    )

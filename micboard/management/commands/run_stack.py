@@ -1,0 +1,157 @@
+"""Start the whole Micboard demo with one command: Redis, devices, poller and web server.
+
+Each part runs as a child process and is restarted (with backoff) if it dies, so a demo
+wall or a kiosk keeps going; Ctrl-C stops every child cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+RESTART_BACKOFF_MAX = 30.0
+
+
+@dataclass
+class Child:
+    """One supervised process."""
+
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    failures: int = 0
+    next_start: float = 0.0
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env})
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+
+class Command(BaseCommand):
+    help = "Start Redis (if needed), the simulated stage, the poller and daphne together."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-demo", action="store_true", help="skip the simulated stage")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run_dir = Path(settings.BASE_DIR) / ".run"
+        run_dir.mkdir(exist_ok=True)
+        redis_child = self._ensure_redis(run_dir)
+        call_command("migrate", interactive=False, verbosity=0)
+        if not options["no_demo"]:
+            call_command("seed_demo")
+        children = self._children(options, run_dir)
+        if redis_child is not None:
+            children.insert(0, redis_child)
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(f"Micboard is starting at {url}  (Ctrl-C stops it)"))
+        self._supervise(children)
+
+    def _children(self, options: dict[str, Any], run_dir: Path) -> list[Child]:
+        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+        children = [
+            Child("poller", [*manage, "run_poller"]),
+            Child(
+                "web",
+                [
+                    sys.executable, "-m", "daphne",
+                    "--bind", options["host"], "--port", str(options["port"]),
+                    # Walls and kiosks stay connected for days; never cut them off.
+                    "--websocket_timeout", "-1",
+                    "micboard.asgi:application",
+                ],
+            ),
+        ]
+        if not options["no_demo"]:
+            stage_file = run_dir / "stage.json"
+            children.insert(0, Child("devices", [*manage, "simulate_devices", "--write", str(stage_file)]))
+        return children
+
+    def _ensure_redis(self, run_dir: Path) -> Child | None:
+        """Use the Redis at REDIS_URL when it answers; otherwise start a local one."""
+        if _redis_answers(settings.REDIS_URL):
+            return None
+        server = shutil.which("redis-server")
+        if server is None:
+            raise CommandError(
+                f"No Redis answers at {settings.REDIS_URL} and redis-server is not installed "
+                "(Debian: apt-get install redis-server)."
+            )
+        port = redis.connection.parse_url(settings.REDIS_URL).get("port", 6379)
+        child = Child("redis", [server, "--port", str(port), "--dir", str(run_dir), "--save", "60 1"])
+        child.start()
+        _wait_for_redis(settings.REDIS_URL)
+        return child
+
+    def _supervise(self, children: list[Child]) -> None:
+        stopping = False
+
+        def request_stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        for child in children:
+            if child.process is None:
+                child.start()
+        while not stopping:
+            self._restart_exited(children)
+            time.sleep(0.5)  # supervision tick, not synchronisation
+        self.stdout.write("Stopping...")
+        for child in reversed(children):
+            child.stop()
+        for child in reversed(children):
+            if child.process is not None:
+                child.process.wait(timeout=15)
+
+    def _restart_exited(self, children: list[Child]) -> None:
+        now = time.monotonic()
+        for child in children:
+            if not child.exited() or now < child.next_start:
+                continue
+            child.failures += 1
+            delay = min(RESTART_BACKOFF_MAX, 2.0 ** child.failures)
+            self.stderr.write(f"{child.name} exited ({child.process.returncode if child.process else '?'}); restarting in {delay:.0f} s")
+            child.next_start = now + delay
+            child.process = None
+        for child in children:
+            if child.process is None and now >= child.next_start:
+                child.start()
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def _wait_for_redis(url: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _redis_answers(url):
+            return
+        time.sleep(0.1)
+    raise CommandError(f"redis-server did not start answering at {url}")

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages Micboard's tests and demo need, when missing:
+# redis-server (live state and channel layer) and chromium (browser tests).
+set -euo pipefail
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "Please install: ${missing[*]} (Debian: apt-get install -y ${missing[*]})" >&2
+  exit 1
+fi
+echo "Installing ${missing[*]} ..."
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,126 @@
+"""The access rules: a tech sees and changes only their own groups' performers, units and
+assignments, through every helper and service; admins see their whole organization."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from micboard import access
+from micboard.models import PerformerAssignment
+from micboard.services import PerformerAssignmentService, PerformerService
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def assigned(stage):
+    """Jane on unit 0 in group A, Bob on unit 1 in group B."""
+    jane = PerformerService.create_performer(name="Jane")
+    bob = PerformerService.create_performer(name="Bob")
+    jane_a = PerformerAssignmentService.create_assignment(
+        performer=jane, wireless_unit=stage.units[0], monitoring_group=stage.group_a
+    )
+    bob_b = PerformerAssignmentService.create_assignment(
+        performer=bob, wireless_unit=stage.units[1], monitoring_group=stage.group_b
+    )
+    return jane, bob, jane_a, bob_b
+
+
+def test_a_tech_sees_only_their_groups(stage, assigned):
+    jane, _bob, _, _ = assigned
+    tech = stage.tech_a
+    assert list(tech.get_monitoring_groups()) == [stage.group_a]
+    assert list(tech.get_accessible_performers()) == [jane]
+    assert list(tech.get_accessible_devices()) == [stage.units[0]]
+    assert list(access.accessible_assignments(tech)) == [assigned[2]]
+
+
+def test_a_tech_sees_units_kept_at_their_groups_location(stage, assigned):
+    stage.units[3].location = stage.location_a
+    stage.units[3].save()
+    assert set(stage.tech_a.get_accessible_devices()) == {stage.units[0], stage.units[3]}
+    assert stage.units[3] not in stage.tech_b.get_accessible_devices()
+
+
+def test_admins_and_superusers_see_the_whole_organization(stage, assigned):
+    for user in (stage.admin, stage.superuser):
+        assert set(user.get_monitoring_groups()) == {stage.group_a, stage.group_b}
+        assert set(user.get_accessible_performers()) == {assigned[0], assigned[1]}
+        assert set(user.get_accessible_devices()) == set(stage.units)
+
+
+def test_inactive_groups_and_assignments_drop_out(stage, assigned):
+    jane, _, jane_a, _ = assigned
+    PerformerAssignmentService.deactivate_assignment(jane_a)
+    assert list(stage.tech_a.get_accessible_performers()) == []
+    assert list(stage.tech_a.get_accessible_devices()) == []
+    stage.group_a.is_active = False
+    stage.group_a.save()
+    assert list(stage.tech_a.get_monitoring_groups()) == []
+
+
+def test_a_tech_cannot_change_another_groups_assignment(stage, assigned):
+    _, bob, _, bob_b = assigned
+    tech = stage.tech_a
+    attempts = [
+        lambda: PerformerAssignmentService.update_assignment(bob_b, by_user=tech, priority="low"),
+        lambda: PerformerAssignmentService.update_alert_status(bob_b, alert_enabled=False, by_user=tech),
+        lambda: PerformerAssignmentService.deactivate_assignment(bob_b, by_user=tech),
+        lambda: PerformerAssignmentService.delete_assignment(bob_b, by_user=tech),
+        lambda: PerformerService.update_performer(bob, by_user=tech, name="Hacked"),
+        lambda: PerformerService.deactivate_performer(bob, by_user=tech),
+        lambda: PerformerService.delete_performer(bob, by_user=tech),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionDenied):
+            attempt()
+    bob_b.refresh_from_db()
+    bob.refresh_from_db()
+    assert (bob_b.priority, bob_b.alert_enabled, bob_b.is_active) == ("normal", True, True)
+    assert (bob.name, bob.is_active) == ("Bob", True)
+
+
+def test_a_tech_cannot_assign_into_another_group_or_with_unseen_units(stage, assigned):
+    jane, bob, _, _ = assigned
+    tech = stage.tech_a
+    with pytest.raises(PermissionDenied):  # not a member of group B
+        PerformerAssignmentService.create_assignment(
+            performer=jane, wireless_unit=stage.units[0], monitoring_group=stage.group_b,
+            assigned_by=tech,
+        )
+    with pytest.raises(PermissionDenied):  # unit 2 is neither assigned in A nor kept there
+        PerformerAssignmentService.create_assignment(
+            performer=jane, wireless_unit=stage.units[2], monitoring_group=stage.group_a,
+            assigned_by=tech,
+        )
+    with pytest.raises(PermissionDenied):  # Bob belongs to group B's wall
+        PerformerAssignmentService.create_assignment(
+            performer=bob, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+            assigned_by=tech,
+        )
+    assert PerformerAssignment.objects.count() == 2
+
+
+def test_a_tech_can_manage_their_own_group(stage, assigned):
+    _, _, jane_a, _ = assigned
+    newcomer = PerformerService.create_performer(name="Newcomer", by_user=stage.tech_a)
+    PerformerAssignmentService.create_assignment(
+        performer=newcomer, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+        assigned_by=stage.tech_a,
+    )
+    PerformerAssignmentService.update_assignment(jane_a, by_user=stage.tech_a, priority="high")
+    jane_a.refresh_from_db()
+    assert jane_a.priority == "high"
+    assert newcomer in stage.tech_a.get_accessible_performers()
+
+
+def test_an_anonymous_or_inactive_user_sees_nothing(stage, assigned):
+    from django.contrib.auth.models import AnonymousUser
+
+    stage.tech_a.is_active = False
+    stage.tech_a.save()
+    for user in (AnonymousUser(), stage.tech_a):
+        assert not access.monitoring_groups(user).exists()
+        assert not access.accessible_performers(user).exists()
+        assert not access.accessible_devices(user).exists()

@@ -48,8 +48,9 @@ class WirelessChassis(TenantOwned):
         ordering = ["name"]
         verbose_name_plural = "wireless chassis"
         constraints = [
+            # One System API server fronts many devices, told apart by serial.
             models.UniqueConstraint(
-                fields=["organization", "host", "port"], name="uniq_chassis_endpoint"
+                fields=["organization", "host", "port", "serial"], name="uniq_chassis_endpoint"
             )
         ]
 

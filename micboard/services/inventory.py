@@ -72,13 +72,13 @@ def _upsert_chassis(info: DeviceInfo, location_id: int | None) -> WirelessChassi
     chassis, _ = WirelessChassis.objects.update_or_create(
         host=info.host,
         port=info.port,
+        serial=info.serial,
         organization_id=resolve_organization_id(),
         defaults={
             "manufacturer": info.manufacturer,
             "model": info.model,
             "name": info.name or f"{info.model} {info.host}:{info.port}",
             "protocol": str(info.protocol),
-            "serial": info.serial,
             "firmware": info.firmware,
             "location_id": location_id,
         },

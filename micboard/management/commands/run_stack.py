@@ -75,17 +75,25 @@ class Command(BaseCommand):
             Child(
                 "web",
                 [
-                    sys.executable, "-m", "daphne",
-                    "--bind", options["host"], "--port", str(options["port"]),
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "--bind",
+                    options["host"],
+                    "--port",
+                    str(options["port"]),
                     # Walls and kiosks stay connected for days; never cut them off.
-                    "--websocket_timeout", "-1",
+                    "--websocket_timeout",
+                    "-1",
                     "micboard.asgi:application",
                 ],
             ),
         ]
         if not options["no_demo"]:
             stage_file = run_dir / "stage.json"
-            children.insert(0, Child("devices", [*manage, "simulate_devices", "--write", str(stage_file)]))
+            children.insert(
+                0, Child("devices", [*manage, "simulate_devices", "--write", str(stage_file)])
+            )
         return children
 
     def _ensure_redis(self, run_dir: Path) -> Child | None:
@@ -99,7 +107,9 @@ class Command(BaseCommand):
                 "(Debian: apt-get install redis-server)."
             )
         port = redis.connection.parse_url(settings.REDIS_URL).get("port", 6379)
-        child = Child("redis", [server, "--port", str(port), "--dir", str(run_dir), "--save", "60 1"])
+        child = Child(
+            "redis", [server, "--port", str(port), "--dir", str(run_dir), "--save", "60 1"]
+        )
         child.start()
         _wait_for_redis(settings.REDIS_URL)
         return child
@@ -132,8 +142,8 @@ class Command(BaseCommand):
             if not child.exited() or now < child.next_start:
                 continue
             child.failures += 1
-            delay = min(RESTART_BACKOFF_MAX, 2.0 ** child.failures)
-            self.stderr.write(f"{child.name} exited ({child.process.returncode if child.process else '?'}); restarting in {delay:.0f} s")
+            delay = min(RESTART_BACKOFF_MAX, 2.0**child.failures)
+            self.stderr.write(f"{child.name} stopped; restarting it in {delay:.0f} s")
             child.next_start = now + delay
             child.process = None
         for child in children:

@@ -1,0 +1,34 @@
+"""`manage.py run_poller`: run one live poller until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Any
+
+import uvloop
+from django.core.management.base import BaseCommand, CommandParser
+
+from realtime.poller import Poller, PollerConfig
+
+
+class Command(BaseCommand):
+    help = "Read the devices this poller holds leases for and keep the live state in Redis."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--id", dest="poller_id", help="poller id (default: host-pid-random)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config = PollerConfig(poller_id=options["poller_id"]) if options["poller_id"] else None
+        uvloop.run(_run(config or PollerConfig()))
+
+
+async def _run(config: PollerConfig) -> None:
+    task = asyncio.create_task(Poller(config).run())
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Cancelling lets the poller hand its devices back before it exits.
+        loop.add_signal_handler(signum, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,54 @@
+"""Run a whole simulated stage of receivers on this machine until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Any
+
+import uvloop
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from realtime.simulation.devicelist import write_device_list
+from realtime.simulation.stage import DEMO_STAGE, StageConfig, build_simulators, load_config
+
+
+class Command(BaseCommand):
+    help = "Start simulated receivers (Shure TCP 2202, Sennheiser SSCv2, …) on loopback."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--config", type=Path, help="stage TOML (default: the demo stage)")
+        parser.add_argument("--bind", default=None, help="address to listen on")
+        parser.add_argument("--write", type=Path, help="write the device list (JSON) here")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config = self._config(options["config"])
+        uvloop.run(self._serve(config, options["bind"], options["write"]))
+
+    def _config(self, path: Path | None) -> StageConfig:
+        if path is None:
+            return DEMO_STAGE
+        try:
+            return load_config(path)
+        except (OSError, ValueError) as error:
+            raise CommandError(str(error)) from error
+
+    async def _serve(self, config: StageConfig, bind: str | None, write: Path | None) -> None:
+        simulators = build_simulators(config, host=bind)
+        for simulator in simulators:
+            await simulator.start()
+        devices = [simulator.device_info() for simulator in simulators]
+        if write is not None:
+            write_device_list(write, devices)
+        channels = sum(len(device.channels) for device in devices)
+        self.stdout.write(f"Simulating {len(devices)} receivers, {channels} channels.")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        for simulator in simulators:
+            with contextlib.suppress(Exception):
+                await simulator.stop()

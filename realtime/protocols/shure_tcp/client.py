@@ -1,0 +1,281 @@
+"""Talk to one Shure receiver over TCP 2202 and yield normalised Readings.
+
+One connection per receiver, kept open. Each session asks for a full dump (`GET n ALL`),
+turns metering on (`SET n METER_RATE`) and merges every REP and SAMPLE into per-channel
+state. With meters on, silence means the receiver is gone: after `silence_timeout` the
+client hangs up, yields `rx_reachable=False` for every channel and reconnects with
+exponential backoff and jitter (gently: QLX-D firmware 2.2.11+ locks up when metering
+clients come and go abruptly). Metering is always switched off before hanging up.
+
+    client = ShureTcpClient("10.0.0.21")
+    info = await client.discover()
+    async with contextlib.aclosing(client.readings()) as readings:
+        async for reading in readings:
+            ...
+    await client.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+
+from realtime.protocols.base import DeviceInfo, Reading
+from realtime.protocols.shure_tcp.families import MODELS, ModelSpec, spec_for_model
+from realtime.protocols.shure_tcp.fields import CHANNEL_PARAMS
+from realtime.protocols.shure_tcp.parse import (
+    ChannelUpdate,
+    FrameSplitter,
+    apply_update,
+    decode_body,
+)
+from realtime.protocols.shure_tcp.probe import ProbeReplies, describe, identify, probe_commands
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 2202
+READ_SIZE = 65536
+CLOSE_TIMEOUT = 1.0
+SESSION_ERRORS = (OSError, TimeoutError, EOFError)  # DiscoveryError is an OSError too
+
+
+class ShureTcpClient:
+    """A DeviceClient for ULX-D, QLX-D, Axient Digital, SLX-D and PSM1000 on TCP 2202."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int = DEFAULT_PORT,
+        *,
+        model: str | None = None,
+        meter_interval_ms: int = 100,
+        silence_timeout: float = 5.0,
+        connect_timeout: float = 2.0,
+        discovery_timeout: float = 3.0,
+        reply_window: float = 0.3,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 20.0,
+        unreachable_repeat: float = 5.0,
+        seed: int | None = None,
+    ) -> None:
+        if not 100 <= meter_interval_ms <= 65535:
+            raise ValueError("meter_interval_ms must be within 100..65535")
+        hinted = spec_for_model(model) if model is not None else None
+        if model is not None and hinted is None:
+            raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
+        self.host = host
+        self.port = port
+        self.meter_interval_ms = meter_interval_ms
+        self.silence_timeout = silence_timeout
+        self.connect_timeout = connect_timeout
+        self.discovery_timeout = discovery_timeout
+        self.reply_window = reply_window
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.unreachable_repeat = unreachable_repeat
+        self._rng = random.Random(seed)
+        self._spec = hinted
+        self._info: DeviceInfo | None = None
+        self._channels: dict[int, Reading] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._closed = asyncio.Event()
+        self._down_reported_at: float | None = None
+        self._reset_channels()
+
+    @property
+    def info(self) -> DeviceInfo | None:
+        """Return what the last discovery learned, if any."""
+        return self._info
+
+    async def discover(self) -> DeviceInfo:
+        """Ask the device who it is on a short-lived connection and describe it."""
+        reader, writer = await self._connect()
+        try:
+            return await self._probe(reader, writer)
+        finally:
+            await _hang_up(writer, goodbye=b"")
+
+    async def readings(self) -> AsyncGenerator[Reading, None]:
+        """Yield merged readings until close(): connect, meter, reconnect with backoff."""
+        failures = 0
+        while not self._closed.is_set():
+            async with contextlib.aclosing(self._session()) as session:
+                try:
+                    async for reading in session:
+                        failures, self._down_reported_at = 0, None
+                        yield reading
+                except SESSION_ERRORS as exc:
+                    logger.info("shure_tcp %s:%s: session ended: %r", self.host, self.port, exc)
+            if self._closed.is_set():
+                return
+            failures += 1
+            for reading in self._unreachable():
+                yield reading
+            await self._pause(failures)
+
+    async def close(self) -> None:
+        """Switch metering off, hang up, and end readings()."""
+        self._closed.set()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await _hang_up(writer, goodbye=self._meter_off())
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with asyncio.timeout(self.connect_timeout):
+            return await asyncio.open_connection(self.host, self.port)
+
+    async def _session(self) -> AsyncGenerator[Reading, None]:
+        reader, writer = await self._connect()
+        self._writer = writer
+        try:
+            if self._spec is None:
+                await self._probe(reader, writer)
+            spec = self._require_spec()
+            self._reset_channels()
+            writer.write(self._subscribe_commands(spec))
+            async for reading in self._pump(reader, spec):
+                yield reading
+        finally:
+            if self._writer is writer:
+                self._writer = None
+                await _hang_up(writer, goodbye=self._meter_off())
+
+    def _require_spec(self) -> ModelSpec:
+        if self._spec is None:
+            raise ConnectionError("device not identified")
+        return self._spec
+
+    async def _probe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> DeviceInfo:
+        writer.write(probe_commands())
+        replies = ProbeReplies()
+        await self._collect(reader, replies)
+        spec = identify(replies)
+        self._spec = spec
+        self._info = describe(replies, spec, self.host, self.port)
+        return self._info
+
+    async def _collect(self, reader: asyncio.StreamReader, replies: ProbeReplies) -> None:
+        """Read answers until the device has been quiet for `reply_window`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.discovery_timeout
+        quiet_after = deadline  # the first answer may take a while
+        splitter = FrameSplitter()
+        while True:
+            try:
+                async with asyncio.timeout_at(min(quiet_after, deadline)):
+                    data = await reader.read(READ_SIZE)
+            except TimeoutError:
+                return
+            if not data:
+                raise ConnectionResetError("the device closed the connection")
+            for body in splitter.feed(data):
+                replies.add(body)
+            quiet_after = loop.time() + self.reply_window
+
+    def _subscribe_commands(self, spec: ModelSpec) -> bytes:
+        numbers = range(1, spec.channels + 1)
+        if spec.family.has_get_all:
+            gets = [f"< GET {n} ALL >" for n in numbers]
+        else:
+            gets = [f"< GET {n} {param} >" for n in numbers for param in _plain_params(spec)]
+        meters = [f"< SET {n} METER_RATE {self.meter_interval_ms:05d} >" for n in numbers]
+        return _encode(gets + meters, spec.family.line_end)
+
+    def _meter_off(self) -> bytes:
+        end = self._spec.family.line_end if self._spec else ""
+        return _encode(["< SET 0 METER_RATE 00000 >"], end)
+
+    async def _pump(self, reader: asyncio.StreamReader, spec: ModelSpec) -> AsyncIterator[Reading]:
+        splitter = FrameSplitter()
+        while True:
+            async with asyncio.timeout(self.silence_timeout):
+                data = await reader.read(READ_SIZE)
+            if not data:
+                raise ConnectionResetError("the receiver closed the connection")
+            for reading in self._merge(splitter.feed(data), spec):
+                yield reading
+
+    def _merge(self, bodies: Iterable[str], spec: ModelSpec) -> list[Reading]:
+        """Fold frames into channel state; return each changed channel once, in order."""
+        changed: dict[int, Reading] = {}
+        clipped: set[int] = set()
+        for body in bodies:
+            update = decode_body(body, spec.family)
+            if not isinstance(update, ChannelUpdate) or update.channel not in self._channels:
+                continue
+            previous = self._channels[update.channel]
+            reading = apply_update(previous, update)
+            if reading is not previous:
+                self._channels[update.channel] = changed[update.channel] = reading
+            if update.changes.get("audio_clipped"):
+                clipped.add(update.channel)
+        return [_keep_clip(r) if r.channel in clipped else r for r in changed.values()]
+
+    def _reset_channels(self) -> None:
+        """Start each known channel afresh, keeping only its name and frequency."""
+        if self._spec is None:
+            return
+        for n in range(1, self._spec.channels + 1):
+            old = self._channels.get(n) or Reading(channel=n)
+            self._channels[n] = Reading(
+                channel=n, channel_name=old.channel_name, frequency_khz=old.frequency_khz
+            )
+
+    def _unreachable(self) -> list[Reading]:
+        """Return an rx_reachable=False reading per channel, at most every few seconds."""
+        now = time.monotonic()
+        last = self._down_reported_at
+        if last is not None and now - last < self.unreachable_repeat:
+            return []
+        self._down_reported_at = now
+        for n, old in self._channels.items():
+            self._channels[n] = Reading(
+                channel=n,
+                rx_reachable=False,
+                channel_name=old.channel_name,
+                frequency_khz=old.frequency_khz,
+            )
+        return list(self._channels.values())
+
+    async def _pause(self, failures: int) -> None:
+        """Wait before reconnecting: exponential backoff with jitter; close() cuts it short."""
+        delay = min(self.backoff_max, self.backoff_initial * 2 ** min(failures - 1, 16))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay * self._rng.uniform(0.5, 1.0)):
+                await self._closed.wait()
+
+
+def _plain_params(spec: ModelSpec) -> list[str]:
+    """Return the non-meter parameters to GET one by one on a family without `GET n ALL`."""
+    table = CHANNEL_PARAMS[spec.family.key]
+    return [name for name, param in table.items() if not param.meter and " " not in name]
+
+
+def _encode(commands: list[str], line_end: str) -> bytes:
+    return "".join(command + line_end for command in commands).encode("ascii")
+
+
+def _keep_clip(reading: Reading) -> Reading:
+    """Return the reading flagged clipped: a clip seen anywhere in one read must survive."""
+    return reading if reading.audio_clipped else reading.with_changes(audio_clipped=True)
+
+
+async def _hang_up(writer: asyncio.StreamWriter, *, goodbye: bytes) -> None:
+    """Send `goodbye` (metering off) if the link still takes it, then close the socket."""
+    with contextlib.suppress(OSError, TimeoutError):
+        if goodbye and not writer.is_closing():
+            writer.write(goodbye)
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await writer.drain()
+    writer.close()
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await writer.wait_closed()
+    except (OSError, TimeoutError):
+        writer.transport.abort()

@@ -1,0 +1,84 @@
+"""The Shure devices that speak TCP 2202: their families, wire traits and channel counts.
+
+A family is a dialect of the protocol (ULX-D/QLX-D, Axient Digital, SLX-D, PSM1000); a
+model is one product of a family with a fixed channel count. The parser, the client and
+the simulator all read these tables, so a new model is one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """How one product family frames and pads what it sends."""
+
+    key: str  # the type key the original Micboard used: ulxd, axtd, slxd, p10t
+    reply_keyword: str = "REP"
+    line_end: str = ""  # what ends each frame; the PSM1000 wants CRLF
+    meter_keyword: str = "SAMPLE"  # the PSM1000 meters through REPORT frames instead
+    has_get_all: bool = True
+    chan_name_width: int = 31  # brace padding; 0 means bare values
+    device_id_width: int = 31
+    firmware_width: int = 24
+    frequency_digits: int = 7
+    needs_controller_access: bool = False  # SLX-D ignores commands until allowed
+
+
+ULXD = Family("ulxd", chan_name_width=8, device_id_width=8, firmware_width=18, frequency_digits=6)
+AXIENT = Family("axtd")
+SLXD = Family("slxd", device_id_width=8, firmware_width=18, needs_controller_access=True)
+PSM1000 = Family(
+    "p10t",
+    reply_keyword="REPORT",
+    line_end="\r\n",
+    meter_keyword="REPORT",
+    has_get_all=False,
+    chan_name_width=0,
+    device_id_width=0,
+    firmware_width=0,
+    frequency_digits=6,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One receiver model as the simulator plays it and discovery recognises it."""
+
+    name: str
+    family: Family
+    channels: int
+    model_reply: str = ""  # what `GET MODEL` answers; "" where the family has no MODEL
+    tx_model: str = ""  # the transmitter the simulator links to each channel
+    firmware: str = ""
+    high_density: bool = False  # ULX-D answers HIGH_DENSITY; QLX-D stays silent
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("ULXD4", ULXD, 1, tx_model="ULXD2", firmware="2.7.6.0", high_density=True),
+        ModelSpec("ULXD4D", ULXD, 2, tx_model="ULXD2", firmware="2.7.6.0", high_density=True),
+        ModelSpec("ULXD4Q", ULXD, 4, tx_model="ULXD2", firmware="2.7.6.0", high_density=True),
+        ModelSpec("QLXD4", ULXD, 1, tx_model="QLXD2", firmware="2.1.5"),
+        ModelSpec("AD4D", AXIENT, 2, "AD4D-A", tx_model="AD2", firmware="1.1.43.0"),
+        ModelSpec("AD4Q", AXIENT, 4, "AD4Q-A", tx_model="AD2", firmware="1.1.43.0"),
+        ModelSpec("SLXD4", SLXD, 1, "SLXD4", tx_model="SLXD2", firmware="1.2.13.0"),
+        ModelSpec("SLXD4D", SLXD, 2, "SLXD4D", tx_model="SLXD2", firmware="1.2.13.0"),
+        ModelSpec("P10T", PSM1000, 2),
+    )
+}
+
+# Models with no MODEL parameter are told apart by how many channels answer.
+ULX_MODEL_BY_CHANNELS = {1: "ULXD4", 2: "ULXD4D", 4: "ULXD4Q"}
+
+
+def spec_for_model(text: str) -> ModelSpec | None:
+    """Return the model a name stands for, as a device or an operator writes it.
+
+    Takes band suffixes (`AD4Q-A` is an AD4Q), spaces and any case; None if unknown.
+    """
+    key = text.strip().upper().replace(" ", "")
+    matches = [spec for name, spec in MODELS.items() if key.startswith(name)]
+    return max(matches, key=lambda spec: len(spec.name), default=None)

@@ -1,0 +1,1 @@
+"""A whole simulated stage: many device simulators of every family, started together."""

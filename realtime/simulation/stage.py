@@ -1,0 +1,139 @@
+"""The simulated stage: which devices, on which ports, misbehaving how often.
+
+A stage is described by a small TOML file (or the built-in demo stage):
+
+    seed = 7
+    time_scale = 30          # the clock of battery drain runs 30x faster
+    base_port = 22000        # device i listens on base_port + i
+    [faults]                 # expected events per hour, per device (FaultRates fields)
+    tx_power_cycle = 2
+    [[devices]]
+    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | shure_api
+    model = "ULXD4Q"
+    count = 2
+
+Ports are fixed by position so `seed_demo` can import the very devices that
+`simulate_devices` will serve, before they are started.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from realtime.protocols.base import DeviceInfo, FaultRates, ProtocolName, SimulatedDevice
+
+DEMO_SSC_PASSWORD = "Micboard-Sim-1!"
+DEMO_SHURE_API_KEY = "micboard-demo-key"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceGroup:
+    """`count` simulated receivers of one model."""
+
+    family: ProtocolName
+    model: str
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StageConfig:
+    devices: tuple[DeviceGroup, ...]
+    seed: int = 1
+    host: str = "127.0.0.1"
+    base_port: int = 22000
+    time_scale: float = 1.0
+    faults: FaultRates = field(default_factory=FaultRates)
+    ssc_password: str = DEMO_SSC_PASSWORD
+    shure_api_key: str = DEMO_SHURE_API_KEY
+
+
+DEMO_STAGE = StageConfig(
+    devices=(
+        DeviceGroup(ProtocolName.SHURE_TCP, "ULXD4Q", 2),
+        DeviceGroup(ProtocolName.SHURE_TCP, "AD4D", 1),
+        DeviceGroup(ProtocolName.SHURE_TCP, "SLXD4D", 1),
+        DeviceGroup(ProtocolName.SHURE_TCP, "P10T", 1),
+        DeviceGroup(ProtocolName.SENNHEISER_SSC, "EW-DX EM 4 DANTE", 1),
+    ),
+    seed=7,
+    time_scale=20.0,
+    faults=FaultRates(tx_power_cycle=1.0, malformed_frame=2.0, split_frame=30.0),
+)
+
+
+def load_config(path: Path) -> StageConfig:
+    """Read a stage from TOML; raise ValueError naming what is wrong."""
+    data = tomllib.loads(path.read_text())
+    try:
+        devices = tuple(
+            DeviceGroup(ProtocolName(d["family"]), str(d["model"]), int(d.get("count", 1)))
+            for d in data.get("devices", [])
+        )
+        faults = FaultRates(**{k: float(v) for k, v in data.get("faults", {}).items()})
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"bad stage file {path}: {error}") from error
+    scalars = {f.name for f in fields(StageConfig)} - {"devices", "faults"}
+    unknown = set(data) - scalars - {"devices", "faults"}
+    if unknown:
+        raise ValueError(f"bad stage file {path}: unknown keys {sorted(unknown)}")
+    return StageConfig(devices=devices, faults=faults, **{k: data[k] for k in scalars if k in data})
+
+
+def build_simulators(config: StageConfig, *, host: str | None = None) -> list[SimulatedDevice]:
+    """Create (not start) every simulator of the stage, each on its own fixed port."""
+    simulators: list[SimulatedDevice] = []
+    for group in config.devices:
+        make = _FACTORIES[group.family]
+        for _ in range(group.count):
+            index = len(simulators)
+            simulators.append(
+                make(group.model, host or config.host, config.base_port + index, config, index)
+            )
+    return simulators
+
+
+def device_infos(config: StageConfig) -> list[DeviceInfo]:
+    """Return what discovery would learn about every device of the stage."""
+    return [simulator.device_info() for simulator in build_simulators(config)]
+
+
+def _shure_tcp(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
+    from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+
+    return ShureTcpSimulator(
+        model,
+        host=host,
+        port=port,
+        seed=config.seed * 1000 + index,
+        faults=config.faults,
+        time_scale=config.time_scale,
+        channel_names=_demo_channel_names(index),
+    )
+
+
+def _sennheiser_ssc(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
+    from realtime.protocols.sennheiser_ssc.simulator import SennheiserSscSimulator
+
+    return SennheiserSscSimulator(
+        model,
+        host=host,
+        port=port,
+        password=config.ssc_password,
+        seed=config.seed * 1000 + index,
+        faults=config.faults,
+        time_scale=config.time_scale,
+    )
+
+
+def _demo_channel_names(index: int) -> list[str]:
+    return [f"RX{index + 1}-{n}" for n in range(1, 9)]
+
+
+_FACTORIES: dict[ProtocolName, Callable[[str, str, int, StageConfig, int], SimulatedDevice]] = {
+    ProtocolName.SHURE_TCP: _shure_tcp,
+    ProtocolName.SENNHEISER_SSC: _sennheiser_ssc,
+}

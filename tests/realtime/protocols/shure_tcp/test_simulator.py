@@ -1,0 +1,297 @@
+"""The simulator on the wire, seen through a bare socket: what a real receiver would send."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import pytest
+
+from realtime.protocols.base import FaultRates
+from realtime.protocols.shure_tcp import ShureTcpSimulator, SimulatorFleet
+from realtime.protocols.shure_tcp.parse import FrameSplitter
+
+
+class Wire:
+    """A raw TCP connection to a simulator: send command text, read frame bodies."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.splitter = FrameSplitter()
+        self.frames: list[str] = []
+
+    @classmethod
+    async def open(cls, sim: ShureTcpSimulator) -> Wire:
+        return cls(*await asyncio.open_connection(sim.host, sim.port))
+
+    def send(self, text: str) -> None:
+        self.writer.write(text.encode("ascii"))
+
+    async def frame(self, predicate: Callable[[str], bool] = bool, within: float = 2.0) -> str:
+        """Return the next frame body that satisfies `predicate`."""
+        async with asyncio.timeout(within):
+            while True:
+                while self.frames:
+                    body = self.frames.pop(0)
+                    if predicate(body):
+                        return body
+                data = await self.reader.read(65536)
+                assert data, "the simulator closed the connection"
+                self.frames += self.splitter.feed(data)
+
+    async def frames_during(self, seconds: float) -> list[str]:
+        """Return every frame body that arrives within `seconds`."""
+        out, self.frames = self.frames, []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while data := await self.reader.read(65536):
+                    out += self.splitter.feed(data)
+        return out
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
+
+
+@pytest.fixture
+async def wires():
+    opened: list[Wire] = []
+
+    async def open_wire(sim: ShureTcpSimulator) -> Wire:
+        opened.append(await Wire.open(sim))
+        return opened[-1]
+
+    yield open_wire
+    for wire in opened:
+        await wire.close()
+
+
+def _startswith(prefix: str) -> Callable[[str], bool]:
+    return lambda body: body.startswith(prefix)
+
+
+@pytest.mark.parametrize(
+    ("model", "name_width", "frequency_digits"),
+    [("ULXD4Q", 8, 6), ("QLXD4", 8, 6), ("AD4Q", 31, 7), ("SLXD4D", 31, 7)],
+)
+async def test_it_pads_names_in_braces_and_numbers_with_zeros(
+    start_sim, wires, model, name_width, frequency_digits
+):
+    sim = await start_sim(model, seed=1)
+    wire = await wires(sim)
+    channel = sim.device_info().channels[0]
+    wire.send("< GET 1 CHAN_NAME >< GET 1 FREQUENCY >")
+    name = await wire.frame()
+    frequency = await wire.frame()
+    assert name == f"REP 1 CHAN_NAME {{{channel.name.ljust(name_width)}}}"
+    assert frequency == f"REP 1 FREQUENCY {channel.frequency_khz:0{frequency_digits}d}"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "< HELLO >",
+        "< GET >",
+        "< GET 9 CHAN_NAME >",
+        "< SET 1 METER_RATE 00050 >",
+        "< SET 1 CHAN_NAME {TooLongName} >",
+        "< SET 1 BATT_BARS 003 >",
+        "< SET 1 AUDIO_GAIN 099 >",
+    ],
+)
+async def test_it_answers_bad_commands_with_rep_err(start_sim, wires, command):
+    wire = await wires(await start_sim("ULXD4D"))
+    wire.send(command)
+    assert await wire.frame() == "REP ERR"
+
+
+@pytest.mark.parametrize(
+    ("model", "lacking", "present"),
+    [
+        ("ULXD4Q", "< GET 1 TX_BATT_BARS >< GET MODEL >", "BATT_BARS"),
+        (
+            "SLXD4D",
+            "< GET 1 AUDIO_MUTE >< SET 1 AUDIO_MUTE ON >< GET HIGH_DENSITY >",
+            "TX_BATT_BARS",
+        ),
+        ("AD4D", "< GET 1 BATT_RUN_TIME >< GET 1 RSSI 3 >", "TX_BATT_BARS"),
+    ],
+)
+async def test_it_stays_silent_about_parameters_the_family_lacks(
+    start_sim, wires, model, lacking, present
+):
+    wire = await wires(await start_sim(model))
+    wire.send(f"{lacking}< GET 1 {present} >")
+    assert (await wire.frame()).startswith(f"REP 1 {present} ")
+
+
+async def test_get_all_dumps_the_device_and_every_channel(start_sim, wires):
+    wire = await wires(await start_sim("AD4D"))
+    wire.send("< GET 0 ALL >< HELLO >")  # the error marks the end of the dump
+    dump = []
+    while (body := await wire.frame()) != "REP ERR":
+        dump.append(body)
+    params = {tuple(body.split()[1:3]) for body in dump}
+    assert {("MODEL", "{AD4D-A"), ("RF_BAND", "G57")} <= params
+    for channel in ("1", "2"):
+        for name in ("CHAN_NAME", "TX_BATT_BARS", "TX_BATT_MINS", "TX_MODEL", "CHAN_QUALITY"):
+            assert (channel, name) in params
+
+
+async def test_metering_streams_at_the_rate_until_switched_off(start_sim, wires):
+    wire = await wires(await start_sim("ULXD4D"))
+    wire.send("< SET 0 METER_RATE 00100 >")
+    assert await wire.frame() == "REP 1 METER_RATE 00100"
+    assert await wire.frame() == "REP 2 METER_RATE 00100"
+    samples = [body for body in await wire.frames_during(1.0) if body.startswith("SAMPLE")]
+    per_channel = [sum(body.startswith(f"SAMPLE {n} ALL ") for body in samples) for n in (1, 2)]
+    assert all(7 <= count <= 13 for count in per_channel), per_channel
+    wire.send("< SET 0 METER_RATE 00000 >")
+    await wire.frame(_startswith("REP 2 METER_RATE 00000"))
+    assert not [body for body in await wire.frames_during(0.3) if body.startswith("SAMPLE")]
+
+
+async def test_changes_are_pushed_without_being_asked(start_sim, wires):
+    sim = await start_sim("ULXD4Q")
+    wire = await wires(sim)
+    await sim.wait_until(lambda: sim.connection_count == 1)
+    sim.set_battery(3, bars=2)
+    assert await wire.frame() == "REP 3 BATT_BARS 002"
+    sim.set_channel_name(3, "Bishop")
+    assert await wire.frame(_startswith("REP 3 CHAN_NAME")) == "REP 3 CHAN_NAME {Bishop  }"
+    sim.set_tx_power(3, on=False)
+    expected = {"REP 3 TX_TYPE UNKN", "REP 3 BATT_BARS 255", "REP 3 BATT_RUN_TIME 65535"}
+    while expected:
+        expected.discard(await wire.frame())
+
+
+async def test_runtime_reads_calculating_after_power_on_then_ticks_down(start_sim, wires):
+    sim = await start_sim("ULXD4", time_scale=600.0)  # ten simulated minutes per second
+    wire = await wires(sim)
+    wire.send("< GET 1 BATT_RUN_TIME >")
+    assert await wire.frame() == "REP 1 BATT_RUN_TIME 65534"
+    first = await wire.frame(_startswith("REP 1 BATT_RUN_TIME"), within=3.0)
+    second = await wire.frame(_startswith("REP 1 BATT_RUN_TIME"), within=3.0)
+    assert 0 < int(second.split()[-1]) < int(first.split()[-1]) < 65533
+
+
+async def test_battery_bars_step_down_as_the_battery_drains(start_sim, wires):
+    sim = await start_sim("AD4D", time_scale=2 * 3600.0)  # 18 % per second: one bar at most
+    wire = await wires(sim)
+    wire.send("< GET 1 TX_BATT_BARS >")
+    start = int((await wire.frame()).split()[-1])
+    stepped = await wire.frame(_startswith("REP 1 TX_BATT_BARS"), within=4.0)
+    assert int(stepped.split()[-1]) == start - 1
+
+
+async def test_a_psm1000_acts_on_crlf_and_answers_with_report(start_sim, wires):
+    sim = await start_sim("P10T", seed=2)
+    wire = await wires(sim)
+    wire.send("< GET 1 CHAN_NAME >")
+    assert await wire.frames_during(0.3) == []
+    wire.send("\r\n< SET 1 METER_RATE 00100 >\r\n")
+    name = sim.device_info().channels[0].name
+    assert await wire.frame() == f"REPORT 1 CHAN_NAME {name}"
+    assert await wire.frame() == "REPORT 1 METER_RATE 00100"
+    level = await wire.frame(_startswith("REPORT 1 AUDIO_IN_LVL_L"))
+    assert len(level.split()[-1]) == 11
+    raw = await wire.reader.read(65536)
+    assert raw.endswith(b">\r\n")
+
+
+async def test_an_slxd_ignores_everything_without_controller_access(start_sim, wires):
+    sim = await start_sim("SLXD4")
+    wire = await wires(sim)
+    sim.set_controller_access(False)
+    wire.send("< GET 1 CHAN_NAME >< SET 1 METER_RATE 00100 >")
+    assert await wire.frames_during(0.3) == []
+    sim.set_controller_access(True)
+    wire.send("< GET 1 TX_TYPE >")
+    assert await wire.frame() == "REP 1 TX_TYPE SLXD2"
+
+
+async def test_a_pulled_cable_stalls_old_connections_and_resets_new_ones(start_sim, wires):
+    sim = await start_sim("ULXD4D")
+    old = await wires(sim)
+    sim.set_reachable(False)
+    old.send("< GET 1 BATT_BARS >")
+    assert await old.frames_during(0.3) == []
+    new = await wires(sim)
+    with contextlib.suppress(ConnectionError):
+        assert await new.reader.read(100) == b""
+    sim.set_reachable(True)
+    old.send("< GET 2 BATT_BARS >")
+    assert (await old.frame()).startswith("REP 2 BATT_BARS")
+
+
+async def test_it_writes_many_frames_per_send_and_splits_some(start_sim, wires):
+    quiet = await wires(await start_sim("AD4Q"))
+    quiet.send("< GET 0 ALL >")
+    assert (await quiet.reader.read(65536)).count(b">") > 50
+    noisy = await wires(await start_sim("AD4Q", faults=FaultRates(split_frame=1e9)))
+    noisy.send("< SET 0 METER_RATE 00100 >")
+    reads = [await noisy.reader.read(65536) for _ in range(6)]
+    assert any(not chunk.endswith(b">") for chunk in reads)
+
+
+async def test_the_same_seed_makes_the_same_device(start_sim):
+    first, again, other = [await start_sim("AD4Q", seed=s) for s in (11, 11, 12)]
+    assert first.device_info().channels == again.device_info().channels
+    assert first.device_info().channels != other.device_info().channels
+
+
+async def test_a_fleet_runs_many_receivers_in_one_process():
+    async with SimulatorFleet(5, "ULXD4D", seed=20) as fleet:
+        ports = {device.port for device in fleet.devices}
+        wire = await Wire.open(fleet.devices[4])
+        wire.send("< GET DEVICE_ID >")
+        assert await wire.frame() == "REP DEVICE_ID {RX000024}"
+        await wire.close()
+    assert len(ports) == 5
+
+
+async def test_a_slow_answer_arrives_late_but_arrives(start_sim, wires):
+    sim = await start_sim(
+        "AD4D", faults=FaultRates(slow_answer=1e9), slow_answer_seconds=(0.4, 0.5)
+    )
+    wire = await wires(sim)
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    wire.send("< GET 1 TX_MODEL >")
+    assert await wire.frame() == "REP 1 TX_MODEL AD2"
+    assert loop.time() - asked >= 0.4
+
+
+async def test_scheduled_faults_strike_on_their_own(start_sim, wires):
+    cycling = await start_sim("ULXD4", faults=FaultRates(tx_power_cycle=1e9))
+    wire = await wires(cycling)
+    wire.send("< GET 1 TX_TYPE >")
+    assert await wire.frame() == "REP 1 TX_TYPE UNKN"
+    pulled = await start_sim("ULXD4", faults=FaultRates(rx_unreachable=1e9))
+    refused = await wires(pulled)
+    with contextlib.suppress(ConnectionError):
+        assert await refused.reader.read(100) == b""
+    assert pulled.fault_counts["rx_unreachable"] >= 1
+
+
+async def test_channels_take_the_names_they_are_given(start_sim, wires):
+    sim = await start_sim("ULXD4D", channel_names=["Lead Vocal", "Keys"])
+    assert [c.name for c in sim.device_info().channels] == ["Lead Voc", "Keys"]
+    wire = await wires(sim)
+    wire.send("< GET 1 CHAN_NAME >")
+    assert await wire.frame() == "REP 1 CHAN_NAME {Lead Voc}"
+
+
+async def test_garbage_on_cue_lands_between_whole_frames(start_sim, wires):
+    sim = await start_sim("ULXD4")
+    wire = await wires(sim)
+    await sim.wait_until(lambda: sim.connection_count == 1)
+    sim.send_garbage()
+    wire.send("< GET 1 TX_TYPE >")
+    raw = b""
+    while not raw.endswith(b"TX_TYPE ULXD2 >"):
+        raw += await asyncio.wait_for(wire.reader.read(65536), 2.0)
+    assert len(raw) > len(b"< REP 1 TX_TYPE ULXD2 >")
+    assert FrameSplitter().feed(raw)[-1] == "REP 1 TX_TYPE ULXD2"

@@ -4,7 +4,7 @@ A stage is described by a small TOML file (or the built-in demo stage):
 
     seed = 7
     time_scale = 30          # the clock of battery drain runs 30x faster
-    base_port = 22000        # device i listens on base_port + i
+    base_port = 22000        # device i listens on base_port + i (0: any free port)
     [faults]                 # expected events per hour, per device (FaultRates fields)
     tx_power_cycle = 2
     [[devices]]
@@ -90,9 +90,8 @@ def build_simulators(config: StageConfig, *, host: str | None = None) -> list[Si
         make = _FACTORIES[group.family]
         for _ in range(group.count):
             index = len(simulators)
-            simulators.append(
-                make(group.model, host or config.host, config.base_port + index, config, index)
-            )
+            port = config.base_port + index if config.base_port else 0
+            simulators.append(make(group.model, host or config.host, port, config, index))
     return simulators
 
 

@@ -51,7 +51,7 @@ def test_admins_and_superusers_see_the_whole_organization(stage, assigned):
 
 
 def test_inactive_groups_and_assignments_drop_out(stage, assigned):
-    jane, _, jane_a, _ = assigned
+    _jane, _, jane_a, _ = assigned
     PerformerAssignmentService.deactivate_assignment(jane_a)
     assert list(stage.tech_a.get_accessible_performers()) == []
     assert list(stage.tech_a.get_accessible_devices()) == []
@@ -65,7 +65,9 @@ def test_a_tech_cannot_change_another_groups_assignment(stage, assigned):
     tech = stage.tech_a
     attempts = [
         lambda: PerformerAssignmentService.update_assignment(bob_b, by_user=tech, priority="low"),
-        lambda: PerformerAssignmentService.update_alert_status(bob_b, alert_enabled=False, by_user=tech),
+        lambda: PerformerAssignmentService.update_alert_status(
+            bob_b, alert_enabled=False, by_user=tech
+        ),
         lambda: PerformerAssignmentService.deactivate_assignment(bob_b, by_user=tech),
         lambda: PerformerAssignmentService.delete_assignment(bob_b, by_user=tech),
         lambda: PerformerService.update_performer(bob, by_user=tech, name="Hacked"),
@@ -86,17 +88,23 @@ def test_a_tech_cannot_assign_into_another_group_or_with_unseen_units(stage, ass
     tech = stage.tech_a
     with pytest.raises(PermissionDenied):  # not a member of group B
         PerformerAssignmentService.create_assignment(
-            performer=jane, wireless_unit=stage.units[0], monitoring_group=stage.group_b,
+            performer=jane,
+            wireless_unit=stage.units[0],
+            monitoring_group=stage.group_b,
             assigned_by=tech,
         )
     with pytest.raises(PermissionDenied):  # unit 2 is neither assigned in A nor kept there
         PerformerAssignmentService.create_assignment(
-            performer=jane, wireless_unit=stage.units[2], monitoring_group=stage.group_a,
+            performer=jane,
+            wireless_unit=stage.units[2],
+            monitoring_group=stage.group_a,
             assigned_by=tech,
         )
     with pytest.raises(PermissionDenied):  # Bob belongs to group B's wall
         PerformerAssignmentService.create_assignment(
-            performer=bob, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+            performer=bob,
+            wireless_unit=stage.units[0],
+            monitoring_group=stage.group_a,
             assigned_by=tech,
         )
     assert PerformerAssignment.objects.count() == 2
@@ -106,7 +114,9 @@ def test_a_tech_can_manage_their_own_group(stage, assigned):
     _, _, jane_a, _ = assigned
     newcomer = PerformerService.create_performer(name="Newcomer", by_user=stage.tech_a)
     PerformerAssignmentService.create_assignment(
-        performer=newcomer, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+        performer=newcomer,
+        wireless_unit=stage.units[0],
+        monitoring_group=stage.group_a,
         assigned_by=stage.tech_a,
     )
     PerformerAssignmentService.update_assignment(jane_a, by_user=stage.tech_a, priority="high")

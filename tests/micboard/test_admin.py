@@ -23,9 +23,19 @@ def _staff(user):
 def test_every_model_is_registered():
     names = {m.__name__ for m in MICBOARD_MODELS}
     assert {
-        "Organization", "Campus", "Location", "WirelessChassis", "RFChannel", "WirelessUnit",
-        "MonitoringGroup", "UserProfile", "Performer", "PerformerAssignment", "Alert",
-        "DeviceAssignment", "KioskLink",
+        "Organization",
+        "Campus",
+        "Location",
+        "WirelessChassis",
+        "RFChannel",
+        "WirelessUnit",
+        "MonitoringGroup",
+        "UserProfile",
+        "Performer",
+        "PerformerAssignment",
+        "Alert",
+        "DeviceAssignment",
+        "KioskLink",
     } <= names
 
 
@@ -60,13 +70,19 @@ def test_an_admin_assignment_edit_is_audited(client, stage):
     response = client.post(
         reverse("admin:micboard_performerassignment_add"),
         {
-            "performer": performer.pk, "wireless_unit": stage.units[0].pk,
-            "monitoring_group": stage.group_a.pk, "priority": "critical",
-            "alert_enabled": "on", "notes": "", "alert_on_battery_low": "on",
+            "performer": performer.pk,
+            "wireless_unit": stage.units[0].pk,
+            "monitoring_group": stage.group_a.pk,
+            "priority": "critical",
+            "alert_enabled": "on",
+            "notes": "",
+            "alert_on_battery_low": "on",
         },
     )
     assert response.status_code == 302, response.content
     assignment = PerformerAssignment.objects.get()
     assert (assignment.priority, assignment.assigned_by, assignment.alert_on_signal_loss) == (
-        "critical", stage.admin, False,
+        "critical",
+        stage.admin,
+        False,
     )

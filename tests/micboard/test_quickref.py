@@ -53,7 +53,9 @@ def test_it_runs_performer_crud_as_documented(stage):
     )
     performer.refresh_from_db()
     assert (performer.title, performer.notes, performer.email) == (
-        "Co-Lead", "Now co-lead", "jane@band.com",
+        "Co-Lead",
+        "Now co-lead",
+        "jane@band.com",
     )
 
     PerformerService.deactivate_performer(performer=performer)
@@ -80,34 +82,34 @@ def test_it_runs_assignment_management_as_documented(stage):
         performer=performer,
         wireless_unit=unit,
         monitoring_group=group,
-        priority="high",           # low, normal, high, critical
+        priority="high",  # low, normal, high, critical
         alert_enabled=True,
         notes="Lead microphone",
         assigned_by=tech_user,
     )
     assert assignment.assigned_by == tech_user
 
-    performer_assignments = PerformerAssignmentService.get_performer_assignments(performer=performer)
+    performer_assignments = PerformerAssignmentService.get_performer_assignments(
+        performer=performer
+    )
     unit_assignments = PerformerAssignmentService.get_unit_assignments(wireless_unit=unit)
     group_assignments = PerformerAssignmentService.get_group_assignments(monitoring_group=group)
-    assert list(performer_assignments) == list(unit_assignments) == list(group_assignments) == [assignment]
+    assert (
+        list(performer_assignments)
+        == list(unit_assignments)
+        == list(group_assignments)
+        == [assignment]
+    )
 
     alert_assignments = PerformerAssignmentService.get_assignments_needing_alerts(
-        monitoring_group=group,
-        after=datetime.now() - timedelta(hours=1)
+        monitoring_group=group, after=datetime.now() - timedelta(hours=1)
     )
     assert list(alert_assignments) == [assignment]
 
     assignment = PerformerAssignmentService.update_assignment(
-        assignment=assignment,
-        priority="critical",
-        alert_enabled=True,
-        notes="Changed to critical"
+        assignment=assignment, priority="critical", alert_enabled=True, notes="Changed to critical"
     )
-    PerformerAssignmentService.update_alert_status(
-        assignment=assignment,
-        alert_enabled=False
-    )
+    PerformerAssignmentService.update_alert_status(assignment=assignment, alert_enabled=False)
     assignment.refresh_from_db()
     assert (assignment.priority, assignment.alert_enabled) == ("critical", False)
     with_alerts = PerformerAssignmentService.count_assignments_with_alerts()
@@ -127,7 +129,9 @@ def test_it_runs_the_query_optimisation_snippets(stage, django_assert_num_querie
     group = stage.group_a
     for number, unit in enumerate(stage.units):
         performer = PerformerService.create_performer(name=f"P{number}")
-        PerformerAssignmentService.create_assignment(performer=performer, wireless_unit=unit, monitoring_group=group)
+        PerformerAssignmentService.create_assignment(
+            performer=performer, wireless_unit=unit, monitoring_group=group
+        )
 
     with django_assert_num_queries(3):  # performers, assignments, units
         performers = Performer.objects.active().with_assignments()
@@ -135,12 +139,13 @@ def test_it_runs_the_query_optimisation_snippets(stage, django_assert_num_querie
     assert len(names) == 4
 
     with django_assert_num_queries(1):
-        assignments = (
-            PerformerAssignment.objects
-            .filter(monitoring_group=group)
-            .with_performer_and_unit()
-        )
-        rows = [(a.performer.name, a.wireless_unit.base_chassis.name, a.wireless_unit.location) for a in assignments]
+        assignments = PerformerAssignment.objects.filter(
+            monitoring_group=group
+        ).with_performer_and_unit()
+        rows = [
+            (a.performer.name, a.wireless_unit.base_chassis.name, a.wireless_unit.location)
+            for a in assignments
+        ]
     assert len(rows) == 4
 
     alert_assignments = PerformerAssignment.objects.needing_alerts(
@@ -151,15 +156,17 @@ def test_it_runs_the_query_optimisation_snippets(stage, django_assert_num_querie
 
 def test_it_reads_and_edits_alert_preferences(stage):
     performer = PerformerService.create_performer(name="Jane Smith")
-    PerformerAssignmentService.create_assignment(performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a)
+    PerformerAssignmentService.create_assignment(
+        performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a
+    )
 
     assignment = PerformerAssignment.objects.first()
     alerts = assignment.get_alert_preferences()
     assert alerts == {
-        'battery_low': True,
-        'signal_loss': True,
-        'audio_low': False,
-        'device_offline': True
+        "battery_low": True,
+        "signal_loss": True,
+        "audio_low": False,
+        "device_offline": True,
     }
 
     assignment.alert_on_battery_low = False
@@ -171,10 +178,7 @@ def test_it_reads_and_edits_alert_preferences(stage):
 
 def test_it_runs_the_common_patterns(stage, mailoutbox):
     performers = [
-        PerformerService.create_performer(
-            name=f"Performer {i}",
-            title="Band Member"
-        )
+        PerformerService.create_performer(name=f"Performer {i}", title="Band Member")
         for i in range(10)
     ]
     assert len(performers) == 10
@@ -184,9 +188,7 @@ def test_it_runs_the_common_patterns(stage, mailoutbox):
     performer = PerformerService.get_performer_by_id(performers[0].id)
     for unit in WirelessUnit.objects.filter(chassis=chassis):
         PerformerAssignmentService.create_assignment(
-            performer=performer,
-            wireless_unit=unit,
-            monitoring_group=group
+            performer=performer, wireless_unit=unit, monitoring_group=group
         )
     assert performer.assignments.count() == 4
 
@@ -203,8 +205,7 @@ def test_it_runs_the_common_patterns(stage, mailoutbox):
 
     for assignment in alert_assignments:
         if assignment.wireless_unit.battery_low:
-            notify_user(assignment.assigned_by,
-                        f"Low battery: {assignment.performer.name}")
+            notify_user(assignment.assigned_by, f"Low battery: {assignment.performer.name}")
     assert notified == ["Low battery: Performer 0"]
 
     performer = PerformerService.get_performer_by_id(performers[0].id)
@@ -217,11 +218,11 @@ def test_it_runs_the_common_patterns(stage, mailoutbox):
     festival_group = stage.group_b
     for performer in festival_headliners:
         PerformerAssignmentService.create_assignment(
-            performer=performer,
-            wireless_unit=shared_stage_mic,
-            monitoring_group=festival_group
+            performer=performer, wireless_unit=shared_stage_mic, monitoring_group=festival_group
         )
-    assert PerformerAssignmentService.get_unit_assignments(wireless_unit=shared_stage_mic).count() == 3
+    assert (
+        PerformerAssignmentService.get_unit_assignments(wireless_unit=shared_stage_mic).count() == 3
+    )
 
 
 def test_it_keeps_the_legacy_assignment_service_working(stage):
@@ -229,17 +230,13 @@ def test_it_keeps_the_legacy_assignment_service_working(stage):
     rf_channel = stage.chassis.channels.first()
     with pytest.warns(DeprecationWarning, match="PerformerAssignmentService"):
         assignment = AssignmentService.create_assignment(
-            user=tech_user,
-            channel=rf_channel,
-            alert_enabled=True
+            user=tech_user, channel=rf_channel, alert_enabled=True
         )
     assert assignment.channel == rf_channel
 
     performer = PerformerService.create_performer(name="Performer Name")
     assignment = PerformerAssignmentService.create_assignment(
-        performer=performer,
-        wireless_unit=stage.units[0],
-        monitoring_group=stage.group_a
+        performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a
     )
     assert assignment.pk
 
@@ -265,7 +262,9 @@ def test_it_runs_the_soft_delete_patterns(stage):
 def test_it_keeps_the_audit_fields(stage):
     performer = PerformerService.create_performer(name="Jane Smith")
     PerformerAssignmentService.create_assignment(
-        performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+        performer=performer,
+        wireless_unit=stage.units[0],
+        monitoring_group=stage.group_a,
         assigned_by=stage.admin,
     )
     assignment = PerformerAssignment.objects.first()
@@ -282,33 +281,39 @@ def test_it_runs_the_common_queries(stage):
     p1 = PerformerService.create_performer(name="A")
     p2 = PerformerService.create_performer(name="B")
     PerformerService.create_performer(name="Unassigned")
-    PerformerAssignmentService.create_assignment(performer=p1, wireless_unit=stage.units[0], monitoring_group=stage.group_a, priority="critical")
-    PerformerAssignmentService.create_assignment(performer=p1, wireless_unit=stage.units[1], monitoring_group=stage.group_b)
-    PerformerAssignmentService.create_assignment(performer=p2, wireless_unit=stage.units[0], monitoring_group=stage.group_a)
+    PerformerAssignmentService.create_assignment(
+        performer=p1,
+        wireless_unit=stage.units[0],
+        monitoring_group=stage.group_a,
+        priority="critical",
+    )
+    PerformerAssignmentService.create_assignment(
+        performer=p1, wireless_unit=stage.units[1], monitoring_group=stage.group_b
+    )
+    PerformerAssignmentService.create_assignment(
+        performer=p2, wireless_unit=stage.units[0], monitoring_group=stage.group_a
+    )
 
-    group_count = (
-        Performer.objects
-        .annotate(group_count=Count('assignments__monitoring_group', distinct=True))
+    group_count = Performer.objects.annotate(
+        group_count=Count("assignments__monitoring_group", distinct=True)
     )
     assert {p.name: p.group_count for p in group_count} == {"A": 2, "B": 1, "Unassigned": 0}
 
     unassigned = Performer.objects.exclude(assignments__isnull=False)
     assert [p.name for p in unassigned] == ["Unassigned"]
 
-    critical = PerformerAssignment.objects.filter(priority='critical')
+    critical = PerformerAssignment.objects.filter(priority="critical")
     assert critical.count() == 1
 
     crowded = (
-        PerformerAssignment.objects
-        .values('wireless_unit')
-        .annotate(count=Count('id'))
+        PerformerAssignment.objects.values("wireless_unit")
+        .annotate(count=Count("id"))
         .filter(count__gt=1)
     )
     assert list(crowded) == [{"wireless_unit": stage.units[0].pk, "count": 2}]
 
-    recent = (
-        PerformerAssignment.objects
-        .filter(updated_at__gte=datetime.now()-timedelta(hours=24))
+    recent = PerformerAssignment.objects.filter(
+        updated_at__gte=datetime.now() - timedelta(hours=24)
     )
     assert recent.count() == 3
 
@@ -317,29 +322,39 @@ def test_it_orders_priority_by_severity(stage):
     for number, priority in enumerate(["normal", "critical", "low", "high"]):
         performer = PerformerService.create_performer(name=f"P{number}")
         PerformerAssignmentService.create_assignment(
-            performer=performer, wireless_unit=stage.units[number], monitoring_group=stage.group_a, priority=priority,
+            performer=performer,
+            wireless_unit=stage.units[number],
+            monitoring_group=stage.group_a,
+            priority=priority,
         )
-    assert [a.priority for a in PerformerAssignment.objects.all()] == ["critical", "high", "normal", "low"]
+    assert [a.priority for a in PerformerAssignment.objects.all()] == [
+        "critical",
+        "high",
+        "normal",
+        "low",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_recovers_from_a_duplicate_assignment_as_troubleshooting_says(transactional_db):
-    from tests.micboard.conftest import build_stage
     from micboard.models import Organization
+    from tests.micboard.conftest import build_stage
 
     stage = build_stage(Organization.default())
     performer = PerformerService.create_performer(name="Jane Smith")
     unit = stage.units[0]
-    PerformerAssignmentService.create_assignment(performer=performer, wireless_unit=unit, monitoring_group=stage.group_a)
+    PerformerAssignmentService.create_assignment(
+        performer=performer, wireless_unit=unit, monitoring_group=stage.group_a
+    )
     with transaction.atomic():  # the caller's own transaction stays usable
         try:
             assignment = PerformerAssignmentService.create_assignment(
-                performer=performer, wireless_unit=unit, monitoring_group=stage.group_a,
+                performer=performer,
+                wireless_unit=unit,
+                monitoring_group=stage.group_a,
             )
         except IntegrityError:
-            assignment = PerformerAssignment.objects.get(
-                performer=performer, wireless_unit=unit
-            )
+            assignment = PerformerAssignment.objects.get(performer=performer, wireless_unit=unit)
         PerformerService.update_performer(performer=performer, notes="still in the transaction")
     assert assignment.pk is not None
     performer.refresh_from_db()
@@ -357,12 +372,16 @@ def test_it_runs_the_group_not_found_troubleshooting(stage):
 
 def test_it_runs_the_access_denied_troubleshooting(stage):
     performer = PerformerService.create_performer(name="Side Singer")
-    PerformerAssignmentService.create_assignment(performer=performer, wireless_unit=stage.units[1], monitoring_group=stage.group_b)
+    PerformerAssignmentService.create_assignment(
+        performer=performer, wireless_unit=stage.units[1], monitoring_group=stage.group_b
+    )
     user = stage.tech_a
     performer_id = performer.id
     accessible = user.get_accessible_performers()
     assert performer_id not in [p.id for p in accessible]
-    PerformerAssignmentService.create_assignment(performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a)
+    PerformerAssignmentService.create_assignment(
+        performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a
+    )
     assert performer_id in [p.id for p in user.get_accessible_performers()]
 
 
@@ -370,4 +389,6 @@ def test_no_deprecation_warning_from_current_services(stage):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DeprecationWarning)
         performer = PerformerService.create_performer(name="Jane")
-        PerformerAssignmentService.create_assignment(performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a)
+        PerformerAssignmentService.create_assignment(
+            performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a
+        )

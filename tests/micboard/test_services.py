@@ -63,7 +63,9 @@ def test_create_assignment_validates_priority(stage):
     performer = PerformerService.create_performer(name="Jane")
     with pytest.raises(ValidationError) as raised:
         PerformerAssignmentService.create_assignment(
-            performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+            performer=performer,
+            wireless_unit=stage.units[0],
+            monitoring_group=stage.group_a,
             priority="urgent",
         )
     assert "priority" in raised.value.message_dict
@@ -73,7 +75,9 @@ def test_create_assignment_refuses_unknown_alert_flags(stage):
     performer = PerformerService.create_performer(name="Jane")
     with pytest.raises(ValidationError) as raised:
         PerformerAssignmentService.create_assignment(
-            performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a,
+            performer=performer,
+            wireless_unit=stage.units[0],
+            monitoring_group=stage.group_a,
             alert_on_everything=True,
         )
     assert "alert_on_everything" in raised.value.message_dict
@@ -94,7 +98,9 @@ def test_photo_upload_accepts_images_and_rejects_the_rest(stage, settings, tmp_p
     assert Performer.objects.count() == 1
 
 
-def test_changes_are_announced_only_after_commit(stage, announcements, django_capture_on_commit_callbacks):
+def test_changes_are_announced_only_after_commit(
+    stage, announcements, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         performer = PerformerService.create_performer(name="Jane")
         assignment = PerformerAssignmentService.create_assignment(
@@ -111,13 +117,18 @@ def test_changes_are_announced_only_after_commit(stage, announcements, django_ca
     assert announcements[0].group_ids == {stage.group_a.pk, stage.group_b.pk}
 
 
-def test_a_rolled_back_change_is_not_announced(stage, announcements, django_capture_on_commit_callbacks):
+def test_a_rolled_back_change_is_not_announced(
+    stage, announcements, django_capture_on_commit_callbacks
+):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def create_then_give_up() -> None:
+        with transaction.atomic():
             PerformerService.create_performer(name="Ghost")
             raise RuntimeError("the caller gives up")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        create_then_give_up()
     assert callbacks == []
     assert announcements == []
     assert Performer.objects.count() == 0
@@ -129,13 +140,15 @@ def test_every_change_leaves_an_audit_entry(stage):
     PerformerService.deactivate_performer(performer, by_user=stage.admin)
     entries = list(performer.history.order_by("history_date"))
     assert [(e.history_type, e.title, e.is_active) for e in entries] == [
-        ("+", "", True), ("~", "Lead", True), ("~", "Lead", False),
+        ("+", "", True),
+        ("~", "Lead", True),
+        ("~", "Lead", False),
     ]
     assert {e.history_user for e in entries} == {stage.admin}
 
 
 def _populate(stage, count: int) -> None:
-    chassis, units = make_receiver(stage.organization, f"Bulk{count}", 3000 + count, count)
+    _chassis, units = make_receiver(stage.organization, f"Bulk{count}", 3000 + count, count)
     for number, unit in enumerate(units):
         performer = PerformerService.create_performer(name=f"Bulk {number}")
         PerformerAssignmentService.create_assignment(
@@ -160,7 +173,9 @@ def test_listing_costs_the_same_queries_whatever_the_rows(stage, rows, django_as
     assert len(group_rows) == rows
 
 
-def test_service_calls_cost_the_same_queries_whatever_the_rows(stage, django_assert_max_num_queries):
+def test_service_calls_cost_the_same_queries_whatever_the_rows(
+    stage, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -171,11 +186,14 @@ def test_service_calls_cost_the_same_queries_whatever_the_rows(stage, django_ass
         steps = [
             lambda: PerformerService.update_performer(performer, title="x", by_user=stage.admin),
             lambda: PerformerAssignmentService.create_assignment(
-                performer=performer, wireless_unit=unit, monitoring_group=stage.group_a,
+                performer=performer,
+                wireless_unit=unit,
+                monitoring_group=stage.group_a,
                 assigned_by=stage.tech_a,
             ),
             lambda: PerformerAssignmentService.update_assignment(
-                PerformerAssignment.objects.get(performer=performer), priority="high",
+                PerformerAssignment.objects.get(performer=performer),
+                priority="high",
                 by_user=stage.tech_a,
             ),
             lambda: PerformerService.deactivate_performer(performer, by_user=stage.admin),

@@ -25,8 +25,15 @@ from tests.micboard.conftest import build_stage
 pytestmark = pytest.mark.django_db
 
 TENANT_MODELS = [
-    Location, WirelessChassis, RFChannel, WirelessUnit, MonitoringGroup, Performer,
-    PerformerAssignment, Alert, KioskLink,
+    Location,
+    WirelessChassis,
+    RFChannel,
+    WirelessUnit,
+    MonitoringGroup,
+    Performer,
+    PerformerAssignment,
+    Alert,
+    KioskLink,
 ]
 
 
@@ -40,16 +47,19 @@ def two_tenants(settings):
         stage_b = build_stage(org_b)
         for stage_x in (stage_a, stage_b):
             with tenant_context(stage_x.organization):
-                performer = PerformerService.create_performer(name=f"Star of {stage_x.organization}")
+                performer = PerformerService.create_performer(
+                    name=f"Star of {stage_x.organization}"
+                )
                 PerformerAssignmentService.create_assignment(
-                    performer=performer, wireless_unit=stage_x.units[0],
+                    performer=performer,
+                    wireless_unit=stage_x.units[0],
                     monitoring_group=stage_x.group_a,
                 )
     return stage_a, stage_b
 
 
 def test_each_organization_sees_only_its_own_rows(two_tenants):
-    stage_a, stage_b = two_tenants
+    stage_a, _stage_b = two_tenants
     with tenant_context(stage_a.organization):
         for model in TENANT_MODELS:
             orgs = set(model.objects.values_list("organization_id", flat=True))
@@ -69,7 +79,7 @@ def test_writing_without_a_tenant_fails_clearly(two_tenants):
 
 
 def test_an_admin_sees_only_their_organization(two_tenants):
-    stage_a, stage_b = two_tenants
+    stage_a, _stage_b = two_tenants
     with tenant_context(stage_a.organization):
         admin = stage_a.admin
         assert set(admin.get_monitoring_groups()) == {stage_a.group_a, stage_a.group_b}
@@ -90,7 +100,8 @@ def test_rows_of_two_organizations_cannot_be_linked(two_tenants):
         performer = Performer.objects.get(organization=stage_a.organization)
         with pytest.raises(ValidationError, match="different organizations"):
             PerformerAssignmentService.create_assignment(
-                performer=performer, wireless_unit=stage_b.units[1],
+                performer=performer,
+                wireless_unit=stage_b.units[1],
                 monitoring_group=stage_b.group_a,
             )
 

@@ -1,0 +1,140 @@
+"""The simulated stage and the commands around it: simulate, import, seed."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from micboard.models import (
+    MonitoringGroup,
+    Performer,
+    PerformerAssignment,
+    RFChannel,
+    WirelessChassis,
+    WirelessUnit,
+)
+from realtime.protocols.base import ProtocolName
+from realtime.protocols.shure_tcp.client import ShureTcpClient
+from realtime.simulation.devicelist import read_device_list, write_device_list
+from realtime.simulation.stage import DEMO_STAGE, build_simulators, device_infos, load_config
+
+STAGE_TOML = textwrap.dedent(
+    """
+    seed = 3
+    base_port = 0
+    [faults]
+    split_frame = 60
+    [[devices]]
+    family = "shure_tcp"
+    model = "AD4Q"
+    count = 2
+    [[devices]]
+    family = "sennheiser_ssc"
+    model = "EW-DX EM 2"
+    """
+)
+
+
+@pytest.fixture
+def stage_file(tmp_path):
+    path = tmp_path / "stage.toml"
+    path.write_text(STAGE_TOML)
+    return path
+
+
+def test_a_stage_file_describes_devices_and_faults(stage_file):
+    config = load_config(stage_file)
+    assert [(g.family, g.model, g.count) for g in config.devices] == [
+        (ProtocolName.SHURE_TCP, "AD4Q", 2),
+        (ProtocolName.SENNHEISER_SSC, "EW-DX EM 2", 1),
+    ]
+    assert config.faults.split_frame == 60
+    assert config.seed == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('[[devices]]\nfamily = "walkie_talkie"\nmodel = "X"\n', "walkie_talkie"),
+        ('colour = "red"\n', "colour"),
+        ("[faults]\nlightning = 3\n", "lightning"),
+    ],
+)
+def test_a_bad_stage_file_is_refused_with_the_reason(tmp_path, text, complaint):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=complaint):
+        load_config(path)
+
+
+def test_the_demo_stage_is_deterministic():
+    first = device_infos(DEMO_STAGE)
+    again = device_infos(DEMO_STAGE)
+    assert first == again
+    assert [d.port for d in first] == list(range(22000, 22000 + len(first)))
+    assert sum(len(d.channels) for d in first) >= 16
+
+
+async def test_simulated_devices_answer_as_their_device_list_says(stage_file, tmp_path):
+    simulators = build_simulators(load_config(stage_file))
+    for simulator in simulators:
+        await simulator.start()
+    try:
+        listed = tmp_path / "devices.json"
+        write_device_list(listed, [s.device_info() for s in simulators])
+        devices = read_device_list(listed)
+        first = devices[0]
+        client = ShureTcpClient(first.host, first.port)
+        try:
+            discovered = await asyncio.wait_for(client.discover(), 10)
+        finally:
+            await client.close()
+        assert (discovered.model, len(discovered.channels)) == ("AD4Q", 4)
+        assert [d.port for d in devices] == [s.port for s in simulators]
+    finally:
+        for simulator in simulators:
+            await simulator.stop()
+
+
+@pytest.mark.django_db
+def test_import_devices_creates_receivers_channels_and_units(stage_file, tmp_path):
+    listed = tmp_path / "devices.json"
+    write_device_list(listed, [s.device_info() for s in build_simulators(load_config(stage_file))])
+    call_command("import_devices", str(listed), "--location", "Main stage")
+    call_command("import_devices", str(listed))  # again: refreshed, not duplicated
+    assert WirelessChassis.objects.count() == 3
+    assert RFChannel.objects.count() == WirelessUnit.objects.count() == 4 + 4 + 2
+    assert set(WirelessChassis.objects.values_list("protocol", flat=True)) == {
+        "shure_tcp",
+        "sennheiser_ssc",
+    }
+
+
+@pytest.mark.django_db
+def test_import_devices_explains_a_broken_file(tmp_path):
+    listed = tmp_path / "devices.json"
+    listed.write_text('[{"protocol": "shure_tcp", "host": "10.0.0.9"}]')
+    with pytest.raises(CommandError, match="device #1"):
+        call_command("import_devices", str(listed))
+    assert WirelessChassis.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_stage_once(capsys):
+    call_command("seed_demo")
+    printed = capsys.readouterr().out
+    assert "micboard-admin" in printed
+    assert "micboard-tech" in printed
+    call_command("seed_demo")
+    assert "micboard-admin" not in capsys.readouterr().out  # passwords are printed once
+    assert MonitoringGroup.objects.count() == 2
+    assert Performer.objects.count() == 12
+    priorities = set(PerformerAssignment.objects.values_list("priority", flat=True))
+    assert priorities == {"low", "normal", "high", "critical"}
+    assert WirelessChassis.objects.count() == sum(g.count for g in DEMO_STAGE.devices)
+    tech_groups = MonitoringGroup.objects.filter(users__username="tech")
+    assert [g.name for g in tech_groups] == ["Main stage"]

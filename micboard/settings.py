@@ -70,6 +70,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 MICBOARD_MULTI_TENANT = env_bool("MICBOARD_MULTI_TENANT", False)
 
+# Device credentials are per site. The defaults match the simulated demo stage.
+MICBOARD_SSC_PASSWORD = env_str("MICBOARD_SSC_PASSWORD", "Micboard-Sim-1!")
+MICBOARD_SHURE_API_KEY = env_str("MICBOARD_SHURE_API_KEY", "micboard-demo-key")
+# Receivers ship self-signed certificates; verify them only where a site runs its own CA.
+MICBOARD_DEVICE_TLS_VERIFY = env_bool("MICBOARD_DEVICE_TLS_VERIFY", False)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",

@@ -8,7 +8,7 @@ A stage is described by a small TOML file (or the built-in demo stage):
     [faults]                 # expected events per hour, per device (FaultRates fields)
     tx_power_cycle = 2
     [[devices]]
-    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | shure_api
+    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | shure_api (one server, many devices)
     model = "ULXD4Q"
     count = 2
 
@@ -97,7 +97,16 @@ def build_simulators(config: StageConfig, *, host: str | None = None) -> list[Si
 
 def device_infos(config: StageConfig) -> list[DeviceInfo]:
     """Return what discovery would learn about every device of the stage."""
-    return [simulator.device_info() for simulator in build_simulators(config)]
+    return [info for simulator in build_simulators(config) for info in served_devices(simulator)]
+
+
+def served_devices(simulator: SimulatedDevice) -> list[DeviceInfo]:
+    """Return every device a simulator serves: one, or all those behind a System API server."""
+    fronted = getattr(simulator, "devices", None)
+    if not isinstance(fronted, dict):
+        return [simulator.device_info()]
+    infos = [simulator.device_info(device_id) for device_id in fronted]  # type: ignore[call-arg]
+    return [info for info in infos if info.channels]  # DISCOVERED devices have none yet
 
 
 def _shure_tcp(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
@@ -128,6 +137,20 @@ def _sennheiser_ssc(model: str, host: str, port: int, config: StageConfig, index
     )
 
 
+def _shure_api(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
+    """A System API server with its usual mix of devices (`model` names the stage's label)."""
+    from realtime.protocols.shure_api.simulator import ShureSystemApiSimulator
+
+    return ShureSystemApiSimulator(
+        host=host,
+        port=port,
+        api_key=config.shure_api_key,
+        seed=config.seed * 1000 + index,
+        faults=config.faults,
+        battery_tick=60.0 / config.time_scale,
+    )
+
+
 def _demo_channel_names(index: int) -> list[str]:
     return [f"RX{index + 1}-{n}" for n in range(1, 9)]
 
@@ -135,4 +158,5 @@ def _demo_channel_names(index: int) -> list[str]:
 _FACTORIES: dict[ProtocolName, Callable[[str, str, int, StageConfig, int], SimulatedDevice]] = {
     ProtocolName.SHURE_TCP: _shure_tcp,
     ProtocolName.SENNHEISER_SSC: _sennheiser_ssc,
+    ProtocolName.SHURE_API: _shure_api,
 }

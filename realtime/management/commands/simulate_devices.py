@@ -12,7 +12,13 @@ import uvloop
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from realtime.simulation.devicelist import write_device_list
-from realtime.simulation.stage import DEMO_STAGE, StageConfig, build_simulators, load_config
+from realtime.simulation.stage import (
+    DEMO_STAGE,
+    StageConfig,
+    build_simulators,
+    load_config,
+    served_devices,
+)
 
 
 class Command(BaseCommand):
@@ -39,7 +45,7 @@ class Command(BaseCommand):
         simulators = build_simulators(config, host=bind)
         for simulator in simulators:
             await simulator.start()
-        devices = [simulator.device_info() for simulator in simulators]
+        devices = [device for simulator in simulators for device in served_devices(simulator)]
         if write is not None:
             write_device_list(write, devices)
         channels = sum(len(device.channels) for device in devices)

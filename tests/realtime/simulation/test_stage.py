@@ -20,7 +20,13 @@ from micboard.models import (
 from realtime.protocols.base import ProtocolName
 from realtime.protocols.shure_tcp.client import ShureTcpClient
 from realtime.simulation.devicelist import read_device_list, write_device_list
-from realtime.simulation.stage import DEMO_STAGE, build_simulators, device_infos, load_config
+from realtime.simulation.stage import (
+    DEMO_STAGE,
+    build_simulators,
+    device_infos,
+    load_config,
+    served_devices,
+)
 
 STAGE_TOML = textwrap.dedent(
     """
@@ -35,6 +41,9 @@ STAGE_TOML = textwrap.dedent(
     [[devices]]
     family = "sennheiser_ssc"
     model = "EW-DX EM 2"
+    [[devices]]
+    family = "shure_api"
+    model = "System API server"
     """
 )
 
@@ -51,6 +60,7 @@ def test_a_stage_file_describes_devices_and_faults(stage_file):
     assert [(g.family, g.model, g.count) for g in config.devices] == [
         (ProtocolName.SHURE_TCP, "AD4Q", 2),
         (ProtocolName.SENNHEISER_SSC, "EW-DX EM 2", 1),
+        (ProtocolName.SHURE_API, "System API server", 1),
     ]
     assert config.faults.split_frame == 60
     assert config.seed == 3
@@ -85,7 +95,7 @@ async def test_simulated_devices_answer_as_their_device_list_says(stage_file, tm
         await simulator.start()
     try:
         listed = tmp_path / "devices.json"
-        write_device_list(listed, [s.device_info() for s in simulators])
+        write_device_list(listed, [d for s in simulators for d in served_devices(s)])
         devices = read_device_list(listed)
         first = devices[0]
         client = ShureTcpClient(first.host, first.port)
@@ -94,7 +104,10 @@ async def test_simulated_devices_answer_as_their_device_list_says(stage_file, tm
         finally:
             await client.close()
         assert (discovered.model, len(discovered.channels)) == ("AD4Q", 4)
-        assert [d.port for d in devices] == [s.port for s in simulators]
+        assert [d.port for d in devices[:3]] == [s.port for s in simulators[:3]]
+        behind_the_api = {d.port for d in devices[3:]}
+        assert behind_the_api == {simulators[3].port}
+        assert len(devices) > 4  # one System API server fronts several devices
     finally:
         for simulator in simulators:
             await simulator.stop()
@@ -103,14 +116,17 @@ async def test_simulated_devices_answer_as_their_device_list_says(stage_file, tm
 @pytest.mark.django_db
 def test_import_devices_creates_receivers_channels_and_units(stage_file, tmp_path):
     listed = tmp_path / "devices.json"
-    write_device_list(listed, [s.device_info() for s in build_simulators(load_config(stage_file))])
+    devices = device_infos(load_config(stage_file))
+    write_device_list(listed, devices)
     call_command("import_devices", str(listed), "--location", "Main stage")
     call_command("import_devices", str(listed))  # again: refreshed, not duplicated
-    assert WirelessChassis.objects.count() == 3
-    assert RFChannel.objects.count() == WirelessUnit.objects.count() == 4 + 4 + 2
+    assert WirelessChassis.objects.count() == len(devices)
+    channels = sum(len(d.channels) for d in devices)
+    assert RFChannel.objects.count() == WirelessUnit.objects.count() == channels
     assert set(WirelessChassis.objects.values_list("protocol", flat=True)) == {
         "shure_tcp",
         "sennheiser_ssc",
+        "shure_api",
     }
 
 

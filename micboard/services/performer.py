@@ -104,7 +104,9 @@ class PerformerService:
             if photo_file is not None:
                 performer.photo.save(_photo_name(photo_file), photo_file, save=False)
             record_history_user(performer, by_user)
-            performer.save()
+            # Only the named fields: a concurrent deactivation must not be undone.
+            photo_fields = ["photo"] if photo_file is not None else []
+            performer.save(update_fields=[*changes, *photo_fields, "updated_at"])
             _announce_performer("performer.updated", performer)
         return performer
 

@@ -126,7 +126,8 @@ class PerformerAssignmentService:
         validate_fields(assignment)
         with transaction.atomic():
             record_history_user(assignment, by_user)
-            assignment.save()
+            # Only the named fields: a concurrent deactivation must not be undone.
+            assignment.save(update_fields=[*changes, "updated_at"])
             _announce(assignment, "assignment.updated", also_group_id=previous_group_id)
         return assignment
 

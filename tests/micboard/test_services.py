@@ -213,3 +213,20 @@ def test_service_calls_cost_the_same_queries_whatever_the_rows(
     _populate(stage, 60)
     large = measure()
     assert small == large
+
+
+def test_an_update_does_not_undo_a_concurrent_deactivation(stage):
+    performer = PerformerService.create_performer(name="Jane")
+    assignment = PerformerAssignmentService.create_assignment(
+        performer=performer, wireless_unit=stage.units[0], monitoring_group=stage.group_a
+    )
+    stale_assignment = PerformerAssignment.objects.get(pk=assignment.pk)
+    stale_performer = Performer.objects.get(pk=performer.pk)
+    PerformerAssignmentService.deactivate_assignment(assignment)
+    PerformerService.deactivate_performer(performer)
+    PerformerAssignmentService.update_assignment(stale_assignment, notes="edited meanwhile")
+    PerformerService.update_performer(stale_performer, title="edited meanwhile")
+    assignment.refresh_from_db()
+    performer.refresh_from_db()
+    assert (assignment.is_active, assignment.notes) == (False, "edited meanwhile")
+    assert (performer.is_active, performer.title) == (False, "edited meanwhile")

@@ -1,0 +1,177 @@
+"""Forms of the pages. They only parse input; the services decide what is valid to save."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from micboard.models import Alert, MonitoringGroup, Performer, Priority, WirelessUnit
+from micboard.services.performer_assignment import ALERT_FLAGS
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def show_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the fields it names, the rest above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, messages)
+
+
+def unit_label(unit: WirelessUnit) -> str:
+    """Name a unit in a picker by its slot, and its own name when it has one."""
+    return f"{unit.slot or unit.pk} · {unit.name}" if unit.name else str(unit)
+
+
+class UnitChoiceField(forms.ModelChoiceField[WirelessUnit]):
+    def label_from_instance(self, obj: WirelessUnit) -> str:
+        return unit_label(obj)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField[WirelessUnit]):
+    def label_from_instance(self, obj: WirelessUnit) -> str:
+        return unit_label(obj)
+
+
+class PerformerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=50, required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    # A plain file field: the service checks the image and names what is wrong with it.
+    photo = forms.FileField(
+        required=False,
+        help_text="JPEG, PNG, WebP or GIF, up to 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+
+    @classmethod
+    def for_performer(cls, performer: Performer) -> PerformerForm:
+        fields = ("name", "title", "email", "phone", "notes")
+        return cls(initial={name: getattr(performer, name) for name in fields})
+
+    def changes(self) -> dict[str, Any]:
+        """Return the cleaned values as service keyword arguments."""
+        data = {k: v for k, v in self.cleaned_data.items() if k != "photo"}
+        if self.cleaned_data.get("photo"):
+            data["photo_file"] = self.cleaned_data["photo"]
+        return data
+
+
+class AssignmentSettingsForm(forms.Form):
+    """Priority, notes and alert flags: what can be changed on an existing assignment."""
+
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    alert_enabled = forms.BooleanField(required=False, initial=True, label="Alerts on")
+    alert_on_battery_low = forms.BooleanField(required=False, initial=True, label="Battery low")
+    alert_on_signal_loss = forms.BooleanField(required=False, initial=True, label="Signal loss")
+    alert_on_audio_low = forms.BooleanField(required=False, initial=False, label="Audio low")
+    alert_on_device_offline = forms.BooleanField(
+        required=False, initial=True, label="Device offline"
+    )
+
+    def settings(self) -> dict[str, Any]:
+        names = ("priority", "notes", "alert_enabled", *ALERT_FLAGS)
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class AssignmentForm(AssignmentSettingsForm):
+    """A new assignment: a performer and a unit picked from what the user may see."""
+
+    performer = forms.ModelChoiceField(queryset=Performer.objects.none())
+    wireless_unit = UnitChoiceField(queryset=WirelessUnit.objects.none(), label="Unit")
+    field_order = ["performer", "wireless_unit"]
+
+    def __init__(
+        self,
+        *args: Any,
+        performers: QuerySet[Performer],
+        units: QuerySet[WirelessUnit],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["performer"].queryset = performers  # type: ignore[attr-defined]
+        self.fields["wireless_unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class BulkAssignForm(forms.Form):
+    """One performer onto several units at once (a shared mic pool, spares)."""
+
+    performer = forms.ModelChoiceField(queryset=Performer.objects.none())
+    wireless_units = UnitMultipleChoiceField(
+        queryset=WirelessUnit.objects.none(), label="Units", widget=forms.CheckboxSelectMultiple
+    )
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+
+    def __init__(
+        self,
+        *args: Any,
+        performers: QuerySet[Performer],
+        units: QuerySet[WirelessUnit],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["performer"].queryset = performers  # type: ignore[attr-defined]
+        self.fields["wireless_units"].queryset = units  # type: ignore[attr-defined]
+
+
+class KioskLinkForm(forms.Form):
+    label = forms.CharField(max_length=200, help_text="Where the screen is, e.g. FOH left.")
+
+
+class GroupMembersForm(forms.Form):
+    users = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Members",
+    )
+
+    def __init__(self, *args: Any, users: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = users  # type: ignore[attr-defined]
+
+
+class AlertFilterForm(forms.Form):
+    STATE_CHOICES = [
+        ("", "Any state"),
+        ("open", "Open"),
+        ("unacknowledged", "Not acknowledged"),
+        ("acknowledged", "Acknowledged"),
+        ("resolved", "Resolved"),
+    ]
+    group = forms.ModelChoiceField(
+        queryset=MonitoringGroup.objects.none(), required=False, empty_label="All groups"
+    )
+    kind = forms.ChoiceField(choices=[("", "Any condition"), *Alert.Kind.choices], required=False)
+    severity = forms.ChoiceField(
+        choices=[("", "Any severity"), *Alert.Severity.choices], required=False
+    )
+    state = forms.ChoiceField(choices=STATE_CHOICES, required=False)
+
+    def __init__(self, *args: Any, groups: QuerySet[MonitoringGroup], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = groups  # type: ignore[attr-defined]
+
+
+class PerformerImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns: name, title, email, phone, notes. The first row names the columns.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class PerformerImportConfirmForm(forms.Form):
+    """The previewed file, sent back unchanged so nothing is saved before it is confirmed."""
+
+    content = forms.CharField(widget=forms.HiddenInput, strip=False)

@@ -1,0 +1,76 @@
+"""Routes of the pages; `micboard/urls.py` includes them at the site root."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboard.views import alerts, assignments, groups, kiosk, performers, units, walls
+
+urlpatterns = [
+    path("", walls.home, name="home"),
+    path("walls/<int:group_id>/", walls.wall, name="wall"),
+    path("walls/<int:group_id>/tiles/", walls.wall_tiles, name="wall-tiles"),
+    path("kiosk/<str:token>/", kiosk.kiosk, name="kiosk"),
+    path("kiosk/<str:token>/tiles/", kiosk.kiosk_tiles, name="kiosk-tiles"),
+    path("kiosk/<str:token>/photos/<int:performer_id>/", kiosk.kiosk_photo, name="kiosk-photo"),
+    path("units/<int:unit_id>/", units.unit_detail, name="unit-detail"),
+    path("performers/", performers.performer_list, name="performers"),
+    path("performers/new/", performers.performer_create, name="performer-create"),
+    path("performers/import/", performers.performer_import, name="performer-import"),
+    path("performers/export.csv", performers.performer_export, name="performer-export"),
+    path("performers/<int:performer_id>/edit/", performers.performer_edit, name="performer-edit"),
+    path(
+        "performers/<int:performer_id>/active/",
+        performers.performer_set_active,
+        name="performer-set-active",
+    ),
+    path(
+        "performers/<int:performer_id>/delete/",
+        performers.performer_delete,
+        name="performer-delete",
+    ),
+    path(
+        "performers/<int:performer_id>/photo/",
+        performers.performer_photo,
+        name="performer-photo",
+    ),
+    path("assignments/", assignments.assignment_index, name="assignments"),
+    path(
+        "groups/<int:group_id>/assignments/",
+        assignments.group_assignments,
+        name="group-assignments",
+    ),
+    path(
+        "groups/<int:group_id>/assignments/new/",
+        assignments.assignment_create,
+        name="assignment-create",
+    ),
+    path(
+        "groups/<int:group_id>/assignments/bulk/",
+        assignments.assignment_bulk,
+        name="assignment-bulk",
+    ),
+    path(
+        "assignments/<int:assignment_id>/",
+        assignments.assignment_update,
+        name="assignment-update",
+    ),
+    path(
+        "assignments/<int:assignment_id>/active/",
+        assignments.assignment_set_active,
+        name="assignment-set-active",
+    ),
+    path(
+        "assignments/<int:assignment_id>/delete/",
+        assignments.assignment_delete,
+        name="assignment-delete",
+    ),
+    path("groups/", groups.group_list, name="groups"),
+    path("groups/<int:group_id>/", groups.group_detail, name="group-detail"),
+    path("groups/<int:group_id>/members/", groups.group_members, name="group-members"),
+    path("groups/<int:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
+    path("groups/<int:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),
+    path("kiosk-links/<int:link_id>/revoke/", groups.kiosk_link_revoke, name="kiosk-link-revoke"),
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/acknowledge/", alerts.alert_acknowledge, name="alert-acknowledge"),
+]

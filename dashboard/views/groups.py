@@ -1,0 +1,126 @@
+"""Monitoring group pages for admins: members, the wall's tile order and kiosk links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard import lookups, walls
+from dashboard.forms import GroupMembersForm, KioskLinkForm, show_service_errors
+from dashboard.views.common import HtmxHttpRequest
+from micboard import access
+from micboard.models import KioskLink, MonitoringGroup
+from micboard.services import GroupService, KioskService
+
+PAGE = "dashboard/group_detail.html"
+
+
+@login_required
+@require_GET
+def group_list(request: HtmxHttpRequest) -> HttpResponse:
+    access.require_admin(request.user)
+    groups = access.monitoring_groups(request.user).annotate(
+        member_count=Count("users", distinct=True),
+        assignment_count=Count("assignments", filter=Q(assignments__is_active=True), distinct=True),
+    )
+    return render(request, "dashboard/groups.html", {"groups": groups})
+
+
+@login_required
+@require_GET
+def group_detail(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    return render(request, PAGE, _context(request, group))
+
+
+@login_required
+@require_POST
+def group_members(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    form = GroupMembersForm(request.POST, users=GroupService.candidate_members(group))
+    saved = False
+    if form.is_valid():
+        try:
+            GroupService.set_members(group, form.cleaned_data["users"], by_user=request.user)
+            saved = True
+        except ValidationError as error:
+            show_service_errors(form, error)
+    return _part(request, group, "group-members", members_form=form, members_saved=saved)
+
+
+@login_required
+@require_POST
+def group_tile_order(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    try:
+        order = walls.edit_order(_current_order(group), request.POST.get("action", ""))
+    except ValueError:
+        return HttpResponseBadRequest("Unknown tile order action.")
+    GroupService.set_tile_order(group, order, by_user=request.user)
+    return _part(request, group, "tile-order")
+
+
+@login_required
+@require_POST
+def kiosk_link_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    form = KioskLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            KioskService.create_link(group, form.cleaned_data["label"], by_user=request.user)
+        except ValidationError as error:
+            show_service_errors(form, error)
+        else:
+            form = KioskLinkForm()
+    return _part(request, group, "kiosk-links", link_form=form)
+
+
+@login_required
+@require_POST
+def kiosk_link_revoke(request: HtmxHttpRequest, link_id: int) -> HttpResponse:
+    link = lookups.get_kiosk_link_for_admin(request.user, link_id)
+    KioskService.revoke_link(link, by_user=request.user)
+    return _part(request, link.monitoring_group, "kiosk-links")
+
+
+def _context(request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any) -> dict[str, Any]:
+    candidates = GroupService.candidate_members(group)
+    links = KioskLink.objects.filter(monitoring_group=group).select_related("created_by")
+    context = {
+        "group": group,
+        "members_form": GroupMembersForm(
+            initial={"users": list(group.users.values_list("pk", flat=True))}, users=candidates
+        ),
+        "order": walls.wall_tiles(group, photo_url=_no_photo),
+        "links": [(link, request.build_absolute_uri(_kiosk_path(link))) for link in links],
+        "link_form": KioskLinkForm(),
+    }
+    context.update(overrides)
+    return context
+
+
+def _part(
+    request: HtmxHttpRequest, group: MonitoringGroup, partial: str, **overrides: Any
+) -> HttpResponse:
+    """Answer htmx with the changed section; a plain form post gets the whole page."""
+    template = f"{PAGE}#{partial}" if request.htmx else PAGE
+    return render(request, template, _context(request, group, **overrides))
+
+
+def _current_order(group: MonitoringGroup) -> list[int | None]:
+    return [tile.unit.pk if tile else None for tile in walls.wall_tiles(group, photo_url=_no_photo)]
+
+
+def _kiosk_path(link: KioskLink) -> str:
+    return reverse("kiosk", args=[link.token])
+
+
+def _no_photo(_performer: object) -> str:
+    return ""

@@ -1,0 +1,80 @@
+"""Kiosk screens: one group's wall for a signed link, with no login and no controls.
+
+A kiosk request has no user, so it has no tenant either; each view runs in the tenant of
+the link, which is all the token grants.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from dashboard import lookups, walls
+from dashboard.views.common import wall_context
+from dashboard.views.walls import OPEN_ALERTS_SHOWN, render_tiles
+from micboard.models import Alert, KioskLink, Performer, PerformerAssignment
+from micboard.services import KioskService
+from micboard.tenancy import tenant_context
+
+
+@require_GET
+def kiosk(request: HttpRequest, token: str) -> HttpResponse:
+    link = KioskService.find_active_link(token)
+    if link is None:
+        return _unavailable(request, token)
+    with tenant_context(link.organization_id):
+        tiles = walls.wall_tiles(link.monitoring_group, photo_url=_photo_url(link))
+        context = wall_context(link.monitoring_group, tiles)
+        alerts = Alert.objects.filter(monitoring_group=link.monitoring_group)
+        context["open_alerts"] = list(alerts.open().unacknowledged()[:OPEN_ALERTS_SHOWN])
+    context.update(
+        link=link,
+        live_url=f"/ws/kiosk/{link.token}/",
+        tiles_url=reverse("kiosk-tiles", args=[link.token]),
+        kiosk=True,
+        tile_links=False,
+    )
+    return render(request, "dashboard/kiosk.html", context)
+
+
+@require_GET
+def kiosk_tiles(request: HttpRequest, token: str) -> HttpResponse:
+    link = KioskService.find_active_link(token)
+    if link is None:
+        return _unavailable(request, token)
+    with tenant_context(link.organization_id):
+        return render_tiles(
+            request, link.monitoring_group, photo_url=_photo_url(link), tile_links=False
+        )
+
+
+@require_GET
+def kiosk_photo(request: HttpRequest, token: str, performer_id: int) -> FileResponse:
+    """Serve the photo of a performer on this kiosk's wall, and no one else's."""
+    link = KioskService.find_active_link(token)
+    if link is None:
+        raise Http404("Not found.")
+    with tenant_context(link.organization_id):
+        on_wall = PerformerAssignment.objects.active().filter(
+            monitoring_group=link.monitoring_group, performer_id=performer_id
+        )
+        performer = Performer.objects.filter(pk__in=on_wall.values("performer_id")).first()
+    if performer is None or not performer.photo:
+        raise Http404("Not found.")
+    return FileResponse(performer.photo.open("rb"))
+
+
+def _photo_url(link: KioskLink) -> walls.PhotoUrl:
+    def url(performer: Performer) -> str:
+        return reverse("kiosk-photo", args=[link.token, performer.pk])
+
+    return url
+
+
+def _unavailable(request: HttpRequest, token: str) -> HttpResponse:
+    """Say plainly why a kiosk shows nothing; never redirect a kiosk to a login page."""
+    revoked = lookups.kiosk_link_was_revoked(token)
+    status = 410 if revoked else 404
+    return render(request, "dashboard/kiosk_unavailable.html", {"revoked": revoked}, status=status)

@@ -1,0 +1,45 @@
+"""The detail page of one unit: its last hour, its alerts and who has worn it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from dashboard import history, lookups
+from micboard import access
+from micboard.models import PerformerAssignment, WirelessUnit
+
+RECENT_ROWS = 50
+
+
+@login_required
+@require_GET
+def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = lookups.get_unit_for_user(request.user, unit_id)
+    points = history.read_history(unit.pk)
+    context = {
+        "unit": unit,
+        "charts": history.charts(points or []),
+        "history_unavailable": points is None,
+        "chart_width": history.CHART_WIDTH,
+        "chart_height": history.CHART_HEIGHT,
+        "alerts": lookups.visible_alerts(request.user).filter(wireless_unit=unit)[:RECENT_ROWS],
+        "assignment_history": _assignment_history(request, unit),
+    }
+    return render(request, "dashboard/unit_detail.html", context)
+
+
+def _assignment_history(request: HttpRequest, unit: WirelessUnit) -> list[Any]:
+    """Return the audit trail of this unit's assignments in the groups the user may see."""
+    records = PerformerAssignment.history.filter(
+        wireless_unit_id=unit.pk, organization_id=unit.organization_id
+    )
+    if not access.is_admin(request.user):
+        group_ids = access.monitoring_groups(request.user).values("pk")
+        records = records.filter(monitoring_group_id__in=group_ids)
+    related = records.select_related("performer", "monitoring_group", "history_user")
+    return list(related.order_by("-history_date")[:RECENT_ROWS])

@@ -1,0 +1,86 @@
+"""GroupService: who belongs to a monitoring group, and the order of its wall."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from micboard import access
+from micboard.events import announce
+from micboard.models import MonitoringGroup, WirelessUnit
+from micboard.tenancy import multi_tenant_enabled
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from micboard.services.common import ActingUser
+
+MAX_TILE_ORDER = 2000
+
+
+class GroupService:
+    """Members and tile order are admin decisions; every change reaches open walls."""
+
+    @staticmethod
+    def candidate_members(group: MonitoringGroup) -> QuerySet[User]:
+        """Return the active users who may be made members of `group`."""
+        users = get_user_model().objects.filter(is_active=True).order_by("username")
+        if not multi_tenant_enabled():
+            return users
+        same_org = Q(profile__organization_id=group.organization_id)
+        return users.filter(same_org)
+
+    @staticmethod
+    def set_members(
+        group: MonitoringGroup, users: Iterable[User], *, by_user: ActingUser = None
+    ) -> MonitoringGroup:
+        """Make exactly `users` the members of `group`."""
+        _require_admin_of(by_user, group)
+        members = list(users)
+        allowed = set(GroupService.candidate_members(group).values_list("pk", flat=True))
+        strangers = [user.get_username() for user in members if user.pk not in allowed]
+        if strangers:
+            raise ValidationError({"users": f"Not allowed in this group: {', '.join(strangers)}."})
+        with transaction.atomic():
+            group.users.set(members)
+            # Open sockets of removed members must lose access: the live path listens.
+            announce("group.members_changed", group_ids=[group.pk])
+        return group
+
+    @staticmethod
+    def set_tile_order(
+        group: MonitoringGroup, order: Sequence[int | None], *, by_user: ActingUser = None
+    ) -> MonitoringGroup:
+        """Save the wall order: unit ids, with None for a BLANK spacer."""
+        _require_admin_of(by_user, group)
+        _validate_tile_order(group, order)
+        with transaction.atomic():
+            group.tile_order = list(order)
+            group.save(update_fields=["tile_order"])
+            announce("group.tile_order_changed", group_ids=[group.pk])
+        return group
+
+
+def _require_admin_of(user: ActingUser, group: MonitoringGroup) -> None:
+    if user is not None:
+        access.require_admin(user)
+        access.require_group_access(user, group)
+
+
+def _validate_tile_order(group: MonitoringGroup, order: Sequence[object]) -> None:
+    if len(order) > MAX_TILE_ORDER:
+        raise ValidationError({"tile_order": "The order lists too many tiles."})
+    # bool is an int in Python, and True must not pass for unit 1.
+    if not all(e is None or (isinstance(e, int) and not isinstance(e, bool)) for e in order):
+        raise ValidationError({"tile_order": "List unit ids and blanks only."})
+    unit_ids = [entry for entry in order if isinstance(entry, int)]
+    if len(set(unit_ids)) != len(unit_ids):
+        raise ValidationError({"tile_order": "A unit can appear only once."})
+    known = WirelessUnit.objects.filter(pk__in=unit_ids, organization_id=group.organization_id)
+    if known.count() != len(unit_ids):
+        raise ValidationError({"tile_order": "The order names a unit that does not exist."})

@@ -1,0 +1,135 @@
+"""Performers to and from CSV: a preview that names every bad row, then an all-or-nothing save."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from micboard import access
+from micboard.models import Performer
+from micboard.services.performer import PerformerService
+
+if TYPE_CHECKING:
+    from micboard.services.common import ActingUser
+
+COLUMNS = ("name", "title", "email", "phone", "notes")
+MAX_IMPORT_BYTES = 1024 * 1024
+MAX_IMPORT_ROWS = 2000
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    line: int
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPreview:
+    rows: list[ImportRow]
+    errors: list[str] = field(default_factory=list)  # about the file as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows) and not any(row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for row in self.rows if row.errors)
+
+
+def decode_upload(raw: bytes) -> str:
+    """Return the text of an uploaded CSV file, or raise ValidationError on `file`."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ValidationError({"file": "The file is larger than 1 MB."})
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": "Save the file as UTF-8 CSV and try again."}) from None
+
+
+def preview_import(text: str) -> ImportPreview:
+    """Check every row without saving anything."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    if "name" not in header:
+        return ImportPreview(rows=[], errors=["The first row must name the columns, with name."])
+    unknown = sorted(set(header) - set(COLUMNS))
+    if unknown:
+        return ImportPreview(rows=[], errors=[f"Unknown columns: {', '.join(unknown)}."])
+    reader.fieldnames = header
+    rows = [_row(reader.line_num, record) for record in reader]
+    if len(rows) > MAX_IMPORT_ROWS:
+        return ImportPreview(rows=[], errors=[f"Import at most {MAX_IMPORT_ROWS} rows at once."])
+    _mark_duplicates(rows)
+    return ImportPreview(rows=rows, errors=[] if rows else ["The file has no rows."])
+
+
+def import_performers(text: str, *, by_user: ActingUser = None) -> list[Performer]:
+    """Create one performer per row, all or none; raise ValidationError if any row is bad."""
+    if by_user is not None:
+        access.require_admin(by_user)
+    preview = preview_import(text)
+    if not preview.ok:
+        raise ValidationError({"file": "The file has errors; nothing was imported."})
+    with transaction.atomic():
+        return [
+            PerformerService.create_performer(**row.values, by_user=by_user) for row in preview.rows
+        ]
+
+
+def export_performers(performers: Iterable[Performer]) -> str:
+    """Return performers as CSV that re-imports as it is and is safe to open in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for performer in performers:
+        writer.writerow([_neutralise(getattr(performer, name)) for name in COLUMNS])
+    return out.getvalue()
+
+
+def _row(line: int, record: dict[str | None, str | list[str] | None]) -> ImportRow:
+    values = {name: _restore(str(record.get(name) or "").strip()) for name in COLUMNS}
+    errors: list[str] = []
+    if record.get(None):
+        errors.append("This row has more cells than the header.")
+    try:
+        # The organization is set on save; everything the file controls is checked here.
+        Performer(**values).full_clean(
+            exclude=["organization"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        errors.extend(f"{name}: {' '.join(msgs)}" for name, msgs in error.message_dict.items())
+    return ImportRow(line=line, values=values, errors=errors)
+
+
+def _mark_duplicates(rows: list[ImportRow]) -> None:
+    """Refuse names that exist already or repeat in the file, so an import cannot double up."""
+    existing = {name.lower() for name in Performer.objects.values_list("name", flat=True)}
+    seen: set[str] = set()
+    for row in rows:
+        key = row.values["name"].lower()
+        if key in existing:
+            row.errors.append("A performer with this name exists already.")
+        elif key in seen:
+            row.errors.append("This name appears twice in the file.")
+        seen.add(key)
+
+
+def _neutralise(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _restore(value: str) -> str:
+    """Undo `_neutralise`, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value

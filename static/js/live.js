@@ -1,0 +1,619 @@
+// Live wall: applies the frames of docs/live-protocol.md to the tiles rendered by the server.
+//
+// One WebSocket per wall. JSON frames (snapshot, delta, alert, structure) update an in-memory
+// map of unit states; the DOM is written at most once per animation frame, and only where a
+// shown value changed. Meters are CSS custom properties set on the meter element itself.
+// HTML frames and re-fetched tiles are swapped out-of-band by id through htmx.
+(function () {
+  "use strict";
+
+  const wall = document.getElementById("wall");
+  if (!wall) {
+    return;
+  }
+
+  const WATCHDOG_MS = 10000; // the server sends a snapshot every 5 s, so 10 s of silence is a dead link
+  const BACKOFF_BASE_MS = 500;
+  const BACKOFF_MAX_MS = 30000;
+  const CHART_WINDOW_MS = 15000; // about as fast as the original's scrolling chart
+  const PEAK_HOLD_MS = 2000;
+  const AUDIO_FLOOR = -60; // dBFS shown as an empty meter
+  const RF_FLOOR = -100; // dBm
+  const RF_CEIL = -30;
+  const kiosk = wall.dataset.kiosk === "true";
+  // Close codes after which reconnecting cannot help: say why and stop.
+  const FINAL_CLOSE = {
+    4401: "Signed out. Sign in again to watch this wall.",
+    4403: kiosk ? "This kiosk link is not valid." : "You no longer have access to this wall.",
+    4410: "This kiosk link was revoked.",
+  };
+
+  const statusLabels = JSON.parse(document.getElementById("status-labels").textContent);
+  const connectionText = document.querySelector("#connection .connection-text");
+  const blocked = wall.querySelector(".wall-blocked");
+
+  const units = new Map(); // unit id -> latest UnitState
+  const dirty = new Set(); // unit ids whose tile needs drawing
+  const views = new Map(); // unit id -> TileView
+  const charts = new Map(); // unit id -> [{t, rf, audio}], survives tile swaps
+  const visible = new Set(); // unit ids whose tile is on screen
+  let frameRequested = false;
+  let socket = null;
+  let lastSeq = null;
+  let attempt = 0;
+  let watchdog = null;
+  let stopped = false;
+  let connectedBefore = false;
+
+  // ---- formatting: the same as dashboard/templatetags/micboard_display.py -----------------
+
+  function runtime(minutes) {
+    if (minutes === null || minutes === undefined) {
+      return "";
+    }
+    const rest = minutes % 60;
+    return Math.floor(minutes / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function mhz(khz) {
+    return khz ? (khz / 1000).toFixed(3) + " MHz" : "";
+  }
+
+  function decibels(value) {
+    return value === null || value === undefined ? "" : value + " dB";
+  }
+
+  function fraction(value, floor, ceil) {
+    if (value === null || value === undefined) {
+      return 0;
+    }
+    return Math.min(1, Math.max(0, (value - floor) / (ceil - floor)));
+  }
+
+  function batteryBars(state) {
+    if (state.bars !== null && state.bars !== undefined) {
+      return Math.min(state.bars, 5);
+    }
+    if (state.percent !== null && state.percent !== undefined) {
+      return Math.min(5, Math.ceil(state.percent / 20));
+    }
+    return null;
+  }
+
+  // ---- one tile's elements, and what was last written to each -------------------------------
+
+  class TileView {
+    constructor(root) {
+      this.root = root;
+      this.last = {};
+      this.held = { peak: AUDIO_FLOOR, until: 0 };
+      const find = (selector) => root.querySelector(selector);
+      this.label = find('[data-field="label"]');
+      this.glyph = find('[data-field="glyph"]');
+      this.battery = find(".battery");
+      this.runtime = find('[data-field="runtime"]');
+      this.offset = find('[data-field="tx_offset"]');
+      this.freq = find('[data-field="freq"]');
+      this.quality = find(".quality");
+      this.qualityText = find('[data-field="quality"]');
+      this.audio = find('[data-meter="audio"]');
+      this.rfA = find('[data-meter="rf_a"]');
+      this.rfB = find('[data-meter="rf_b"]');
+      this.diversity = find(".diversity");
+      this.canvas = find("canvas.chart");
+    }
+
+    // Write `value` with `write` only when it differs from what this element shows.
+    put(key, value, write) {
+      if (this.last[key] !== value) {
+        this.last[key] = value;
+        write(value);
+      }
+    }
+
+    // Meters change ten times a second; off-screen tiles skip them (the tile is redrawn in
+    // full when it scrolls into view), so a 500-tile wall costs what its visible part does.
+    draw(state, now, onScreen) {
+      if (!state) {
+        this.put("stale", "true", (v) => (this.root.dataset.stale = v));
+        return;
+      }
+      const info = statusLabels[state.status] || statusLabels.UNASSIGNED;
+      const status = statusLabels[state.status] ? state.status : "UNASSIGNED";
+      const bars = batteryBars(state);
+      this.put("stale", "false", (v) => (this.root.dataset.stale = v));
+      this.put("status", status, (v) => (this.root.dataset.status = v));
+      this.put("label", info.label, (v) => (this.label.textContent = v));
+      this.put("glyph", info.glyph, (v) => (this.glyph.textContent = v));
+      this.put("bars", bars === null ? "" : String(bars), (v) => {
+        this.battery.dataset.bars = v;
+        this.battery.setAttribute("aria-label", v === "" ? "Battery unknown" : "Battery " + v + " of 5 bars");
+      });
+      this.put("runtime", runtime(state.minutes), (v) => (this.runtime.textContent = v));
+      this.put("offset", decibels(state.tx_offset), (v) => (this.offset.textContent = v));
+      this.put("freq", mhz(state.freq), (v) => (this.freq.textContent = v));
+      const quality = state.quality === null || state.quality === undefined ? "" : String(Math.round(state.quality / 20));
+      this.put("quality", quality, (v) => {
+        this.quality.dataset.quality = v;
+        this.qualityText.textContent = v === "" ? "" : "Quality " + state.quality + "%";
+      });
+      this.put("antenna", state.antenna || "", (v) => (this.diversity.dataset.antenna = v));
+      this.put("clip", state.clip ? "true" : "false", (v) => (this.audio.dataset.clip = v));
+      const peak = this.hold(state.peak, now);
+      if (!onScreen) {
+        return;
+      }
+      this.meter(this.rfA, "rfA", fraction(state.rf_a, RF_FLOOR, RF_CEIL));
+      this.meter(this.rfB, "rfB", fraction(state.rf_b, RF_FLOOR, RF_CEIL));
+      this.meter(this.audio, "audio", fraction(state.audio, AUDIO_FLOOR, 0));
+      this.meter(this.audio, "peak", fraction(peak, AUDIO_FLOOR, 0), "--peak");
+    }
+
+    meter(element, key, level, property) {
+      const rounded = Math.round(level * 200) / 200; // half-percent steps: no needless writes
+      this.put(key, rounded, (v) => element.style.setProperty(property || "--level", v));
+    }
+
+    // Peak hold: keep the highest peak for a moment, like a desk's meter bridge.
+    hold(peak, now) {
+      if (peak === null || peak === undefined) {
+        return this.held.peak;
+      }
+      if (peak >= this.held.peak || now > this.held.until) {
+        this.held = { peak: peak, until: now + PEAK_HOLD_MS };
+      }
+      return this.held.peak;
+    }
+  }
+
+  // ---- drawing, once per animation frame -------------------------------------------------------
+
+  function schedule() {
+    if (!frameRequested) {
+      frameRequested = true;
+      window.requestAnimationFrame(drawFrame);
+    }
+  }
+
+  function drawFrame() {
+    frameRequested = false;
+    const now = Date.now();
+    for (const id of dirty) {
+      const view = views.get(id);
+      if (view) {
+        const onScreen = visible.has(id);
+        view.draw(units.get(id), now, onScreen);
+        if (onScreen) {
+          drawChart(view, charts.get(id) || [], now);
+        }
+      }
+    }
+    dirty.clear();
+  }
+
+  function remember(id, state) {
+    const points = charts.get(id) || [];
+    const t = state.ts ? state.ts * 1000 : Date.now();
+    const rf = Math.max(fraction(state.rf_a, RF_FLOOR, RF_CEIL), fraction(state.rf_b, RF_FLOOR, RF_CEIL));
+    points.push({ t: t, rf: rf, audio: fraction(state.audio, AUDIO_FLOOR, 0) });
+    while (points.length && points[0].t < t - CHART_WINDOW_MS) {
+      points.shift();
+    }
+    charts.set(id, points);
+  }
+
+  // The scrolling chart: audio in the upper half, RF in the lower half, the newest point at
+  // the right edge, as the original's chart drew them.
+  function drawChart(view, points, now) {
+    const canvas = view.canvas;
+    if (!canvas || !canvas.width) {
+      return;
+    }
+    const context = canvas.getContext("2d");
+    const width = canvas.width;
+    const half = canvas.height / 2;
+    context.clearRect(0, 0, width, canvas.height);
+    trace(context, points, now, width, half, 0, "audio", "#69b578");
+    trace(context, points, now, width, half, half, "rf", "#dc493a");
+  }
+
+  function trace(context, points, now, width, height, top, key, colour) {
+    context.beginPath();
+    context.strokeStyle = colour;
+    context.lineWidth = Math.max(1, window.devicePixelRatio || 1);
+    points.forEach((point, index) => {
+      const x = width - ((now - point.t) / CHART_WINDOW_MS) * width;
+      const y = top + height - point[key] * (height - 2) - 1;
+      if (index === 0) {
+        context.moveTo(x, y);
+      } else {
+        context.lineTo(x, y);
+      }
+    });
+    context.stroke();
+  }
+
+  // Keeps charts scrolling while no new points arrive.
+  function scrollCharts() {
+    for (const id of visible) {
+      dirty.add(id);
+    }
+    schedule();
+  }
+
+  // ---- tiles on the page -----------------------------------------------------------------------
+
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const id = Number(entry.target.dataset.unit);
+      if (entry.isIntersecting) {
+        visible.add(id);
+        dirty.add(id);
+      } else {
+        visible.delete(id);
+      }
+    }
+    schedule();
+  });
+
+  // (Re)read the tiles after the server rendered or swapped them, and redraw them all.
+  function bindTiles() {
+    observer.disconnect();
+    views.clear();
+    visible.clear();
+    for (const root of wall.querySelectorAll(".tile[data-unit]")) {
+      const id = Number(root.dataset.unit);
+      const view = new TileView(root);
+      sizeCanvas(view.canvas);
+      views.set(id, view);
+      observer.observe(root);
+      dirty.add(id);
+    }
+    schedule();
+  }
+
+  // Match the canvas to its box in device pixels; resizing clears it, so only on change.
+  function sizeCanvas(canvas) {
+    if (!canvas) {
+      return;
+    }
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(canvas.clientWidth * ratio);
+    const height = Math.round(canvas.clientHeight * ratio);
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+  }
+
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(() => {
+      for (const [id, view] of views) {
+        sizeCanvas(view.canvas);
+        dirty.add(id);
+      }
+      schedule();
+    }, 150);
+  });
+  // Desk/TV mode and layouts change tile sizes without a window resize.
+  document.addEventListener("micboard:layout", () => window.dispatchEvent(new Event("resize")));
+
+  // ---- frames ------------------------------------------------------------------------------------
+
+  function setUnit(id, state) {
+    units.set(id, state);
+    remember(id, state);
+    dirty.add(id);
+  }
+
+  function applySnapshot(frame) {
+    // Always taken, even with an older seq: a restarted poller counts from zero again.
+    lastSeq = frame.seq;
+    attempt = 0;
+    const seen = new Set();
+    for (const [key, state] of Object.entries(frame.units || {})) {
+      const id = Number(key);
+      seen.add(id);
+      setUnit(id, state);
+    }
+    for (const id of views.keys()) {
+      if (!seen.has(id)) {
+        units.delete(id); // no live data for this unit: its tile shows as stale
+        dirty.add(id);
+      }
+    }
+    showConnection("live", "Live");
+    schedule();
+  }
+
+  function applyDelta(frame) {
+    if (lastSeq === null || frame.seq <= lastSeq) {
+      return; // before the first snapshot, or old news
+    }
+    if (frame.seq > lastSeq + 1) {
+      send({ type: "resync" }); // a frame was lost: the snapshot heals it
+    }
+    lastSeq = frame.seq;
+    for (const [key, state] of Object.entries(frame.units || {})) {
+      setUnit(Number(key), state);
+    }
+    schedule();
+  }
+
+  function handleText(text) {
+    if (text.charAt(0) !== "{") {
+      swapHtml(text);
+      return;
+    }
+    let frame;
+    try {
+      frame = JSON.parse(text);
+    } catch (error) {
+      return;
+    }
+    if (frame.type === "snapshot") {
+      applySnapshot(frame);
+    } else if (frame.type === "delta") {
+      applyDelta(frame);
+    } else if (frame.type === "alert") {
+      showAlert(frame.alert);
+    } else if (frame.type === "alert.resolved") {
+      clearAlert(frame.alert);
+    } else if (frame.type === "structure") {
+      refresh(frame.units);
+    }
+  }
+
+  // ---- the socket ----------------------------------------------------------------------------------
+
+  function socketUrl() {
+    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + window.location.host + wall.dataset.liveUrl;
+  }
+
+  function connect() {
+    if (stopped) {
+      return;
+    }
+    const ws = new WebSocket(socketUrl());
+    socket = ws;
+    ws.onopen = () => armWatchdog(ws);
+    ws.onmessage = (event) => {
+      armWatchdog(ws);
+      if (typeof event.data === "string") {
+        handleText(event.data);
+      }
+    };
+    ws.onclose = (event) => closed(ws, event.code);
+    armWatchdog(ws);
+  }
+
+  function closed(ws, code) {
+    if (ws !== socket) {
+      return; // a socket the watchdog already gave up on
+    }
+    socket = null;
+    window.clearTimeout(watchdog);
+    markStale();
+    if (FINAL_CLOSE[code]) {
+      stopWith(FINAL_CLOSE[code]);
+      return;
+    }
+    reconnectLater();
+  }
+
+  function reconnectLater() {
+    // Full jitter, so a room of kiosks does not reconnect in lockstep after a restart.
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, attempt));
+    const delay = BACKOFF_BASE_MS / 2 + Math.random() * ceiling;
+    attempt += 1;
+    showConnection("reconnecting", "Reconnecting…");
+    window.setTimeout(reconnect, delay);
+  }
+
+  function reconnect() {
+    connectedBefore = true;
+    connect();
+  }
+
+  function armWatchdog(ws) {
+    window.clearTimeout(watchdog);
+    watchdog = window.setTimeout(() => {
+      // Nothing for too long: the link is dead even if the browser has not noticed.
+      socket = null;
+      ws.onclose = null;
+      ws.close();
+      markStale();
+      reconnectLater();
+    }, WATCHDOG_MS);
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+    }
+  }
+
+  // Stale values must never look live: the wall greys out until the next snapshot.
+  function markStale() {
+    lastSeq = null;
+    if (wall.dataset.state === "live") {
+      showConnection("reconnecting", "Reconnecting…");
+    }
+  }
+
+  function showConnection(state, text) {
+    const becameLive = state === "live" && wall.dataset.state !== "live";
+    wall.dataset.state = state;
+    if (connectionText.textContent !== text) {
+      connectionText.textContent = text;
+    }
+    if (becameLive && connectedBefore) {
+      connectedBefore = false;
+      refresh(null); // the wall may have changed while we were away
+    }
+  }
+
+  // ---- structure: re-fetch tiles over HTTP and swap them in by id --------------------------------
+
+  let fetching = false;
+  let pending = undefined; // undefined: nothing waiting; null: the whole grid; Set: these units
+
+  function refresh(unitIds) {
+    if (unitIds === null || pending === null) {
+      pending = null;
+    } else {
+      pending = pending || new Set();
+      unitIds.forEach((id) => pending.add(id));
+    }
+    if (!fetching) {
+      fetchPending(0);
+    }
+  }
+
+  function fetchPending(tries) {
+    if (pending === undefined) {
+      return;
+    }
+    const wanted = pending;
+    const grid = wanted === null || [...wanted].some((id) => !views.has(id));
+    pending = undefined;
+    fetching = true;
+    const query = grid ? "" : "?units=" + [...wanted].join(",");
+    fetch(wall.dataset.tilesUrl + query, {
+      credentials: "same-origin",
+      headers: { "HX-Request": "true" },
+      redirect: "manual",
+    })
+      .then((response) => fragmentText(response))
+      .then((html) => {
+        fetching = false;
+        swapHtml(html);
+        if (!grid && [...wanted].some((id) => !views.has(id))) {
+          refresh(null); // a unit left the wall: the grid decides where the rest go
+          return;
+        }
+        if ([...views.keys()].some((id) => !units.has(id))) {
+          send({ type: "resync" }); // new tiles: get their live values now, not in 5 s
+        }
+        fetchPending(0);
+      })
+      .catch((error) => {
+        if (error && error.final) {
+          fetching = false;
+          return;
+        }
+        // The server is restarting or the network blinked: keep trying, never give up.
+        pending = grid || pending === null ? null : new Set([...(pending || []), ...wanted]);
+        const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, tries));
+        window.setTimeout(() => {
+          fetching = false;
+          fetchPending(tries + 1);
+        }, delay);
+      });
+  }
+
+  function fragmentText(response) {
+    if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+      stopWith(kiosk ? FINAL_CLOSE[4410] : FINAL_CLOSE[4401]);
+    } else if (response.status === 404 || response.status === 410) {
+      stopWith(kiosk ? FINAL_CLOSE[4410] : FINAL_CLOSE[4403]);
+    } else if (response.ok) {
+      return response.text();
+    }
+    const error = new Error("tiles request failed with " + response.status);
+    error.final = stopped;
+    throw error;
+  }
+
+  function stopWith(message) {
+    stopped = true;
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+      socket = null;
+    }
+    window.clearTimeout(watchdog);
+    showConnection("blocked", message);
+    blocked.textContent = message;
+    blocked.hidden = false;
+  }
+
+  // Every top-level element with an id replaces the element with that id, as the htmx ws
+  // extension does with socket messages, whether or not it says hx-swap-oob itself.
+  function swapHtml(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    for (const element of template.content.children) {
+      if (element.id && !element.hasAttribute("hx-swap-oob")) {
+        element.setAttribute("hx-swap-oob", "true");
+      }
+    }
+    window.htmx.swap(wall, template.innerHTML, { swapStyle: "none" });
+    bindTiles();
+  }
+
+  // ---- alerts ------------------------------------------------------------------------------------
+
+  function showAlert(alert) {
+    const id = "alert-" + alert.id;
+    if (document.getElementById(id)) {
+      return;
+    }
+    const toast = document.getElementById("alert-toast-template").content.firstElementChild.cloneNode(true);
+    toast.id = id;
+    toast.classList.add("severity-" + alert.severity);
+    toast.dataset.unit = alert.unit;
+    const badge = toast.querySelector(".badge");
+    badge.classList.add("severity-" + alert.severity);
+    badge.textContent = capitalised(alert.severity);
+    toast.querySelector(".toast-message").textContent = alert.message;
+    const time = toast.querySelector(".toast-time");
+    const raised = new Date(alert.created_at);
+    if (!Number.isNaN(raised.getTime())) {
+      time.dateTime = alert.created_at;
+      time.textContent = raised.toTimeString().slice(0, 5);
+    }
+    const button = toast.querySelector("button[data-ack-url]");
+    if (button) {
+      button.setAttribute("hx-post", button.dataset.ackUrl.replace("/0/", "/" + alert.id + "/"));
+      button.setAttribute("hx-target", "#" + id);
+    }
+    document.getElementById("alerts").prepend(toast);
+    window.htmx.process(toast);
+  }
+
+  function capitalised(word) {
+    const text = String(word || "");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function clearAlert(alert) {
+    const toast = document.getElementById("alert-" + alert.id);
+    if (toast) {
+      toast.remove();
+    }
+  }
+
+  // ---- kiosks keep the screen on ---------------------------------------------------------------
+
+  function keepAwake() {
+    if (!navigator.wakeLock || document.visibilityState !== "visible") {
+      return;
+    }
+    navigator.wakeLock.request("screen").catch(() => {
+      // Refused (battery saver, no user gesture yet): the screen may dim, nothing else breaks.
+    });
+  }
+
+  if (kiosk) {
+    keepAwake();
+    document.addEventListener("visibilitychange", keepAwake);
+  }
+
+  bindTiles();
+  window.setInterval(scrollCharts, 1000);
+  connect();
+})();

@@ -1,0 +1,147 @@
+// Wall controls: desk/TV mode, TV layouts, photos, fullscreen and help, from the keyboard
+// (the original Micboard's keys) or the on-screen toolbar. The display state lives in the
+// URL hash, so a wall screen or kiosk can be bookmarked straight into TV mode.
+(function () {
+  "use strict";
+
+  const wall = document.getElementById("wall");
+  if (!wall) {
+    return;
+  }
+  const help = document.getElementById("help");
+  const LAYOUTS = ["11", "00", "01", "10"]; // name + colour block + meters; see original §1.10
+  const kiosk = wall.dataset.kiosk === "true";
+
+  function readHash() {
+    const params = new URLSearchParams(window.location.hash.slice(1));
+    return {
+      mode: params.get("mode") === "tv" ? "tv" : "desk",
+      layout: LAYOUTS.includes(params.get("layout")) ? params.get("layout") : "11",
+      photos: params.get("photos") === "1",
+    };
+  }
+
+  let display = readHash();
+
+  function apply() {
+    wall.dataset.mode = display.mode;
+    wall.dataset.layout = display.layout;
+    wall.dataset.photos = display.photos ? "on" : "off";
+    document.body.classList.toggle("tv", display.mode === "tv");
+    press("tv", display.mode === "tv");
+    press("photos", display.photos);
+    document.dispatchEvent(new Event("micboard:layout"));
+  }
+
+  function save() {
+    const params = new URLSearchParams();
+    if (display.mode === "tv") {
+      params.set("mode", "tv");
+    }
+    if (display.layout !== "11") {
+      params.set("layout", display.layout);
+    }
+    if (display.photos) {
+      params.set("photos", "1");
+    }
+    const hash = params.toString();
+    window.history.replaceState(null, "", hash ? "#" + hash : window.location.pathname + window.location.search);
+    apply();
+  }
+
+  function press(action, on) {
+    const button = wall.querySelector('[data-action="' + action + '"]');
+    if (button) {
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+  }
+
+  const actions = {
+    tv() {
+      display.mode = display.mode === "tv" ? "desk" : "tv";
+      if (display.mode === "desk") {
+        display.photos = false; // leaving TV mode turns photo backgrounds off, as in the original
+      }
+      save();
+    },
+    layout() {
+      display.mode = "tv";
+      display.layout = LAYOUTS[(LAYOUTS.indexOf(display.layout) + 1) % LAYOUTS.length];
+      save();
+    },
+    photos() {
+      if (display.mode === "tv") {
+        display.photos = !display.photos;
+        save();
+      }
+    },
+    fullscreen() {
+      if (document.fullscreenElement) {
+        document.exitFullscreen();
+      } else if (document.documentElement.requestFullscreen) {
+        document.documentElement.requestFullscreen().catch(() => {});
+      }
+    },
+    help() {
+      help.hidden = !help.hidden;
+      const button = wall.querySelector('[data-action="help"]');
+      if (button) {
+        button.setAttribute("aria-expanded", help.hidden ? "false" : "true");
+      }
+    },
+    reveal() {
+      wall.classList.toggle("controls-shown");
+    },
+    escape() {
+      if (!help.hidden) {
+        actions.help();
+      } else if (display.mode === "tv") {
+        actions.tv();
+      }
+    },
+  };
+
+  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", "?": "help", Escape: "escape" };
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  function follow(link) {
+    // Keep the display mode when switching walls.
+    window.location.href = link.getAttribute("href") + window.location.hash;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+      return;
+    }
+    if (KEYS[event.key]) {
+      event.preventDefault();
+      actions[KEYS[event.key]]();
+      return;
+    }
+    if (kiosk) {
+      return; // a kiosk is bound to one group and has no other pages
+    }
+    const link = event.key === "0" ? document.querySelector(".brand") : wall.querySelector('[data-key="' + event.key + '"]');
+    if (link) {
+      event.preventDefault();
+      follow(link);
+    }
+  });
+
+  wall.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-action]");
+    if (button && actions[button.dataset.action]) {
+      actions[button.dataset.action]();
+    }
+  });
+
+  window.addEventListener("hashchange", () => {
+    display = readHash();
+    apply();
+  });
+
+  apply();
+})();

@@ -1,0 +1,198 @@
+"""Assignment pages: create, bulk, inline edits, (de)activate, delete, all scoped by group."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from micboard.models import Performer, PerformerAssignment
+from tests.dashboard.conftest import HTMX, Show
+
+pytestmark = pytest.mark.django_db
+
+
+def settings_form(assignment: PerformerAssignment, **changes: object) -> dict[str, object]:
+    """Return the inline form of a row as the browser posts it, with `changes` applied."""
+    values = {
+        "priority": assignment.priority,
+        "notes": assignment.notes,
+        "alert_enabled": assignment.alert_enabled,
+        "alert_on_battery_low": assignment.alert_on_battery_low,
+        "alert_on_signal_loss": assignment.alert_on_signal_loss,
+        "alert_on_audio_low": assignment.alert_on_audio_low,
+        "alert_on_device_offline": assignment.alert_on_device_offline,
+        **changes,
+    }
+    prefix = f"a{assignment.pk}"
+    return {
+        f"{prefix}-{k}": ("on" if v is True else v) for k, v in values.items() if v is not False
+    }
+
+
+class TestPage:
+    def test_it_lists_the_groups_assignments(self, show: Show, tech_a: Client) -> None:
+        html = tech_a.get(f"/groups/{show.group_a.pk}/assignments/").content.decode()
+        assert f'id="assignment-{show.jane_a01.pk}"' in html
+        assert f'id="assignment-{show.bob_a02.pk}"' in html
+        assert "Carla" not in html
+
+    def test_the_pickers_offer_only_what_the_user_may_see(self, show: Show, tech_a: Client) -> None:
+        Performer.objects.create(name="Newcomer")  # unassigned: a tech may assign them
+        html = tech_a.get(f"/groups/{show.group_a.pk}/assignments/").content.decode()
+        picker = html[html.index('name="new-performer"') : html.index('name="new-wireless_unit"')]
+        assert "Jane Smith" in picker
+        assert "Newcomer" in picker
+        assert "Carla" not in picker
+        units = html[html.index('name="new-wireless_unit"') : html.index('name="new-priority"')]
+        assert "A01" in units
+        assert "B01" not in units
+
+    def test_a_tech_gets_404_for_another_group(self, show: Show, tech_a: Client) -> None:
+        assert tech_a.get(f"/groups/{show.group_b.pk}/assignments/").status_code == 404
+
+    def test_the_index_goes_straight_to_a_single_group(self, show: Show, tech_a: Client) -> None:
+        response = tech_a.get("/assignments/")
+        assert response["Location"] == f"/groups/{show.group_a.pk}/assignments/"
+
+    def test_it_costs_the_same_queries_for_many_rows(
+        self, show: Show, admin: Client, django_assert_max_num_queries
+    ) -> None:
+        with django_assert_max_num_queries(14) as few:
+            admin.get(f"/groups/{show.group_a.pk}/assignments/")
+        for unit in (show.unit("A03"), show.unit("B02")):
+            PerformerAssignment.objects.create(
+                organization=unit.organization, performer=show.carla, wireless_unit=unit,
+                monitoring_group=show.group_a,
+            )  # fmt: skip
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            admin.get(f"/groups/{show.group_a.pk}/assignments/")
+
+
+class TestCreate:
+    def test_a_tech_assigns_in_their_group(self, show: Show, tech_a: Client) -> None:
+        data = {
+            "new-performer": show.jane.pk,
+            "new-wireless_unit": show.unit("A02").pk,
+            "new-priority": "critical",
+            "new-alert_enabled": "on",
+        }
+        response = tech_a.post(f"/groups/{show.group_a.pk}/assignments/new/", data, **HTMX)
+        html = response.content.decode()
+        created = PerformerAssignment.objects.get(
+            performer=show.jane, wireless_unit=show.unit("A02")
+        )
+        assert created.priority == "critical"
+        assert created.assigned_by == show.tech_a
+        assert created.monitoring_group == show.group_a
+        assert '<section id="assignment-create"' in html
+        assert 'id="assignment-table"' in html
+        assert 'hx-swap-oob="true"' in html
+        assert f'id="assignment-{created.pk}"' in html
+
+    def test_a_duplicate_pair_gets_a_clear_inline_message(self, show: Show, tech_a: Client) -> None:
+        data = {"new-performer": show.jane.pk, "new-wireless_unit": show.unit("A01").pk,
+                "new-priority": "low"}  # fmt: skip
+        response = tech_a.post(f"/groups/{show.group_a.pk}/assignments/new/", data, **HTMX)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Jane Smith is already assigned to A01." in html
+        assert 'id="id_new-wireless_unit_error"' in html
+        assert '<option value="low" selected>' in html  # what was typed is kept
+        assert PerformerAssignment.objects.filter(performer=show.jane).count() == 1
+
+    def test_a_tech_cannot_assign_in_another_group(self, show: Show, tech_a: Client) -> None:
+        data = {"new-performer": show.jane.pk, "new-wireless_unit": show.unit("A02").pk,
+                "new-priority": "low"}  # fmt: skip
+        response = tech_a.post(f"/groups/{show.group_b.pk}/assignments/new/", data)
+        assert response.status_code == 404
+        assert not PerformerAssignment.objects.filter(monitoring_group=show.group_b,
+                                                      performer=show.jane).exists()  # fmt: skip
+
+    def test_a_tech_cannot_pick_a_unit_they_cannot_see(self, show: Show, tech_a: Client) -> None:
+        data = {"new-performer": show.jane.pk, "new-wireless_unit": show.unit("B02").pk,
+                "new-priority": "low"}  # fmt: skip
+        html = tech_a.post(f"/groups/{show.group_a.pk}/assignments/new/", data).content.decode()
+        assert "Select a valid choice" in html
+        assert not PerformerAssignment.objects.filter(wireless_unit=show.unit("B02")).exists()
+
+    def test_bulk_assigns_one_performer_to_several_units(self, show: Show, admin: Client) -> None:
+        data = {"bulk-performer": show.carla.pk, "bulk-priority": "normal",
+                "bulk-wireless_units": [show.unit("A03").pk, show.unit("B02").pk]}  # fmt: skip
+        response = admin.post(f"/groups/{show.group_a.pk}/assignments/bulk/", data, **HTMX)
+        assert response.status_code == 200
+        made = PerformerAssignment.objects.filter(
+            performer=show.carla, monitoring_group=show.group_a
+        )
+        assert sorted(a.wireless_unit.slot for a in made) == ["A03", "B02"]
+
+    def test_bulk_names_each_duplicate_and_keeps_the_rest(self, show: Show, admin: Client) -> None:
+        data = {"bulk-performer": show.jane.pk, "bulk-priority": "normal",
+                "bulk-wireless_units": [show.unit("A01").pk, show.unit("A03").pk]}  # fmt: skip
+        html = admin.post(
+            f"/groups/{show.group_a.pk}/assignments/bulk/", data, **HTMX
+        ).content.decode()
+        assert "Jane Smith is already assigned to A01." in html
+        assert PerformerAssignment.objects.filter(performer=show.jane).count() == 2
+
+
+class TestInlineEdits:
+    def test_it_saves_priority_notes_and_flags(self, show: Show, tech_a: Client) -> None:
+        assignment = show.bob_a02
+        data = settings_form(assignment, priority="critical", notes="Spare in tray 2",
+                             alert_on_audio_low=True, alert_on_signal_loss=False)  # fmt: skip
+        response = tech_a.post(f"/assignments/{assignment.pk}/", data, **HTMX)
+        assert (
+            response.content.decode()
+            .lstrip()
+            .startswith(f'<article id="assignment-{assignment.pk}"')
+        )
+        assignment.refresh_from_db()
+        assert assignment.priority == "critical"
+        assert assignment.notes == "Spare in tray 2"
+        assert assignment.alert_on_audio_low
+        assert not assignment.alert_on_signal_loss
+
+    def test_a_bad_value_is_shown_on_its_field(self, show: Show, tech_a: Client) -> None:
+        data = settings_form(show.bob_a02, priority="urgent")
+        html = tech_a.post(f"/assignments/{show.bob_a02.pk}/", data, **HTMX).content.decode()
+        assert f'id="id_a{show.bob_a02.pk}-priority_error"' in html
+        show.bob_a02.refresh_from_db()
+        assert show.bob_a02.priority == "normal"
+
+    def test_a_tech_cannot_edit_another_groups_assignment(self, show: Show, tech_a: Client) -> None:
+        data = settings_form(show.carla_b01, priority="critical")
+        assert tech_a.post(f"/assignments/{show.carla_b01.pk}/", data).status_code == 404
+        show.carla_b01.refresh_from_db()
+        assert show.carla_b01.priority == "normal"
+
+    def test_deactivate_and_reactivate(self, show: Show, tech_a: Client) -> None:
+        url = f"/assignments/{show.bob_a02.pk}/active/"
+        html = tech_a.post(url, {"active": "0"}, **HTMX).content.decode()
+        assert "Reactivate" in html
+        assert "Inactive" in html
+        show.bob_a02.refresh_from_db()
+        assert not show.bob_a02.is_active
+        tech_a.post(url, {"active": "1"}, **HTMX)
+        show.bob_a02.refresh_from_db()
+        assert show.bob_a02.is_active
+
+    def test_delete_removes_the_row(self, show: Show, tech_a: Client) -> None:
+        assert (
+            "Delete this assignment?"
+            in tech_a.get(f"/assignments/{show.bob_a02.pk}/delete/").content.decode()
+        )
+        response = tech_a.post(f"/assignments/{show.bob_a02.pk}/delete/", **HTMX)
+        assert response.status_code == 200
+        assert response.content == b""
+        assert not PerformerAssignment.objects.filter(pk=show.bob_a02.pk).exists()
+
+    def test_a_tech_cannot_touch_another_groups_assignment(
+        self, show: Show, tech_a: Client
+    ) -> None:
+        assert (
+            tech_a.post(f"/assignments/{show.carla_b01.pk}/active/", {"active": "0"}).status_code
+            == 404
+        )
+        assert tech_a.post(f"/assignments/{show.carla_b01.pk}/delete/").status_code == 404
+        show.carla_b01.refresh_from_db()
+        assert show.carla_b01.is_active

@@ -1,0 +1,110 @@
+"""Group pages for admins: members, tile order, kiosk links."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+
+from micboard.models import KioskLink, MonitoringGroup
+from micboard.services import GroupService, KioskService
+from tests.dashboard.conftest import HTMX, Show
+
+pytestmark = pytest.mark.django_db
+
+
+def order_of(group: MonitoringGroup) -> list[int | None]:
+    group.refresh_from_db()
+    return list(group.tile_order)
+
+
+class TestAccess:
+    def test_the_pages_are_for_admins(self, show: Show, admin: Client, tech_a: Client) -> None:
+        assert admin.get("/groups/").status_code == 200
+        assert admin.get(f"/groups/{show.group_a.pk}/").status_code == 200
+        assert tech_a.get("/groups/").status_code == 403
+        assert tech_a.get(f"/groups/{show.group_a.pk}/").status_code == 404
+
+    def test_the_nav_shows_groups_to_admins_only(
+        self, show: Show, admin: Client, tech_a: Client
+    ) -> None:
+        assert 'href="/groups/"' in admin.get("/").content.decode()
+        assert 'href="/groups/"' not in tech_a.get("/").content.decode()
+
+    def test_a_tech_changes_nothing(self, show: Show, tech_a: Client) -> None:
+        group = show.group_a
+        assert (
+            tech_a.post(f"/groups/{group.pk}/members/", {"users": [show.tech_b.pk]}).status_code
+            == 404
+        )
+        assert (
+            tech_a.post(f"/groups/{group.pk}/tile-order/", {"action": "blank:0"}).status_code == 404
+        )
+        assert tech_a.post(f"/groups/{group.pk}/kiosk-links/", {"label": "x"}).status_code == 404
+        assert list(group.users.all()) == [show.tech_a]
+        assert order_of(group) == []
+        assert not KioskLink.objects.exists()
+
+
+class TestMembers:
+    def test_an_admin_sets_the_members(self, show: Show, admin: Client) -> None:
+        response = admin.post(
+            f"/groups/{show.group_a.pk}/members/", {"users": [show.tech_b.pk]}, **HTMX
+        )
+        assert "Members saved." in response.content.decode()
+        assert list(show.group_a.users.all()) == [show.tech_b]
+
+    def test_the_service_refuses_a_non_admin(self, show: Show) -> None:
+        with pytest.raises(PermissionDenied):
+            GroupService.set_members(show.group_a, [show.tech_b], by_user=show.tech_a)
+
+
+class TestTileOrder:
+    def test_move_blank_and_remove(self, show: Show, admin: Client) -> None:
+        a01, a02 = show.unit("A01").pk, show.unit("A02").pk
+        url = f"/groups/{show.group_a.pk}/tile-order/"
+        admin.post(url, {"action": "down:0"}, **HTMX)
+        assert order_of(show.group_a) == [a02, a01]
+        admin.post(url, {"action": "blank:1"}, **HTMX)
+        assert order_of(show.group_a) == [a02, None, a01]
+        html = admin.post(url, {"action": "remove:1"}, **HTMX).content.decode()
+        assert order_of(show.group_a) == [a02, a01]
+        assert html.lstrip().startswith('<section id="tile-order"')
+
+    @pytest.mark.parametrize("action", ["", "up", "up:x", "up:9", "remove:0", "explode:0"])
+    def test_a_bad_action_is_refused(self, show: Show, admin: Client, action: str) -> None:
+        response = admin.post(f"/groups/{show.group_a.pk}/tile-order/", {"action": action})
+        assert response.status_code == 400
+        assert order_of(show.group_a) == []
+
+    @pytest.mark.parametrize("order", [[True], ["1"], [1, 1], [10_000]])
+    def test_the_service_validates_the_order(self, show: Show, order: list[object]) -> None:
+        with pytest.raises(ValidationError):
+            GroupService.set_tile_order(show.group_a, order, by_user=show.admin)  # type: ignore[arg-type]
+
+
+class TestKioskLinks:
+    def test_create_copy_and_revoke(self, show: Show, admin: Client) -> None:
+        html = admin.post(
+            f"/groups/{show.group_a.pk}/kiosk-links/", {"label": "FOH left"}, **HTMX
+        ).content.decode()
+        link = KioskLink.objects.get(label="FOH left")
+        assert f"http://testserver/kiosk/{link.token}/" in html
+        assert 'data-copy="kiosk-url-' in html
+        html = admin.post(f"/kiosk-links/{link.pk}/revoke/", **HTMX).content.decode()
+        link.refresh_from_db()
+        assert link.is_revoked
+        assert "revoked" in html
+
+    def test_a_label_is_required(self, show: Show, admin: Client) -> None:
+        html = admin.post(
+            f"/groups/{show.group_a.pk}/kiosk-links/", {"label": ""}, **HTMX
+        ).content.decode()
+        assert 'id="id_label_error"' in html
+        assert not KioskLink.objects.exists()
+
+    def test_a_tech_cannot_revoke(self, show: Show, tech_a: Client) -> None:
+        link = KioskService.create_link(show.group_a, "Stage", by_user=show.admin)
+        assert tech_a.post(f"/kiosk-links/{link.pk}/revoke/").status_code == 404
+        link.refresh_from_db()
+        assert not link.is_revoked

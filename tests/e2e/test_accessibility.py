@@ -1,0 +1,111 @@
+"""Automated accessibility checks (axe-core: WCAG 2 A and AA, which cover contrast and
+labels) of the wall in every status and of the main pages, and the wall on a phone."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from dashboard.walls import STATUSES
+from micboard.models import Alert, PerformerAssignment
+from micboard.services import KioskService
+from tests.e2e.live import (
+    LiveWallTestCase,
+    assign,
+    make_group,
+    make_receiver,
+    make_user,
+    off_the_loop,
+)
+from tests.e2e.test_live_script import ScriptedServer, unit_state
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.e2e
+class AccessibilityTests(LiveWallTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        off_the_loop(self.build_stage)
+        self.server = ScriptedServer(self.page)
+
+    def build_stage(self) -> None:
+        """One tile per status, so every status colour is checked."""
+        self.units = make_receiver(2202, slots=[f"HH{n:02d}" for n in range(1, 11)])
+        self.admin = make_user("admin", role="admin")
+        self.group = make_group("Main stage", self.admin)
+        for unit in self.units:
+            assign(f"Performer {unit.slot}", unit, self.group, title="Vocals")
+        self.link = KioskService.create_link(self.group, "FOH")
+        assignment = PerformerAssignment.objects.select_related("wireless_unit").first()
+        assert assignment is not None
+        Alert.objects.create(
+            organization=assignment.organization, kind="battery_low", severity="warning",
+            wireless_unit=assignment.wireless_unit, assignment=assignment,
+            monitoring_group=self.group, message="Battery low: Performer HH01 (HH01)",
+        )  # fmt: skip
+
+    def every_status(self) -> None:
+        states = {
+            str(unit.pk): unit_state(unit.pk, status=status, bars=4, clip=status == "AUDIO_PEAK")
+            for unit, status in zip(self.units, STATUSES, strict=True)
+        }
+        self.server.wait_for(lambda: len(self.server.sockets) == 1)
+        self.server.send({"type": "snapshot", "group": self.group.pk, "seq": 1, "units": states})
+        expect(self.page.locator("#wall")).to_have_attribute("data-state", "live")
+
+    def assert_accessible(self, page: Page | None = None) -> None:
+        results = Axe().run(page or self.page, options=WCAG)
+        assert results.violations_count == 0, results.generate_report()
+
+    def test_the_wall_in_every_status_desk_and_tv(self) -> None:
+        self.sign_in(self.admin)
+        self.page.goto(self.url(f"/walls/{self.group.pk}/"))
+        self.every_status()
+        self.assert_accessible()
+        self.page.keyboard.press("?")
+        expect(self.page.locator("#help")).to_be_visible()
+        self.assert_accessible()  # the legend's swatches too
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("t")
+        self.assert_accessible()
+
+    def test_the_kiosk(self) -> None:
+        self.page.goto(self.url(f"/kiosk/{self.link.token}/"))
+        self.every_status()
+        self.assert_accessible()
+
+    def test_the_main_pages(self) -> None:
+        self.page.goto(self.url("/accounts/login/"))
+        self.assert_accessible()
+        self.sign_in(self.admin)
+        unit = self.units[0].pk
+        for path in (
+            "/",
+            "/performers/",
+            "/performers/new/",
+            "/performers/import/",
+            f"/groups/{self.group.pk}/assignments/",
+            "/groups/",
+            f"/groups/{self.group.pk}/",
+            "/alerts/",
+            f"/units/{unit}/",
+        ):
+            response = self.page.goto(self.url(path))
+            assert response is not None
+            assert response.ok, path
+            self.assert_accessible()
+
+    def test_the_wall_on_a_phone(self) -> None:
+        self.page.set_viewport_size(PHONE)
+        self.sign_in(self.admin)
+        self.page.goto(self.url(f"/walls/{self.group.pk}/"))
+        self.every_status()
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the wall scrolls sideways ({width}px)"
+        self.assert_accessible()
+        self.page.locator(f"#tile-{self.units[3].pk}").click()
+        expect(self.page).to_have_url(self.url(f"/units/{self.units[3].pk}/"))
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text("HH04")

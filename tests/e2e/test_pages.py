@@ -1,0 +1,71 @@
+"""The htmx pages in a real browser: live search, inline edits, tile order, CSV preview."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from micboard.models import MonitoringGroup, PerformerAssignment, WirelessUnit
+from tests.e2e.live import (
+    LiveWallTestCase,
+    assign,
+    make_group,
+    make_receiver,
+    make_user,
+    off_the_loop,
+)
+
+
+@pytest.mark.e2e
+class PageTests(LiveWallTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        off_the_loop(self.build_stage)
+        self.sign_in(self.admin)
+
+    def build_stage(self) -> None:
+        self.units: list[WirelessUnit] = make_receiver(2202, slots=["HH01", "HH02", "HH03"])
+        self.admin = make_user("admin", role="admin")
+        self.group: MonitoringGroup = make_group("Main stage", self.admin)
+        assign("Jane Smith", self.units[0], self.group, title="Lead vocals")
+        assign("Ann Lee", self.units[1], self.group)
+        assign("Annette Ray", self.units[2], self.group)
+
+    def test_live_search_filters_as_you_type(self) -> None:
+        self.page.goto(self.url("/performers/"))
+        rows = self.page.locator("#performer-list tbody tr")
+        expect(rows).to_have_count(3)
+        self.page.get_by_label("Search").press_sequentially("ann")
+        expect(rows).to_have_count(2)
+        expect(self.page).to_have_url(self.url("/performers/?q=ann&status=active"))
+        self.page.get_by_label("Show").select_option("inactive")
+        expect(self.page.locator("#performer-list")).to_contain_text("No performers match.")
+
+    def test_an_assignment_is_edited_in_place(self) -> None:
+        self.page.goto(self.url(f"/groups/{self.group.pk}/assignments/"))
+        assignment = PerformerAssignment.objects.get(wireless_unit=self.units[1])
+        row = self.page.locator(f"#assignment-{assignment.pk}")
+        row.get_by_label("Priority").select_option("critical")
+        expect(row.locator(".assignment-head")).to_contain_text("Critical")
+        update = f"/assignments/{assignment.pk}/"
+        with self.page.expect_response(lambda response: response.url.endswith(update)):
+            row.get_by_label("Audio low").check()
+        row.get_by_role("button", name="Deactivate").click()
+        expect(row).to_contain_text("Inactive")
+        assignment.refresh_from_db()
+        assert assignment.priority == "critical"
+        assert assignment.alert_on_audio_low
+        assert not assignment.is_active
+
+    def test_the_tile_order_editor_moves_tiles_and_adds_blanks(self) -> None:
+        self.page.goto(self.url(f"/groups/{self.group.pk}/"))
+        editor = self.page.locator("#tile-order")
+        editor.get_by_role("button", name="Move Jane Smith down").click()
+        expect(editor.locator(".order-item").first).to_contain_text("Ann Lee")
+        editor.get_by_role("button", name="Blank before Jane Smith").click()
+        expect(editor.locator(".order-item").nth(1)).to_have_class("order-item blank")
+        self.group.refresh_from_db()
+        assert self.group.tile_order == [self.units[1].pk, None, self.units[0].pk, self.units[2].pk]
+        self.page.goto(self.url(f"/walls/{self.group.pk}/"))
+        tiles = self.page.locator("#wall-tiles > .tile")
+        expect(tiles.nth(1)).to_have_class("tile tile-blank")

@@ -1,7 +1,19 @@
 """The only way to change Micboard's state: views, admin, poller and commands call these."""
 
+from micboard.services.alerts import AlertService
+from micboard.services.groups import GroupService
+from micboard.services.kiosk import KioskService
 from micboard.services.legacy import AssignmentService
 from micboard.services.performer import PerformerService
 from micboard.services.performer_assignment import PerformerAssignmentService
+from micboard.services.telemetry import TelemetryService
 
-__all__ = ["AssignmentService", "PerformerAssignmentService", "PerformerService"]
+__all__ = [
+    "AlertService",
+    "AssignmentService",
+    "GroupService",
+    "KioskService",
+    "PerformerAssignmentService",
+    "PerformerService",
+    "TelemetryService",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 from typing import Any
 
@@ -18,10 +19,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--id", dest="poller_id", help="poller id (default: host-pid-random)")
+        parser.add_argument(
+            "--frame-ms",
+            type=int,
+            default=25,
+            help="coalescing tick: at most one delta per group this often (default 25)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        config = PollerConfig(poller_id=options["poller_id"]) if options["poller_id"] else None
-        uvloop.run(_run(config or PollerConfig()))
+        config = PollerConfig(frame_interval=options["frame_ms"] / 1000)
+        if options["poller_id"]:
+            config = dataclasses.replace(config, poller_id=options["poller_id"])
+        uvloop.run(_run(config))
 
 
 async def _run(config: PollerConfig) -> None:

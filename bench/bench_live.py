@@ -1,0 +1,448 @@
+"""Measure the live path under load: reading-to-browser latency, messages/s, lost updates.
+
+Everything runs on loopback: a private redis-server; N ULXD4Q simulators (4 channels each,
+metering at 10 Hz) in a child process; one poller (`manage.py run_poller`); daphne serving
+`micboard.asgi`; and C WebSocket clients (the `websockets` library, in this process) spread
+over G monitoring groups, half as signed-in users on /ws/groups/, half as kiosks.
+
+Latency is a client's receive time minus the `ts` of each UnitState in a delta: the moment
+the poller's protocol client received that reading (the Shure wire format carries no time
+of its own, and the simulator-to-poller hop is one loopback write). After the window the
+simulators stop; once every wall has been quiet for a while, each client's view (snapshot
+plus deltas, applied by seq as live.js does) is compared with the states in Redis.
+
+    .venv/bin/python bench/bench_live.py [--seconds 30] [--devices 250] [--clients 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import orjson
+import redis
+import redis.asyncio as aioredis
+import uvloop
+import websockets
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a plain script
+
+MODEL = "ULXD4Q"
+CHANNELS = 4
+WARMUP = 5.0
+QUIET = 3.0  # a wall with no delta for this long has settled
+ORIGIN = "http://localhost"
+PREFIX = "bench"
+
+
+# ---------------------------------------------------------------- child: the devices
+
+
+def serve_simulators(count: int, pipe: Connection) -> None:
+    uvloop.run(_simulators(count, pipe))
+
+
+async def _simulators(count: int, pipe: Connection) -> None:
+    from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+
+    devices = [ShureTcpSimulator(MODEL, seed=1000 + i) for i in range(count)]
+    for device in devices:
+        await device.start()
+    pipe.send([device.port for device in devices])
+    await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # "stop"
+    await asyncio.gather(*(device.stop() for device in devices))
+    pipe.send("stopped")
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Any, what: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.2).ping())
+    except redis.ConnectionError:
+        return False
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def build_stage(ports: list[int], groups: int) -> tuple[list[int], list[str], str]:
+    """Create devices, units, groups and assignments; return group ids, kiosk tokens and
+    a session cookie. Bulk inserts: this is benchmark scaffolding, not a live change."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from micboard.models import (
+        MonitoringGroup,
+        Organization,
+        Performer,
+        PerformerAssignment,
+        RFChannel,
+        WirelessChassis,
+        WirelessUnit,
+    )
+    from micboard.services import KioskService
+
+    org = Organization.default()
+    chassis = WirelessChassis.objects.bulk_create(
+        WirelessChassis(organization=org, manufacturer="Shure", model=MODEL, name=f"RX{i:03d}",
+                        protocol="shure_tcp", host="127.0.0.1", port=port)
+        for i, port in enumerate(ports)
+    )  # fmt: skip
+    channels = RFChannel.objects.bulk_create(
+        RFChannel(organization=org, chassis=c, number=n)
+        for c in chassis
+        for n in range(1, CHANNELS + 1)
+    )
+    units = WirelessUnit.objects.bulk_create(
+        WirelessUnit(organization=org, base_chassis_id=ch.chassis_id, rf_channel=ch,
+                     slot=f"U{i:04d}")
+        for i, ch in enumerate(channels)
+    )  # fmt: skip
+    walls = MonitoringGroup.objects.bulk_create(
+        MonitoringGroup(organization=org, name=f"Wall {g:02d}") for g in range(groups)
+    )
+    performers = Performer.objects.bulk_create(
+        Performer(organization=org, name=f"Performer {i}") for i in range(len(units))
+    )
+    PerformerAssignment.objects.bulk_create(
+        PerformerAssignment(organization=org, performer=p, wireless_unit=u,
+                            monitoring_group=walls[i % groups])
+        for i, (p, u) in enumerate(zip(performers, units, strict=True))
+    )  # fmt: skip
+    tokens = [KioskService.create_link(wall, "bench").token for wall in walls]
+    admin = User.objects.create_superuser("bench", password=None)
+    client = Client()
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    return [w.pk for w in walls], tokens, client.cookies["sessionid"].value
+
+
+# ---------------------------------------------------------------- clients
+
+
+@dataclass
+class Wall:
+    """One WebSocket client applying frames as the browser script does."""
+
+    group: int
+    path: str
+    headers: list[tuple[str, str]]
+    view: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None
+    frames: int = 0
+    updates: int = 0
+    gaps: int = 0
+    last_delta: float = 0.0
+    latencies: array = field(default_factory=lambda: array("d"))
+    recording: bool = False
+
+    async def run(self, base: str, connected: asyncio.Event) -> None:
+        async with websockets.connect(
+            base + self.path, origin=websockets.Origin(ORIGIN), additional_headers=self.headers,
+            compression=None, max_size=None, open_timeout=30,
+        ) as ws:  # fmt: skip
+            connected.set()
+            async for message in ws:
+                await self.apply(ws, orjson.loads(message), time.time())
+
+    async def apply(self, ws: Any, frame: dict[str, Any], now: float) -> None:
+        kind = frame["type"]
+        if kind == "snapshot":
+            self.view, self.seq = frame["units"], frame["seq"]
+        elif kind == "delta":
+            if self.seq is not None and frame["seq"] <= self.seq:
+                return
+            if self.seq is not None and frame["seq"] != self.seq + 1:
+                self.gaps += 1
+                await ws.send('{"type":"resync"}')
+            self.seq = frame["seq"]
+            self.view.update(frame["units"])
+            self.last_delta = now
+            if self.recording:
+                self.frames += 1
+                self.updates += len(frame["units"])
+                self.latencies.extend(now - state["ts"] for state in frame["units"].values())
+
+
+@dataclass
+class LayerProbe:
+    """Listens on the channel layer's Redis channels: how old a state is when the poller
+    publishes it, which splits the end-to-end latency into poller and web-process parts."""
+
+    latencies: array = field(default_factory=lambda: array("d"))
+    recording: bool = False
+
+    async def run(self, url: str, groups: list[int]) -> None:
+        client = aioredis.Redis.from_url(url)
+        async with client.pubsub() as pubsub:
+            await pubsub.subscribe(*(f"{PREFIX}.layer__group__mg.{g}" for g in groups))
+            async for message in pubsub.listen():
+                if message["type"] == "message" and self.recording:
+                    self.record(msgpack.unpackb(message["data"]), time.time())
+
+    def record(self, message: dict[str, Any], now: float) -> None:
+        frame = orjson.loads(message["text"]) if message.get("type") == "live.frame" else {}
+        if frame.get("type") == "delta":
+            self.latencies.extend(now - state["ts"] for state in frame["units"].values())
+
+
+async def connect_walls(walls: list[Wall], base: str) -> list[asyncio.Task[None]]:
+    tasks = []
+    for start in range(0, len(walls), 20):  # a few handshakes at a time
+        batch = walls[start : start + 20]
+        events = [asyncio.Event() for _ in batch]
+        tasks += [asyncio.create_task(w.run(base, e)) for w, e in zip(batch, events, strict=True)]
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 30)
+    return tasks
+
+
+async def wait_for_quiet(walls: list[Wall], limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.time() - max(w.last_delta for w in walls) < QUIET:
+        if time.monotonic() > deadline:
+            raise RuntimeError("walls never went quiet")
+        await asyncio.sleep(0.2)
+
+
+def views_matching_redis(walls: list[Wall], url: str) -> tuple[int, int]:
+    """Return (walls whose view equals Redis, units that differ in total)."""
+    client = redis.Redis.from_url(url)
+    matching = differing = 0
+    for wall in walls:
+        members = sorted(int(m) for m in client.smembers(f"{PREFIX}:group:{wall.group}:units"))
+        values = client.mget([f"{PREFIX}:unit:{m}" for m in members])
+        stored = {str(m): orjson.loads(v) for m, v in zip(members, values, strict=True) if v}
+        keys = stored.keys() | wall.view.keys()
+        wrong = sum(1 for key in keys if stored.get(key) != wall.view.get(key))
+        matching += wrong == 0
+        differing += wrong
+    return matching, differing
+
+
+# ---------------------------------------------------------------- report
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def print_table(rows: list[tuple[str, str]], title: str) -> None:
+    width = max(len(name) for name, _ in rows)
+    print(f"\n{title}\n")
+    print(f"{'metric'.ljust(width)}  value")
+    print(f"{'-' * width}  {'-' * 14}")
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+
+
+# ---------------------------------------------------------------- main
+
+
+async def measure(args: argparse.Namespace, stack: dict[str, Any]) -> list[tuple[str, str]]:
+    walls = [
+        Wall(
+            group=stack["groups"][i % len(stack["groups"])],
+            path=(f"/ws/groups/{stack['groups'][i % len(stack['groups'])]}/" if i % 2 == 0
+                  else f"/ws/kiosk/{stack['tokens'][i % len(stack['groups'])]}/"),
+            headers=[("Cookie", f"sessionid={stack['cookie']}")] if i % 2 == 0 else [],
+        )
+        for i in range(args.clients)
+    ]  # fmt: skip
+    tasks = await connect_walls(walls, f"ws://127.0.0.1:{stack['port']}")
+    probe = LayerProbe()
+    tasks.append(asyncio.create_task(probe.run(stack["redis"], stack["groups"])))
+    await asyncio.sleep(WARMUP)  # the benchmark's warm-up period, not a synchronisation
+    pids = {
+        "poller": stack["poller"].pid,
+        "daphne": stack["daphne"].pid,
+        "devices": stack["sims"],
+        "clients": os.getpid(),
+    }
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    recorders: list[Wall | LayerProbe] = [*walls, probe]
+    for recorder in recorders:
+        recorder.recording = True
+    started = time.monotonic()
+    await asyncio.sleep(args.seconds)  # the measured window
+    elapsed = time.monotonic() - started
+    for recorder in recorders:
+        recorder.recording = False
+    cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
+    beats = redis.Redis.from_url(stack["redis"], decode_responses=True)
+    beat: dict[str, str] = beats.hgetall(f"{PREFIX}:poller:bench")  # type: ignore[assignment]
+
+    stack["stop_devices"]()
+    await wait_for_quiet(walls)
+    matching, differing = views_matching_redis(walls, stack["redis"])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+    ordered = sorted(v * 1000 for wall in walls for v in wall.latencies)
+    published = sorted(v * 1000 for v in probe.latencies)
+    frames = sum(w.frames for w in walls)
+    updates = sum(w.updates for w in walls)
+    return [
+        ("reading->client latency p50", f"{percentile(ordered, 0.50):.1f} ms"),
+        ("reading->client latency p95", f"{percentile(ordered, 0.95):.1f} ms"),
+        ("reading->client latency p99", f"{percentile(ordered, 0.99):.1f} ms"),
+        ("reading->client latency max", f"{ordered[-1]:.1f} ms"),
+        ("latency samples", f"{len(ordered):,}"),
+        (
+            "reading->published by poller p50 / p99",
+            f"{percentile(published, 0.50):.1f} / {percentile(published, 0.99):.1f} ms",
+        ),
+        ("delta frames received/s (all clients)", f"{frames / elapsed:,.0f}"),
+        ("unit updates received/s (all clients)", f"{updates / elapsed:,.0f}"),
+        ("poller readings/s (heartbeat)", beat.get("readings_per_s", "?")),
+        ("poller frames sent/s (heartbeat)", beat.get("frames_per_s", "?")),
+        (
+            "poller loop lag, worst in last second (heartbeat)",
+            beat.get("loop_lag_ms", "?") + " ms",
+        ),
+        ("seq gaps seen by clients (resyncs)", str(sum(w.gaps for w in walls))),
+        ("poller CPU (share of one core)", f"{cpu['poller']:.0%}"),
+        ("daphne CPU (share of one core)", f"{cpu['daphne']:.0%}"),
+        ("simulators CPU (share of one core)", f"{cpu['devices']:.0%}"),
+        ("bench clients CPU (share of one core)", f"{cpu['clients']:.0%}"),
+        ("client views equal to Redis after the load", f"{matching}/{len(walls)}"),
+        ("units differing from Redis", str(differing)),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--devices", type=int, default=250)
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--groups", type=int, default=40)
+    parser.add_argument("--frame-ms", type=int, default=25, help="the poller's coalescing tick")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-"))
+    redis_port, web_port = free_port(), free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="micboard.settings",
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        REDIS_URL=redis_url,
+        MICBOARD_REDIS_PREFIX=PREFIX,
+        LOG_LEVEL="WARNING",
+        DEBUG="False",
+        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        ALLOWED_HOSTS="localhost,127.0.0.1",
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    sims = None
+    try:
+        processes.append(subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
+        ))  # fmt: skip
+        wait_until(lambda: redis_answers(redis_url), "redis")
+
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+
+        parent, child = multiprocessing.Pipe()
+        sims = multiprocessing.get_context("spawn").Process(
+            target=serve_simulators, args=(args.devices, child), daemon=True
+        )
+        sims.start()
+        ports = parent.recv()
+        groups, tokens, cookie = build_stage(ports, args.groups)
+
+        log = (workdir / "services.log").open("ab")
+        python = sys.executable
+        processes.append(subprocess.Popen(
+            [python, "manage.py", "run_poller", "--id", "bench", "--frame-ms", str(args.frame_ms)],
+            cwd=REPO, stdout=log, stderr=log,
+        ))  # fmt: skip
+        processes.append(subprocess.Popen(
+            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
+             "micboard.asgi:application"], cwd=REPO, stdout=log, stderr=log,
+        ))  # fmt: skip
+        beats = redis.Redis.from_url(redis_url)
+        wait_until(lambda: port_open(web_port), "daphne")
+        wait_until(
+            lambda: beats.hget(f"{PREFIX}:poller:bench", "devices") == str(args.devices).encode(),
+            "the poller to claim every device",
+        )
+
+        def stop_devices() -> None:
+            parent.send("stop")
+            parent.recv()
+
+        stack = {
+            "load": os.getloadavg()[0],
+            "groups": groups, "tokens": tokens, "cookie": cookie, "port": web_port,
+            "redis": redis_url, "poller": processes[1], "daphne": processes[2],
+            "sims": sims.pid, "stop_devices": stop_devices,
+        }  # fmt: skip
+        rows = uvloop.run(measure(args, stack))
+        title = (
+            f"Micboard live path: {args.devices * CHANNELS:,} channels ({args.devices} x {MODEL}) "
+            f"metering at 10 Hz, {args.clients} clients over {args.groups} groups, "
+            f"{args.seconds:g} s window, {args.frame_ms} ms frame tick, {os.cpu_count()} cores, "
+            f"load average before the run {stack['load']:.2f}"
+        )
+        print_table(rows, title)
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if sims is not None and sims.is_alive():
+            sims.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

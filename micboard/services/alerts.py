@@ -1,0 +1,172 @@
+"""AlertService: alerts are opened, resolved and acknowledged only through here.
+
+The live path calls `apply_conditions` with the conditions that hold for each unit whose
+conditions changed (a transition, never every reading); people acknowledge over HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from micboard import access
+from micboard.events import announce
+from micboard.models import Alert, PerformerAssignment
+
+if TYPE_CHECKING:
+    from micboard.services.common import ActingUser
+
+# Which assignment flag (PerformerAssignment.wants_alert) asks for each condition.
+CONDITION_FLAG = {
+    Alert.Kind.BATTERY_LOW: "battery_low",
+    Alert.Kind.BATTERY_CRITICAL: "battery_low",
+    Alert.Kind.SIGNAL_LOSS: "signal_loss",
+    Alert.Kind.AUDIO_LOW: "audio_low",
+    Alert.Kind.DEVICE_OFFLINE: "device_offline",
+}
+SEVERITY = {
+    Alert.Kind.BATTERY_LOW: Alert.Severity.WARNING,
+    Alert.Kind.BATTERY_CRITICAL: Alert.Severity.CRITICAL,
+    Alert.Kind.SIGNAL_LOSS: Alert.Severity.CRITICAL,
+    Alert.Kind.AUDIO_LOW: Alert.Severity.WARNING,
+    Alert.Kind.DEVICE_OFFLINE: Alert.Severity.CRITICAL,
+}
+
+
+@dataclass
+class AlertChanges:
+    """What one call opened and resolved, for pushing to walls and notifying people."""
+
+    raised: list[Alert] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+
+
+class AlertService:
+    """Raise, resolve and acknowledge alerts."""
+
+    @staticmethod
+    def raise_alert(assignment: PerformerAssignment, kind: str) -> Alert | None:
+        """Open an alert for this assignment and condition; None if one is open already."""
+        condition = Alert.Kind(kind)
+        alert = Alert(
+            organization_id=assignment.organization_id,
+            kind=condition,
+            severity=SEVERITY[condition],
+            wireless_unit_id=assignment.wireless_unit_id,
+            assignment=assignment,
+            monitoring_group_id=assignment.monitoring_group_id,
+            message=_message(assignment, condition),
+        )
+        try:
+            # The savepoint keeps the caller's transaction usable after a duplicate.
+            with transaction.atomic():
+                alert.save()
+        except IntegrityError:
+            return None  # another poller opened it first (the open-alert constraint)
+        return alert
+
+    @staticmethod
+    def resolve_alert(alert: Alert) -> Alert:
+        if alert.resolved_at is None:
+            alert.resolved_at = timezone.now()
+            alert.save(update_fields=["resolved_at"])
+        return alert
+
+    @staticmethod
+    def acknowledge(alert: Alert, *, by_user: ActingUser) -> Alert:
+        """Record that someone who may see the alert's group has seen it."""
+        if by_user is None or not by_user.is_authenticated:
+            raise PermissionDenied("Sign in to acknowledge an alert.")
+        if alert.monitoring_group is not None:
+            access.require_group_access(by_user, alert.monitoring_group)
+        else:
+            access.require_unit_access(by_user, alert.wireless_unit)
+        if alert.acknowledged_at is not None:
+            return alert
+        with transaction.atomic():
+            alert.acknowledged_by = by_user
+            alert.acknowledged_at = timezone.now()
+            alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
+            announce(
+                "alert.acknowledged",
+                group_ids=[alert.monitoring_group_id],
+                unit_ids=[alert.wireless_unit_id],
+            )
+        return alert
+
+    @staticmethod
+    def apply_conditions(conditions: Mapping[int, frozenset[str]]) -> AlertChanges:
+        """Make open alerts match the conditions now holding for each given unit.
+
+        Resolves open alerts whose condition has cleared, and opens one alert per active
+        assignment (of an active performer) that asks for a condition and has none open.
+        Costs two reads, one update and one insert per alert opened.
+        """
+        changes = AlertChanges()
+        if not conditions:
+            return changes
+        with transaction.atomic():
+            open_alerts = list(Alert.objects.open().filter(wireless_unit_id__in=list(conditions)))
+            changes.resolved = _resolve_cleared(open_alerts, conditions)
+            resolved_ids = {alert.pk for alert in changes.resolved}
+            still_open = {
+                (alert.assignment_id, alert.kind)
+                for alert in open_alerts
+                if alert.pk not in resolved_ids
+            }
+            for assignment in _alerting_assignments(conditions):
+                changes.raised.extend(_raise_wanted(assignment, conditions, still_open))
+        return changes
+
+
+def _resolve_cleared(
+    open_alerts: list[Alert], conditions: Mapping[int, frozenset[str]]
+) -> list[Alert]:
+    cleared = [a for a in open_alerts if a.kind not in conditions[a.wireless_unit_id]]
+    if cleared:
+        now = timezone.now()
+        Alert.objects.filter(pk__in=[a.pk for a in cleared]).update(resolved_at=now)
+        for alert in cleared:
+            alert.resolved_at = now
+    return cleared
+
+
+def _alerting_assignments(
+    conditions: Mapping[int, frozenset[str]],
+) -> list[PerformerAssignment]:
+    wanted_units = [unit_id for unit_id, kinds in conditions.items() if kinds]
+    if not wanted_units:
+        return []
+    return list(
+        PerformerAssignment.objects.active()
+        .filter(wireless_unit_id__in=wanted_units, alert_enabled=True)
+        .select_related("performer", "wireless_unit")
+    )
+
+
+def _raise_wanted(
+    assignment: PerformerAssignment,
+    conditions: Mapping[int, frozenset[str]],
+    open_pairs: set[tuple[int | None, str]],
+) -> list[Alert]:
+    raised = []
+    for kind in sorted(conditions[assignment.wireless_unit_id]):
+        flag = CONDITION_FLAG.get(Alert.Kind(kind))
+        if flag is None or not assignment.wants_alert(flag):
+            continue
+        if (assignment.pk, kind) in open_pairs:
+            continue
+        alert = AlertService.raise_alert(assignment, kind)
+        if alert is not None:
+            raised.append(alert)
+    return raised
+
+
+def _message(assignment: PerformerAssignment, kind: Alert.Kind) -> str:
+    unit = assignment.wireless_unit
+    return f"{kind.label}: {assignment.performer.name} ({unit})"

@@ -1,0 +1,125 @@
+"""WebSocket consumers: a wall of one monitoring group, for a signed-in user or a kiosk.
+
+On connect: admit (access rules, once), join the group's channel-layer group, send a
+snapshot read from Redis. After that a consumer only forwards the poller's pre-encoded
+frames and answers `resync`/`ping`; no database work per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from redis.exceptions import RedisError
+
+from realtime import codes, frames, keys, live_store
+from realtime.admission import Admission, admit_kiosk, admit_user
+from realtime.redis_client import async_client
+
+logger = logging.getLogger(__name__)
+
+LIVE_STORE_ERRORS = (RedisError, OSError)
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """What both kinds of wall share; subclasses say who is admitted."""
+
+    group_id: int | None = None
+
+    async def admit(self) -> Admission:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        # Accept first: a close code reaches the browser only on an accepted socket.
+        await self.accept()
+        admission = await self.admit()
+        if admission.group_id is None:
+            await self.close(code=admission.refusal)
+            return
+        try:
+            await self.channel_layer.group_add(
+                keys.layer_group(admission.group_id), self.channel_name
+            )
+            self.group_id = admission.group_id
+            await self.send_snapshot()
+        except LIVE_STORE_ERRORS:
+            logger.warning("live store unreachable; closing socket", exc_info=True)
+            await self.close(code=codes.TRY_AGAIN)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group_id is None:
+            return
+        try:
+            await self.channel_layer.group_discard(
+                keys.layer_group(self.group_id), self.channel_name
+            )
+        except LIVE_STORE_ERRORS:
+            logger.info("could not leave group %s cleanly", self.group_id, exc_info=True)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # The hot path: Channels' dispatch would hop to a thread per message to close
+        # stale DB connections; a forwarded frame touches no database, so skip that.
+        if message["type"] == "live.frame":
+            if self.group_id is not None:
+                await self.send(text_data=message["text"])
+            return
+        await super().dispatch(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.group_id is None:
+            return
+        if text_data is None:
+            await self.close(code=codes.BAD_FRAME)
+            return
+        try:
+            kind = frames.parse_client_frame(text_data)
+        except frames.ClientFrameTooLarge:
+            await self.close(code=codes.FRAME_TOO_LARGE)
+            return
+        except frames.BadClientFrame:
+            await self.close(code=codes.BAD_FRAME)
+            return
+        if kind == "resync":
+            await self.send_resync()
+        else:
+            await self.send(text_data=frames.PONG)
+
+    async def send_snapshot(self) -> None:
+        assert self.group_id is not None
+        await self.send(text_data=await live_store.snapshot_frame(async_client(), self.group_id))
+
+    async def send_resync(self) -> None:
+        try:
+            await self.send_snapshot()
+        except LIVE_STORE_ERRORS:
+            logger.info("resync skipped: live store unreachable")
+
+    async def kiosk_check(self, message: dict[str, Any]) -> None:
+        """Ignore: only kiosk sockets re-check their link when one is revoked."""
+
+
+class GroupConsumer(LiveConsumer):
+    """`/ws/groups/<id>/`: a signed-in user who may see the group."""
+
+    async def admit(self) -> Admission:
+        group_id = int(self.scope["url_route"]["kwargs"]["group_id"])
+        return await database_sync_to_async(admit_user)(self.scope["user"], group_id)
+
+
+class KioskConsumer(LiveConsumer):
+    """`/ws/kiosk/<token>/`: a live kiosk link, bound to its group."""
+
+    async def admit(self) -> Admission:
+        token = str(self.scope["url_route"]["kwargs"]["token"])
+        return await database_sync_to_async(admit_kiosk)(token)
+
+    async def kiosk_check(self, message: dict[str, Any]) -> None:
+        """Close this socket when its link was revoked (a link of this group was)."""
+        if self.group_id is None:
+            return
+        admission = await self.admit()
+        if admission.group_id != self.group_id:
+            self.group_id = None
+            await self.close(code=admission.refusal or codes.NO_ACCESS)

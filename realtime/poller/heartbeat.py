@@ -1,0 +1,38 @@
+"""The poller's heartbeat: a hash with a TTL, plus a sorted set of live pollers.
+
+`{p}:poller:{id}` carries the numbers `live_status` and `/healthz` show; `{p}:pollers`
+scores each poller by its last beat (ms), which is how pollers count each other to
+share the devices fairly.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis.asyncio as aioredis
+
+from realtime import keys
+
+ALIVE_WINDOW_MS = 3500  # a poller that has not beaten for this long is presumed dead
+FORGET_AFTER_MS = 60_000
+
+
+async def beat(redis: aioredis.Redis, poller_id: str, fields: dict[str, str], ttl_ms: int) -> int:
+    """Publish one heartbeat; return how many pollers are alive (this one included)."""
+    now_ms = int(time.time() * 1000)
+    pipe = redis.pipeline(transaction=False)
+    pipe.hset(keys.poller(poller_id), mapping=fields)  # type: ignore[arg-type]
+    pipe.pexpire(keys.poller(poller_id), ttl_ms)
+    pipe.zadd(keys.pollers(), {poller_id: now_ms})
+    pipe.zremrangebyscore(keys.pollers(), "-inf", now_ms - FORGET_AFTER_MS)
+    pipe.zcount(keys.pollers(), now_ms - ALIVE_WINDOW_MS, "+inf")
+    results = await pipe.execute()
+    return int(results[-1])
+
+
+async def retire(redis: aioredis.Redis, poller_id: str) -> None:
+    """Remove this poller's heartbeat at a clean shutdown."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.delete(keys.poller(poller_id))
+    pipe.zrem(keys.pollers(), poller_id)
+    await pipe.execute()

@@ -1,0 +1,153 @@
+"""Everything the poller writes to Redis and sends to walls.
+
+Per frame tick: the changed units' states (MSET), one INCR of each affected group's seq,
+then one pre-encoded `delta` per group. Every second: one history point per changed
+unit. Every few seconds: a full `snapshot` per group. Writes precede the seq they belong
+to, which is what lets a consumer read a consistent snapshot (see live_store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from realtime import frames, keys
+from realtime.poller.sender import FrameSender, GroupFrame
+from realtime.poller.stats import Stats
+from realtime.poller.topology import Topology
+from realtime.state import UnitState
+
+SLICE = 100  # units per pipeline in once-a-second work, so no frame tick waits long
+
+
+class Publisher:
+    """Coalesces state changes and publishes them per monitoring group."""
+
+    def __init__(self, redis: aioredis.Redis, layer: Any, stats: Stats, history_maxlen: int):
+        self.redis = redis
+        self.sender = FrameSender(redis, layer)
+        self.stats = stats
+        self.history_maxlen = history_maxlen
+        self._dirty: dict[int, UnitState] = {}
+        self._history: dict[int, UnitState] = {}
+        # Held from taking seqs to sending their frames: deltas and snapshots come from
+        # different tasks, and a group's frames must leave in seq order.
+        self._in_seq_order = asyncio.Lock()
+
+    def mark(self, state: UnitState) -> None:
+        """Queue a changed state for the next delta and the next history point."""
+        self._dirty[state.id] = state
+        self._history[state.id] = state
+
+    async def flush_deltas(self, topology: Topology) -> None:
+        """Write the changed states and send one delta per affected group."""
+        async with self._in_seq_order:
+            await self._flush_deltas(topology)
+
+    async def _flush_deltas(self, topology: Topology) -> None:
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        encoded = {unit_id: frames.encode_state(state) for unit_id, state in dirty.items()}
+        by_group: defaultdict[int, dict[int, bytes]] = defaultdict(dict)
+        for unit_id, raw in encoded.items():
+            for group_id in topology.groups_of(unit_id):
+                by_group[group_id][unit_id] = raw
+        groups = sorted(by_group)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.mset({keys.unit_state(unit_id): raw for unit_id, raw in encoded.items()})
+        for group_id in groups:
+            pipe.incr(keys.group_seq(group_id))
+        try:
+            results = await pipe.execute()
+        except BaseException:
+            self._dirty = {**dirty, **self._dirty}  # retry; anything newer wins
+            raise
+        await self.send_all(
+            [
+                (group_id, frames.delta(group_id, seq, by_group[group_id]))
+                for group_id, seq in zip(groups, results[1:], strict=True)
+            ]
+        )
+
+    async def send_snapshots(self, topology: Topology, group_ids: Iterable[int]) -> None:
+        """Send each group a full snapshot read back from Redis (all pollers' units)."""
+        async with self._in_seq_order:
+            await self._send_snapshots(topology, sorted(group_ids))
+
+    async def _send_snapshots(self, topology: Topology, groups: list[int]) -> None:
+        if not groups:
+            return
+        unit_ids = sorted({u for g in groups for u in topology.units_by_group.get(g, ())})
+        pipe = self.redis.pipeline(transaction=False)
+        for group_id in groups:
+            pipe.incr(keys.group_seq(group_id))
+        if unit_ids:
+            pipe.mget([keys.unit_state(unit_id) for unit_id in unit_ids])
+        results = await pipe.execute()
+        seqs, values = results[: len(groups)], results[len(groups) :] or [[]]
+        stored = {u: raw for u, raw in zip(unit_ids, values[0], strict=True) if raw}
+        snapshots = []
+        for group_id, seq in zip(groups, seqs, strict=True):
+            members = topology.units_by_group.get(group_id, frozenset())
+            states = {u: raw for u, raw in stored.items() if u in members}
+            snapshots.append((group_id, frames.snapshot(group_id, seq, states)))
+        await self.send_all(snapshots)
+
+    async def write_history(self) -> None:
+        """Add one point per unit that changed since the last call (best effort)."""
+        if not self._history:
+            return
+        batch, self._history = list(self._history.values()), {}
+        # In slices: packing a thousand XADDs at once would hold the loop for ~25 ms.
+        for start in range(0, len(batch), SLICE):
+            pipe = self.redis.pipeline(transaction=False)
+            for state in batch[start : start + SLICE]:
+                pipe.xadd(
+                    keys.unit_history(state.id),
+                    history_point(state),  # type: ignore[arg-type]
+                    maxlen=self.history_maxlen,
+                    approximate=True,
+                )
+            await pipe.execute()
+
+    async def restore(self, states: Iterable[UnitState], topology: Topology) -> None:
+        """Write back everything Redis lost in a restart: states and group sets."""
+        encoded = {keys.unit_state(state.id): frames.encode_state(state) for state in states}
+        if encoded:
+            await self.redis.mset(encoded)
+        await self.write_group_sets(topology, ())
+
+    async def write_group_sets(self, topology: Topology, old_groups: Iterable[int]) -> None:
+        """Make every `{p}:group:{id}:units` set match the topology."""
+        pipe = self.redis.pipeline(transaction=True)
+        for group_id in set(old_groups) | set(topology.units_by_group):
+            pipe.delete(keys.group_units(group_id))
+            units = topology.units_by_group.get(group_id)
+            if units:
+                pipe.sadd(keys.group_units(group_id), *units)
+        await pipe.execute()
+
+    async def send(self, group_id: int, text: str) -> None:
+        await self.send_all([(group_id, text)])
+
+    async def send_all(self, group_frames: list[GroupFrame]) -> None:
+        await self.sender.send(group_frames)
+        self.stats.frames += len(group_frames)
+
+
+def history_point(state: UnitState) -> dict[str, str]:
+    """Return the contract's history fields of a state, leaving out unknowns."""
+    values = {
+        "b": state.bars,
+        "p": state.percent,
+        "a": state.rf_a,
+        "bb": state.rf_b,
+        "au": state.audio,
+        "s": state.status,
+    }
+    return {name: str(value) for name, value in values.items() if value is not None}

@@ -1,0 +1,84 @@
+"""One task per owned device: read it through its protocol client, forever.
+
+A device that misbehaves (garbage, a crashing client, a refused connection) only ever
+restarts its own task, with backoff; the poller and the other devices carry on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from realtime.poller.clients import ClientFactory
+from realtime.poller.topology import ChassisInfo
+from realtime.protocols.base import DeviceClient, Reading
+
+logger = logging.getLogger(__name__)
+
+RESTART_INITIAL = 1.0
+RESTART_MAX = 30.0
+
+ReadingSink = Callable[[int, Reading], None]
+
+
+class DeviceReader:
+    """Feeds one device's readings to the poller until stopped."""
+
+    def __init__(self, chassis: ChassisInfo, factory: ClientFactory, sink: ReadingSink) -> None:
+        self.chassis = chassis
+        self._factory = factory
+        self._sink = sink
+        self._task: asyncio.Task[None] | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        name = f"device-{self.chassis.id}"
+        self._task = asyncio.create_task(self._run(), name=name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        delay = RESTART_INITIAL
+        while True:
+            if await self._read_until_failure():
+                delay = RESTART_INITIAL  # it worked for a while: restart promptly
+            self.restarts += 1
+            await asyncio.sleep(delay)
+            delay = min(RESTART_MAX, delay * 2)
+
+    async def _read_until_failure(self) -> bool:
+        """Read until the client fails or ends; return True if any reading arrived."""
+        client: DeviceClient | None = None
+        got_any = False
+        try:
+            client = self._factory(self.chassis)
+            async for reading in client.readings():
+                got_any = True
+                self._deliver(reading)
+        except Exception:
+            logger.exception("device %s (%s) failed", self.chassis.id, self.chassis.name)
+        finally:
+            if client is not None:
+                await _close_quietly(client)
+        return got_any
+
+    def _deliver(self, reading: Reading) -> None:
+        try:
+            self._sink(self.chassis.id, reading)
+        except Exception:
+            # A reading the poller cannot handle is dropped, not the device's stream.
+            logger.exception("reading from device %s dropped", self.chassis.id)
+
+
+async def _close_quietly(client: DeviceClient) -> None:
+    try:
+        await client.close()
+    except Exception:
+        logger.info("closing a device client failed", exc_info=True)

@@ -1,0 +1,64 @@
+"""What the poller must know from the database: devices, which unit sits on which
+channel, and which monitoring groups watch each unit (through active assignments)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from micboard.models import PerformerAssignment, WirelessChassis, WirelessUnit
+
+
+@dataclass(frozen=True, slots=True)
+class ChassisInfo:
+    id: int
+    protocol: str
+    host: str
+    port: int
+    name: str = ""
+    model: str = ""
+    serial: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    chassis: dict[int, ChassisInfo] = field(default_factory=dict)
+    unit_by_channel: dict[tuple[int, int], int] = field(default_factory=dict)
+    groups_by_unit: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    units_by_group: dict[int, frozenset[int]] = field(default_factory=dict)
+
+    def unit_at(self, chassis_id: int, channel: int) -> int | None:
+        return self.unit_by_channel.get((chassis_id, channel))
+
+    def groups_of(self, unit_id: int) -> tuple[int, ...]:
+        return self.groups_by_unit.get(unit_id, ())
+
+    def units_of(self, chassis_id: int) -> list[int]:
+        return [unit for (cid, _), unit in self.unit_by_channel.items() if cid == chassis_id]
+
+
+def load_topology() -> Topology:
+    """Read the topology with three queries (call in the database thread)."""
+    fields = ("id", "protocol", "host", "port", "name", "model", "serial")
+    chassis = {row[0]: ChassisInfo(*row) for row in WirelessChassis.objects.values_list(*fields)}
+    channels = WirelessUnit.objects.filter(rf_channel__isnull=False).values_list(
+        "id", "rf_channel__chassis_id", "rf_channel__number"
+    )
+    unit_by_channel = {(chassis_id, number): unit for unit, chassis_id, number in channels}
+    return Topology(chassis, unit_by_channel, *_group_maps())
+
+
+def _group_maps() -> tuple[dict[int, tuple[int, ...]], dict[int, frozenset[int]]]:
+    pairs = (
+        PerformerAssignment.objects.active()
+        .filter(monitoring_group__is_active=True)
+        .values_list("wireless_unit_id", "monitoring_group_id")
+    )
+    by_unit: defaultdict[int, set[int]] = defaultdict(set)
+    by_group: defaultdict[int, set[int]] = defaultdict(set)
+    for unit_id, group_id in pairs:
+        by_unit[unit_id].add(group_id)
+        by_group[group_id].add(unit_id)
+    groups_by_unit = {unit: tuple(sorted(groups)) for unit, groups in by_unit.items()}
+    units_by_group = {group: frozenset(units) for group, units in by_group.items()}
+    return groups_by_unit, units_by_group

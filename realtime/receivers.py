@@ -1,0 +1,122 @@
+"""Committed domain changes, passed on to the live path.
+
+Each change is published on the `{p}:events` channel (the poller refreshes its unit-to-
+group map from it), the affected groups' `{p}:group:{id}:units` sets are rewritten, and
+open walls of those groups get a `structure` frame telling them which tiles to re-fetch.
+A kiosk revocation makes that group's kiosk sockets re-check their link.
+Redis being down must never fail the service call that committed the change: the poller's
+periodic map refresh repairs whatever is missed here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.dispatch import receiver
+
+from micboard.events import DomainChange, domain_changed
+from micboard.models import PerformerAssignment
+from micboard.tenancy import system_context
+from realtime import frames, keys
+from realtime.redis_client import sync_client
+
+logger = logging.getLogger(__name__)
+
+GroupMessage = tuple[int, dict[str, Any]]
+
+
+@receiver(domain_changed)
+def pass_on_domain_change(sender: object, change: DomainChange, **kwargs: Any) -> None:
+    try:
+        publish_change(change)
+    except Exception:
+        logger.warning("could not pass %s on to the live path", change.kind, exc_info=True)
+
+
+def publish_change(change: DomainChange) -> None:
+    """Publish a change, keep the group sets current and notify the affected sockets."""
+    sync_client().publish(keys.events(), encode_change(change))
+    messages = _messages_for(change)
+    if messages:
+        async_to_sync(_send_to_groups)(messages)
+
+
+def encode_change(change: DomainChange) -> bytes:
+    return orjson.dumps(
+        {
+            "kind": change.kind,
+            "group_ids": sorted(change.group_ids),
+            "unit_ids": sorted(change.unit_ids),
+            "performer_ids": sorted(change.performer_ids),
+        }
+    )
+
+
+def active_units_by_group(group_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Return the units with an active assignment (active performer) in each group."""
+    units: dict[int, set[int]] = {group_id: set() for group_id in group_ids}
+    with system_context():
+        rows = (
+            PerformerAssignment.objects.active()
+            .filter(monitoring_group_id__in=list(units), monitoring_group__is_active=True)
+            .values_list("monitoring_group_id", "wireless_unit_id")
+        )
+        for group_id, unit_id in rows:
+            units[group_id].add(unit_id)
+    return units
+
+
+def _messages_for(change: DomainChange) -> list[GroupMessage]:
+    if change.kind.startswith("alert.") or not change.group_ids:
+        return []  # alert frames come from the poller, which made the alert
+    if change.kind == "kiosk.revoked":
+        return [(group_id, {"type": "kiosk.check"}) for group_id in sorted(change.group_ids)]
+    before = _stored_units(change.group_ids)
+    after = active_units_by_group(change.group_ids)
+    _store_units(after)
+    messages = []
+    for group_id, units in sorted(after.items()):
+        text = _structure_text(group_id, change, before[group_id], units)
+        if text is not None:
+            messages.append((group_id, {"type": "live.frame", "text": text}))
+    return messages
+
+
+def _structure_text(
+    group_id: int, change: DomainChange, before: set[int], after: set[int]
+) -> str | None:
+    """Return the structure frame a group's walls need, or None when nothing shows."""
+    if before != after or not change.unit_ids:
+        return frames.structure(group_id, None)  # tiles added, removed or reordered
+    shown = change.unit_ids & after
+    return frames.structure(group_id, shown) if shown else None
+
+
+def _stored_units(group_ids: Iterable[int]) -> dict[int, set[int]]:
+    ordered = sorted(group_ids)
+    pipe = sync_client().pipeline(transaction=False)
+    for group_id in ordered:
+        pipe.smembers(keys.group_units(group_id))
+    members = pipe.execute()
+    return {gid: {int(m) for m in ids} for gid, ids in zip(ordered, members, strict=True)}
+
+
+def _store_units(units_by_group: dict[int, set[int]]) -> None:
+    pipe = sync_client().pipeline(transaction=True)
+    for group_id, units in units_by_group.items():
+        pipe.delete(keys.group_units(group_id))
+        if units:
+            pipe.sadd(keys.group_units(group_id), *units)
+    pipe.execute()
+
+
+async def _send_to_groups(messages: list[GroupMessage]) -> None:
+    layer = get_channel_layer()
+    assert layer is not None, "CHANNEL_LAYERS must be configured"
+    for group_id, message in messages:
+        await layer.group_send(keys.layer_group(group_id), message)

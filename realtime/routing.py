@@ -1,0 +1,12 @@
+"""WebSocket routes of the live path (mounted by micboard/asgi.py)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from realtime.consumers import GroupConsumer, KioskConsumer
+
+websocket_urlpatterns = [
+    path("ws/groups/<int:group_id>/", GroupConsumer.as_asgi()),
+    path("ws/kiosk/<str:token>/", KioskConsumer.as_asgi()),
+]

@@ -1,0 +1,185 @@
+"""A unit's live state (the contract's UnitState) and the tracker that derives it.
+
+The tracker turns a unit's stream of normalised readings into settled states: battery
+level and audio-low pass through hysteresis, status follows the original Micboard's
+rules, and a new state is produced only when something a wall shows has changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from realtime.hysteresis import Hysteresis
+from realtime.protocols.base import Reading
+from realtime.status import (
+    UnitFacts,
+    alert_conditions,
+    battery_level,
+    derive_battery_status,
+    derive_status,
+    is_audio_low,
+)
+
+BATTERY_HOLD = 0.3  # a changed battery bar must hold this long (s) before status follows
+RF_LOSS_HOLD = 1.0  # a transmitter must stay unheard this long before it counts as lost
+AUDIO_LOW_HOLD = 30.0  # sustained near-silence before "audio low" (a muted or dead mic)
+AUDIO_BACK_HOLD = 1.0
+
+
+@dataclass(slots=True)
+class UnitState:
+    """What a wall tile shows for one unit; field names and order are the contract's.
+
+    `ts` (when the reading was taken) does not take part in equality: a reading that
+    changes nothing but the time is not a change. Treat instances as immutable; the
+    dataclass is not frozen only because frozen ones are slower to build, and one is
+    built per reading.
+    """
+
+    id: int
+    status: str
+    battery_status: str
+    online: bool
+    tx_on: bool | None
+    bars: int | None
+    percent: int | None
+    minutes: int | None
+    rf_a: float | None
+    rf_b: float | None
+    antenna: str | None
+    quality: int | None
+    audio: float | None
+    peak: float | None
+    clip: bool
+    tx_offset: float | None
+    freq: int | None
+    ts: float = field(compare=False)
+
+
+def level_hold(accepted: int | None, candidate: int | None) -> float:
+    if accepted is None:
+        return 0.0  # a first value, or a transmitter coming back: show it at once
+    if candidate is None:
+        return RF_LOSS_HOLD
+    return BATTERY_HOLD
+
+
+def audio_low_hold(accepted: bool, candidate: bool) -> float:
+    return AUDIO_LOW_HOLD if candidate else AUDIO_BACK_HOLD
+
+
+class UnitTracker:
+    """Derives one unit's UnitState and alert conditions from its readings."""
+
+    __slots__ = (
+        "_audio_low",
+        "_conditions",
+        "_conditions_key",
+        "_last_heard_at",
+        "_last_level",
+        "_last_peak_at",
+        "_level",
+        "_reading",
+        "_reported_conditions",
+        "_uses_bars",
+        "state",
+        "unit_id",
+    )
+
+    def __init__(self, unit_id: int) -> None:
+        self.unit_id = unit_id
+        self.state: UnitState | None = None
+        self._level: Hysteresis[int | None] = Hysteresis(None, level_hold)
+        self._audio_low: Hysteresis[bool] = Hysteresis(False, audio_low_hold)
+        self._reading: Reading | None = None
+        self._uses_bars = False
+        self._last_level: int | None = None
+        self._last_heard_at: float | None = None
+        self._last_peak_at: float | None = None
+        self._conditions: frozenset[str] = frozenset()
+        self._conditions_key: tuple[bool, int | None, bool] | None = None
+        self._reported_conditions: frozenset[str] | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True while a battery or RF-loss candidate waits for its (sub-second) hold time:
+        tick me soon. Audio-low holds for long enough that the one-second tick settles it."""
+        return self._level.pending
+
+    def observe(self, reading: Reading, now: float) -> bool:
+        """Take one reading; return True when the unit's state changed."""
+        self._reading = reading
+        if reading.audio_clipped:
+            self._last_peak_at = reading.timestamp
+        if reading.rx_reachable:
+            self._uses_bars = self._uses_bars or reading.battery_bars is not None
+            self._level.observe(battery_level(reading.battery_bars, reading.battery_percent), now)
+            self._audio_low.observe(is_audio_low(reading.audio_rms_dbfs), now)
+        return self._refresh(now, timed=False)
+
+    def tick(self, now: float) -> bool:
+        """Let time pass (hold times, peak and PREV windows); return True on a change."""
+        if self._reading is None:
+            return False
+        self._level.settle(now)
+        self._audio_low.settle(now)
+        return self._refresh(now, timed=True)
+
+    def take_conditions(self) -> frozenset[str] | None:
+        """Return the alert conditions if they changed since the last call, else None."""
+        if self._conditions == self._reported_conditions:
+            return None
+        self._reported_conditions = self._conditions
+        return self._conditions
+
+    def _refresh(self, now: float, *, timed: bool) -> bool:
+        assert self._reading is not None
+        facts = self._facts(now)
+        audio_low = self._audio_low.accepted
+        # Between ticks only these inputs can change the conditions (the PREV window is
+        # a matter of time, seen on ticks), so most readings skip the evaluation.
+        key = (facts.rx_reachable, facts.level, audio_low)
+        if timed or key != self._conditions_key:
+            self._conditions_key = key
+            self._conditions = alert_conditions(facts, now, audio_low=audio_low)
+        state = self._build(self._reading, facts, now)
+        if state == self.state:
+            return False
+        self.state = state
+        return True
+
+    def _facts(self, now: float) -> UnitFacts:
+        reachable = self._reading is not None and self._reading.rx_reachable
+        level = self._level.accepted
+        if reachable and level is not None:
+            self._last_level, self._last_heard_at = level, now
+        return UnitFacts(
+            rx_reachable=reachable,
+            level=level,
+            last_level=self._last_level,
+            last_heard_at=self._last_heard_at,
+            last_peak_at=self._last_peak_at,
+        )
+
+    def _build(self, reading: Reading, facts: UnitFacts, now: float) -> UnitState:
+        heard = facts.level is not None
+        return UnitState(
+            id=self.unit_id,
+            status=derive_status(facts, now),  # a StrEnum: a str, encoded as its value
+            battery_status=derive_battery_status(facts),
+            online=reading.rx_reachable,
+            tx_on=heard if reading.rx_reachable else None,
+            bars=facts.level if self._uses_bars and heard else None,
+            percent=reading.battery_percent,
+            minutes=reading.battery_minutes,
+            rf_a=reading.rf_a_dbm,
+            rf_b=reading.rf_b_dbm,
+            antenna=reading.antenna,
+            quality=reading.rf_quality,
+            audio=reading.audio_rms_dbfs,
+            peak=reading.audio_peak_dbfs,
+            clip=reading.audio_clipped,
+            tx_offset=reading.tx_offset_db,
+            freq=reading.frequency_khz,
+            ts=reading.timestamp,
+        )

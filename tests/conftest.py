@@ -1,0 +1,149 @@
+"""Fixtures shared by every test package.
+
+- `django_db_modify_db_settings`: each pytest process gets its own SQLite test database
+  file, so several runs in one checkout (or one run plus a live server) do not collide.
+- `redis_server` (session): a throwaway `redis-server` on a free loopback port, stopped at
+  the end; set MICBOARD_TEST_REDIS_URL to use a server you run yourself instead.
+- `live_settings`: points REDIS_URL, MICBOARD_REDIS_PREFIX and the channel layer at that
+  server under a prefix unique to the test, and deletes the test's keys afterwards.
+- `RedisServer`: start, stop and restart a private server (for tests that restart Redis).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+REDIS_START_TIMEOUT = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server process on loopback with no persistence (a restart loses all)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="micboard-redis-"))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server")
+        assert executable, "redis-server is not installed (apt-get install redis-server)"
+        self.process = subprocess.Popen(
+            [
+                *(executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
+                *("--appendonly", "no", "--dir", str(self.directory)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_redis(self.url, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def wait_for_redis(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Return once the server answers PING; fail after REDIS_START_TIMEOUT."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + REDIS_START_TIMEOUT
+    while True:
+        try:
+            client.ping()
+            client.close()
+            return
+        except redis.ConnectionError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {process.returncode}") from None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)  # polling for the server to come up, not standing in for it
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+) -> Iterator[None]:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if not (database["ENGINE"].endswith("sqlite3") and test.get("NAME")):
+        yield
+        return
+    test["NAME"] = name = f"{test['NAME']}.{os.getpid()}"
+    yield
+    # Django removes the database file itself; WAL mode leaves these two beside it.
+    for leftover in (f"{name}-wal", f"{name}-shm"):
+        Path(leftover).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """Yield the URL of a Redis server for the whole run."""
+    external = os.environ.get("MICBOARD_TEST_REDIS_URL")
+    if external:
+        wait_for_redis(external)
+        yield external
+        return
+    server = RedisServer()
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.cleanup()
+
+
+def use_redis(settings: object, url: str, prefix: str) -> None:
+    """Point the live path's settings at `url` with every key under `prefix`."""
+    settings.REDIS_URL = url  # type: ignore[attr-defined]
+    settings.MICBOARD_REDIS_PREFIX = prefix  # type: ignore[attr-defined]
+    settings.CHANNEL_LAYERS = {  # type: ignore[attr-defined]
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [url], "prefix": f"{prefix}.layer"},
+        }
+    }
+
+
+@pytest.fixture
+def live_settings(settings, redis_server: str) -> Iterator[object]:
+    """Give the test its own key prefix on the shared server; clean up afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    use_redis(settings, redis_server, prefix)
+    yield settings
+    client = redis.Redis.from_url(redis_server)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

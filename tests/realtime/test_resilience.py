@@ -1,0 +1,210 @@
+"""The live path recovering by itself: Redis restarted, a poller killed, a device
+sending garbage."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from micboard.models import WirelessUnit
+from realtime import keys
+from realtime.redis_client import async_client
+from tests.conftest import RedisServer, use_redis
+from tests.realtime.conftest import build_live_stage, next_frame, open_socket, unit_in
+from tests.realtime.test_live_path import delta_with, until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def private_redis(settings):
+    """A Redis server of this test's own, so it can be restarted."""
+    server = RedisServer()
+    server.start()
+    use_redis(settings, server.url, "restart")
+    yield server
+    server.cleanup()
+
+
+async def test_redis_restarting_mid_stream_heals_by_itself(private_redis, simulators, pollers):
+    use_redis(settings, private_redis.url, "restart")  # over the shared server's settings
+    simulator = await simulators("ULXD4Q")
+    stage = await database_sync_to_async(build_live_stage)([simulator.port])
+    # No periodic snapshot in this test: the one after the restart is the recovery's own.
+    poller = pollers(snapshot_interval=600.0)
+    unit = stage.units[0].pk
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    # A fresh Redis: leases are claimed once it has been up for a lease TTL.
+    await next_frame(wall, delta_with(unit, status="GOOD"), limit=15)
+
+    await asyncio.to_thread(private_redis.restart)  # everything in Redis is gone
+
+    snapshot = await next_frame(wall, lambda f: f["type"] == "snapshot", limit=15)
+    assert unit_in(snapshot, unit) is not None
+    simulator.set_battery(1, bars=3)
+    await next_frame(wall, delta_with(unit, status="REPLACE"), limit=15)
+    redis = async_client()
+    assert await redis.get(keys.lease(stage.chassis[0].pk)) == poller.poller_id.encode()
+    assert int(unit) in {int(m) for m in await redis.smembers(keys.group_units(stage.group_a.pk))}
+    await wall.disconnect()
+
+
+def spawn_poller(poller_id: str, log: Path) -> subprocess.Popen[bytes]:
+    database = settings.DATABASES["default"]["NAME"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "micboard.settings",
+        "REDIS_URL": settings.REDIS_URL,
+        "MICBOARD_REDIS_PREFIX": settings.MICBOARD_REDIS_PREFIX,
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    command = [sys.executable, "manage.py", "run_poller", "--id", poller_id]
+    with log.open("ab") as output:
+        return subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=output)
+
+
+async def owners(chassis_ids: list[int]) -> list[str | None]:
+    values = await async_client().mget([keys.lease(cid) for cid in chassis_ids])
+    return [value.decode() if value else None for value in values]
+
+
+async def latest_ts(unit_ids: list[int]) -> list[float]:
+    import orjson
+
+    values = await async_client().mget([keys.unit_state(uid) for uid in unit_ids])
+    return [orjson.loads(value)["ts"] if value else 0.0 for value in values]
+
+
+async def test_a_killed_pollers_devices_are_read_again_within_10_seconds(
+    live_settings, simulators, tmp_path
+):
+    devices = [await simulators("ULXD4Q") for _ in range(4)]
+    stage = await database_sync_to_async(build_live_stage)([d.port for d in devices])
+    chassis = [c.pk for c in stage.chassis]
+    units = [u.pk for u in stage.units]
+    processes = [spawn_poller("first", tmp_path / "first.log")]
+    max_connections = 0
+
+    async def sampled_owners() -> list[str | None]:
+        nonlocal max_connections  # one connection per device: never read twice at once
+        max_connections = max(max_connections, *(d.connection_count for d in devices))
+        return await owners(chassis)
+
+    try:
+        await until(sampled_owners, ["first"] * 4, limit=30)
+        processes.append(spawn_poller("second", tmp_path / "second.log"))
+        shared = ["first", "first", "second", "second"]
+        await until(sampled_owners, lambda o: sorted(map(str, o)) == shared, limit=30)
+
+        processes[0].send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        await until(sampled_owners, ["second"] * 4, limit=10)
+        await until(lambda: latest_ts(units), lambda ts: min(ts) > killed_at, limit=10)
+        assert time.time() - killed_at < 10
+        assert max_connections == 1
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=10)
+
+
+async def spew_garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A "device" on the poller's port list that only ever sends noise."""
+    try:
+        while True:
+            writer.write(os.urandom(256) + b"< REP 1 BATT_BARS 9x9 >< SAMPLE 1 ALL >")
+            await writer.drain()
+            await asyncio.sleep(0.01)
+    except (ConnectionError, asyncio.CancelledError):
+        writer.close()
+
+
+async def test_a_device_sending_garbage_leaves_the_others_alone(simulators, pollers):
+    healthy = await simulators("ULXD4Q")
+    noisy = await simulators("ULXD4Q")
+    babbler = await asyncio.start_server(spew_garbage, "127.0.0.1", 0)
+    babbler_port = babbler.sockets[0].getsockname()[1]
+    stage = await database_sync_to_async(build_live_stage)([healthy.port, noisy.port, babbler_port])
+    pollers()
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    await next_frame(wall, delta_with(stage.units[0].pk, status="GOOD"))
+
+    for _ in range(20):
+        noisy.send_garbage()
+        await next_frame(wall, lambda f: f["type"] == "delta")
+    healthy.set_battery(1, bars=3)
+    await next_frame(wall, delta_with(stage.units[0].pk, status="REPLACE"))
+    noisy_units = [u.pk for u in stage.units[4:8]]
+    since = time.time()
+    await until(lambda: latest_ts(noisy_units), lambda ts: min(ts) > since)  # still read
+    await wall.disconnect()
+    babbler.close()
+    await babbler.wait_closed()
+
+
+async def test_the_live_path_keeps_going_while_the_database_is_locked(
+    simulators, pollers, monkeypatch
+):
+    simulator = await simulators("ULXD4Q")
+    stage = await database_sync_to_async(build_live_stage)([simulator.port])
+    unit = stage.units[0]
+    # Give up on a locked database after 0.3 s instead of 20 (new connections read this).
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.3)
+    poller = pollers()
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    await next_frame(wall, delta_with(unit.pk, status="GOOD"))
+    await until(lambda: saved_status(unit.pk), "GOOD")
+    failures = poller.telemetry.failed_batches
+
+    locker = sqlite3.connect(settings.DATABASES["default"]["NAME"], isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # no one else may write until we let go
+    try:
+        simulator.set_battery(1, bars=3)
+        await next_frame(wall, delta_with(unit.pk, status="REPLACE"))
+        await until(probe(lambda: poller.telemetry.failed_batches), lambda n: n > failures)
+        await next_frame(wall, lambda f: f["type"] == "delta")  # and it keeps streaming
+        assert await asyncio.to_thread(status_bypassing_lock, unit.pk) == "GOOD"
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    await until(lambda: saved_status(unit.pk), "REPLACE")  # the batch was retried
+    raised = await next_frame(wall, lambda f: f["type"] == "alert")
+    assert raised["alert"]["kind"] == "battery_low"
+    await wall.disconnect()
+
+
+def probe(read):
+    async def value():
+        return read()
+
+    return value
+
+
+async def saved_status(unit_id: int) -> str:
+    return await database_sync_to_async(
+        lambda: WirelessUnit.objects.values_list("status", flat=True).get(pk=unit_id)
+    )()
+
+
+def status_bypassing_lock(unit_id: int) -> str:
+    """Read the committed status with a separate connection (WAL lets readers through)."""
+    reader = sqlite3.connect(settings.DATABASES["default"]["NAME"])
+    try:
+        table = WirelessUnit._meta.db_table
+        row = reader.execute(f"SELECT status FROM {table} WHERE id = ?", (unit_id,)).fetchone()
+        return str(row[0])
+    finally:
+        reader.close()

@@ -1,0 +1,211 @@
+"""Status derivation (original Micboard §2.7, battery split out) and hysteresis, table-style."""
+
+from __future__ import annotations
+
+import pytest
+
+from realtime.hysteresis import Hysteresis
+from realtime.protocols.base import Reading
+from realtime.state import BATTERY_HOLD, RF_LOSS_HOLD, UnitTracker, level_hold
+from realtime.status import (
+    PEAK_HOLD,
+    PREV_WINDOW,
+    UnitFacts,
+    alert_conditions,
+    battery_level,
+    derive_battery_status,
+    derive_status,
+)
+
+NOW = 10_000.0
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "battery"),
+    [
+        (UnitFacts(rx_reachable=False, level=5), "RX_COM_ERROR", "off"),
+        (UnitFacts(rx_reachable=True, level=5, last_peak_at=NOW - 1), "AUDIO_PEAK", "good"),
+        (UnitFacts(rx_reachable=True, level=2, last_peak_at=NOW - 9.9), "AUDIO_PEAK", "critical"),
+        (UnitFacts(rx_reachable=True, level=4, last_peak_at=NOW - PEAK_HOLD), "GOOD", "good"),
+        (UnitFacts(rx_reachable=True, level=5), "GOOD", "good"),
+        (UnitFacts(rx_reachable=True, level=4), "GOOD", "good"),
+        (UnitFacts(rx_reachable=True, level=3), "REPLACE", "replace"),
+        (UnitFacts(rx_reachable=True, level=2), "CRITICAL", "critical"),
+        (UnitFacts(rx_reachable=True, level=0), "CRITICAL", "critical"),
+        (UnitFacts(True, None, last_level=5, last_heard_at=NOW - 60), "PREV_GOOD", "off"),
+        (UnitFacts(True, None, last_level=3, last_heard_at=NOW - 60), "PREV_REPLACE", "off"),
+        (UnitFacts(True, None, last_level=1, last_heard_at=NOW - 60), "PREV_CRITICAL", "off"),
+        (
+            UnitFacts(True, None, last_level=5, last_heard_at=NOW - PREV_WINDOW),
+            "TX_COM_ERROR",
+            "off",
+        ),
+        (UnitFacts(rx_reachable=True, level=None), "TX_COM_ERROR", "off"),
+        (UnitFacts(False, None, last_level=5, last_heard_at=NOW - 1), "RX_COM_ERROR", "off"),
+    ],
+)
+def test_status_follows_the_original_rules(facts, status, battery):
+    assert derive_status(facts, NOW) == status
+    assert derive_battery_status(facts) == battery
+
+
+@pytest.mark.parametrize(
+    ("bars", "percent", "level"),
+    [
+        (5, None, 5),
+        (0, 80, 0),  # bars win over percent
+        (None, 100, 5),
+        (None, 50, 4),
+        (None, 21, 4),
+        (None, 20, 3),
+        (None, 11, 3),
+        (None, 10, 1),
+        (None, 0, 0),
+        (None, None, None),
+    ],
+)
+def test_battery_level_comes_from_bars_or_percent(bars, percent, level):
+    assert battery_level(bars, percent) == level
+
+
+@pytest.mark.parametrize(
+    ("facts", "audio_low", "conditions"),
+    [
+        (UnitFacts(rx_reachable=True, level=5), False, set()),
+        (UnitFacts(rx_reachable=True, level=3), False, {"battery_low"}),
+        (UnitFacts(rx_reachable=True, level=1), False, {"battery_critical"}),
+        (UnitFacts(rx_reachable=True, level=4), True, {"audio_low"}),
+        (UnitFacts(rx_reachable=False, level=1), True, {"device_offline"}),
+        (
+            UnitFacts(True, None, last_level=3, last_heard_at=NOW - 5),
+            False,
+            {"battery_low", "signal_loss"},
+        ),
+        (
+            UnitFacts(True, None, last_level=5, last_heard_at=NOW - PREV_WINDOW),
+            False,
+            {"signal_loss"},
+        ),
+        (UnitFacts(rx_reachable=True, level=None), True, set()),  # never heard: not "lost"
+    ],
+)
+def test_alert_conditions(facts, audio_low, conditions):
+    assert alert_conditions(facts, NOW, audio_low=audio_low) == conditions
+
+
+@pytest.mark.parametrize(
+    ("observations", "accepted"),
+    [
+        # (value, time) pairs from an accepted 4, with BATTERY_HOLD = 0.3 s for bar changes.
+        ([(3, 0.0)], 4),
+        ([(3, 0.0), (3, 0.29)], 4),
+        ([(3, 0.0), (3, 0.3)], 3),
+        ([(3, 0.0), (4, 0.1), (3, 0.2), (3, 0.45)], 4),  # a flicker restarts the hold
+        ([(3, 0.0), (4, 0.1), (3, 0.2), (3, 0.5)], 3),
+        ([(3, 0.0), (2, 0.2), (2, 0.49)], 4),  # a different candidate restarts it too
+        ([(None, 0.0), (None, RF_LOSS_HOLD - 0.01)], 4),  # RF loss waits longer
+        ([(None, 0.0), (None, RF_LOSS_HOLD)], None),
+    ],
+)
+def test_hysteresis_holds_a_new_value_before_accepting_it(observations, accepted):
+    value: Hysteresis[int | None] = Hysteresis(None, level_hold)
+    value.observe(4, -10.0)
+    for observed, at in observations:
+        value.observe(observed, at)
+    assert value.accepted == accepted
+
+
+def test_hysteresis_accepts_the_first_value_and_a_returning_transmitter_at_once():
+    value: Hysteresis[int | None] = Hysteresis(None, level_hold)
+    assert value.observe(5, 0.0)
+    value.observe(None, 1.0)
+    assert value.settle(1.0 + RF_LOSS_HOLD)
+    assert value.observe(2, 5.0)
+    assert value.accepted == 2
+
+
+def test_hysteresis_settles_on_a_tick_without_new_readings():
+    value: Hysteresis[int | None] = Hysteresis(None, level_hold)
+    value.observe(5, 0.0)
+    value.observe(3, 1.0)
+    assert value.pending
+    assert not value.settle(1.0 + BATTERY_HOLD / 2)
+    assert value.settle(1.0 + BATTERY_HOLD)
+    assert not value.pending
+
+
+def reading(**fields) -> Reading:
+    return Reading(channel=1, timestamp=fields.pop("at", 0.0), **fields)
+
+
+def test_tracker_does_not_flap_on_a_flickering_battery_bar():
+    tracker = UnitTracker(7)
+    statuses = []
+    for step in range(20):
+        at = step * 0.1
+        tracker.observe(reading(battery_bars=3 if step % 2 else 4, at=at), at)
+        statuses.append(tracker.state.status)
+    assert set(statuses) == {"GOOD"}
+
+
+def test_tracker_reports_a_battery_drop_once_it_holds():
+    tracker = UnitTracker(7)
+    assert tracker.observe(reading(battery_bars=5), 0.0)
+    assert tracker.take_conditions() == frozenset()
+    changed_at = [
+        at
+        for at in (1.0, 1.1, 1.2, 1.3, 1.4)
+        if tracker.observe(reading(battery_bars=2, at=at), at)
+    ]
+    assert changed_at == [1.3]
+    assert (tracker.state.status, tracker.state.battery_status, tracker.state.bars) == (
+        "CRITICAL",
+        "critical",
+        2,
+    )
+    assert tracker.take_conditions() == {"battery_critical"}
+    assert tracker.take_conditions() is None  # reported once, not per reading
+
+
+def test_tracker_ignores_a_reading_that_only_changes_the_time():
+    tracker = UnitTracker(7)
+    assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.0), 0.0)
+    assert not tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.1), 0.1)
+    assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-61.0, at=0.2), 0.2)
+    assert tracker.state.ts == 0.2
+
+
+def test_tracker_shows_a_lost_transmitter_as_prev_after_the_rf_loss_hold():
+    tracker = UnitTracker(7)
+    tracker.observe(reading(battery_bars=3, tx_on=True), 0.0)
+    tracker.observe(reading(battery_bars=None, tx_on=False, at=1.0), 1.0)
+    assert tracker.state.status == "REPLACE"
+    assert tracker.tick(1.0 + RF_LOSS_HOLD)
+    assert (tracker.state.status, tracker.state.tx_on, tracker.state.battery_status) == (
+        "PREV_REPLACE",
+        False,
+        "off",
+    )
+    assert tracker.take_conditions() == {"battery_low", "signal_loss"}
+
+
+def test_tracker_marks_a_clip_as_audio_peak_for_ten_seconds():
+    tracker = UnitTracker(7)
+    tracker.observe(reading(battery_bars=5, audio_clipped=True, at=0.0), 0.0)
+    assert tracker.state.status == "AUDIO_PEAK"
+    assert not tracker.tick(PEAK_HOLD - 0.1)
+    assert tracker.tick(PEAK_HOLD)
+    assert tracker.state.status == "GOOD"
+
+
+def test_tracker_reports_an_unreachable_receiver_at_once():
+    tracker = UnitTracker(7)
+    tracker.observe(reading(battery_bars=5), 0.0)
+    tracker.take_conditions()
+    assert tracker.observe(reading(rx_reachable=False, at=0.5), 0.5)
+    assert (tracker.state.status, tracker.state.online, tracker.state.tx_on) == (
+        "RX_COM_ERROR",
+        False,
+        None,
+    )
+    assert tracker.take_conditions() == {"device_offline"}

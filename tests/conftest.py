@@ -147,3 +147,18 @@ def live_settings(settings, redis_server: str) -> Iterator[object]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Hash test passwords cheaply: every persona costs a PBKDF2 run otherwise.
+
+    Browser tests keep the real hasher, since their server runs in another process
+    with the production settings and must verify what the test stored.
+    """
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield

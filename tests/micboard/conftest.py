@@ -110,9 +110,3 @@ def build_stage(organization: Organization) -> Stage:
 @pytest.fixture
 def stage(db) -> Stage:
     return build_stage(Organization.default())
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash test passwords cheaply; each persona costs a PBKDF2 run otherwise."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,7 +1,8 @@
 """Fixtures shared by every test package.
 
-- `django_db_modify_db_settings`: each pytest process gets its own SQLite test database
-  file, so several runs in one checkout (or one run plus a live server) do not collide.
+- `django_db_modify_db_settings`: each pytest process gets its own test database (an
+  SQLite file, or a PostgreSQL database named after the process), so several runs on one
+  machine (or one run plus a live server) do not collide.
 - `redis_server` (session): a throwaway `redis-server` on a free loopback port, stopped at
   the end; set MICBOARD_TEST_REDIS_URL to use a server you run yourself instead.
 - `live_settings`: points REDIS_URL, MICBOARD_REDIS_PREFIX and the channel layer at that
@@ -98,7 +99,13 @@ def django_db_modify_db_settings(
 
     database = settings.DATABASES["default"]
     test = database.setdefault("TEST", {})
-    if not (database["ENGINE"].endswith("sqlite3") and test.get("NAME")):
+    if not database["ENGINE"].endswith("sqlite3"):
+        # Named explicitly so that a live server process (Channels' DaphneProcess, which
+        # derives the name from TEST NAME) opens this very database, not test_test_...
+        test["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+        yield
+        return
+    if not test.get("NAME"):
         yield
         return
     test["NAME"] = name = f"{test['NAME']}.{os.getpid()}"

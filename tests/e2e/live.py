@@ -23,6 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
 
 import redis
 from channels.testing import ChannelsLiveServerTestCase
@@ -109,6 +110,15 @@ class ServerProgram:
 
     def join(self) -> None:
         stop_program(self.process)
+
+
+def test_database_url() -> str:
+    """Return a DATABASE_URL naming the test database this process has set up."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
@@ -227,7 +237,7 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
         """Return the environment that points a program at this test's database and Redis."""
         return {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+            "DATABASE_URL": test_database_url(),
             "REDIS_URL": cls.redis_url,
             "MICBOARD_REDIS_PREFIX": settings.MICBOARD_REDIS_PREFIX,
             "LOG_LEVEL": "WARNING",

@@ -108,7 +108,18 @@ class Command(BaseCommand):
             )
         port = redis.connection.parse_url(settings.REDIS_URL).get("port", 6379)
         child = Child(
-            "redis", [server, "--port", str(port), "--dir", str(run_dir), "--save", "60 1"]
+            "redis",
+            [
+                server,
+                "--port",
+                str(port),
+                "--dir",
+                str(run_dir),
+                "--save",
+                "60 1",
+                "--loglevel",
+                "warning",
+            ],
         )
         child.start()
         _wait_for_redis(settings.REDIS_URL)

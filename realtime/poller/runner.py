@@ -105,11 +105,13 @@ class Poller:
         for task in list(self._background):
             task.cancel()
         owned = sorted(self._readers)
-        for chassis_id in owned:
-            await self._stop_reader(chassis_id)
-        with contextlib.suppress(*REDIS_ERRORS):
-            await self.leases.release(owned)
-            await heartbeat.retire(self.redis, self.poller_id)
+        # All at once: each reader says goodbye to its device (metering off) in parallel.
+        await asyncio.gather(*(self._stop_reader(chassis_id) for chassis_id in owned))
+        # Bounded: with Redis gone the client would retry, and a stop must stay prompt.
+        with contextlib.suppress(*REDIS_ERRORS, TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_FLUSH_TIMEOUT):
+                await self.leases.release(owned)
+                await heartbeat.retire(self.redis, self.poller_id)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.telemetry.flush(), SHUTDOWN_FLUSH_TIMEOUT)
         await self.redis.aclose()

@@ -23,6 +23,7 @@ from micboard.events import DomainChange, domain_changed
 from micboard.models import PerformerAssignment
 from micboard.tenancy import system_context
 from realtime import frames, keys
+from realtime.poller.sender import direct_publish_prefix, pubsub_channel
 from realtime.redis_client import sync_client
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def publish_change(change: DomainChange) -> None:
     sync_client().publish(keys.events(), encode_change(change))
     messages = _messages_for(change)
     if messages:
-        async_to_sync(_send_to_groups)(messages)
+        _send_to_groups(messages)
 
 
 def encode_change(change: DomainChange) -> bytes:
@@ -115,8 +116,24 @@ def _store_units(units_by_group: dict[int, set[int]]) -> None:
     pipe.execute()
 
 
-async def _send_to_groups(messages: list[GroupMessage]) -> None:
+def _send_to_groups(messages: list[GroupMessage]) -> None:
+    """Send from sync code without an event loop per call where the layer allows it.
+
+    async_to_sync would make a new loop, and with it a new pubsub layer connection, on
+    every committed change; on our own Redis one pipelined PUBLISH does the same.
+    """
     layer = get_channel_layer()
     assert layer is not None, "CHANNEL_LAYERS must be configured"
+    prefix = direct_publish_prefix()
+    if prefix is None:
+        async_to_sync(_group_send_each)(layer, messages)
+        return
+    pipe = sync_client().pipeline(transaction=False)
+    for group_id, message in messages:
+        pipe.publish(pubsub_channel(prefix, group_id), layer.serialize(message))
+    pipe.execute()
+
+
+async def _group_send_each(layer: Any, messages: list[GroupMessage]) -> None:
     for group_id, message in messages:
         await layer.group_send(keys.layer_group(group_id), message)

@@ -36,13 +36,18 @@ class FrameSender:
             return
         pipe = self.redis.pipeline(transaction=False)
         for group_id, text in group_frames:
-            channel = f"{self.prefix}__group__{keys.layer_group(group_id)}"
+            channel = pubsub_channel(self.prefix, group_id)
             pipe.publish(channel, self.layer.serialize(live_frame(text)))
         await pipe.execute()
 
 
 def live_frame(text: str) -> dict[str, str]:
     return {"type": "live.frame", "text": text}
+
+
+def pubsub_channel(prefix: str, group_id: int) -> str:
+    """Return the Redis channel the pubsub layer subscribes a group's members to."""
+    return f"{prefix}__group__{keys.layer_group(group_id)}"
 
 
 def direct_publish_prefix() -> str | None:

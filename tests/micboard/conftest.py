@@ -15,11 +15,10 @@ from micboard.models import (
     Location,
     MonitoringGroup,
     Organization,
-    RFChannel,
-    UserProfile,
     WirelessChassis,
     WirelessUnit,
 )
+from tests.factories import make_receiver, make_user
 
 
 @dataclass
@@ -37,58 +36,21 @@ class Stage:
     superuser: User
 
 
-def make_user(
-    username: str, *, role: str = "tech", organization: Organization | None = None
-) -> User:
-    user = User.objects.create_user(username, password="pw-for-tests-only")
-    UserProfile.objects.filter(user=user).update(role=role, organization=organization)
-    user.refresh_from_db()
-    return user
-
-
-def make_receiver(
-    organization: Organization, name: str, port: int, units: int
-) -> tuple[WirelessChassis, list[WirelessUnit]]:
-    chassis = WirelessChassis.objects.create(
-        organization=organization,
-        manufacturer="Shure",
-        model="ULXD4Q",
-        name=name,
-        protocol="shure_tcp",
-        host="127.0.0.1",
-        port=port,
-    )
-    made = []
-    for number in range(1, units + 1):
-        channel = RFChannel.objects.create(
-            organization=organization, chassis=chassis, number=number
-        )
-        made.append(
-            WirelessUnit.objects.create(
-                organization=organization,
-                base_chassis=chassis,
-                rf_channel=channel,
-                slot=f"{name[:2].upper()}{number:02d}",
-            )
-        )
-    return chassis, made
-
-
 def build_stage(organization: Organization) -> Stage:
     location_a = Location.objects.create(organization=organization, name="Main stage")
     location_b = Location.objects.create(organization=organization, name="Side stage")
-    chassis, units = make_receiver(organization, f"RX {organization.slug}", 2202, 4)
+    chassis, units = make_receiver(organization, 2202, name=f"RX {organization.slug}")
     group_a = MonitoringGroup.objects.create(
         organization=organization, name="Main stage", location=location_a
     )
     group_b = MonitoringGroup.objects.create(
         organization=organization, name="Side stage", location=location_b
     )
-    tech_a = make_user(f"tech_a_{organization.slug}", organization=organization)
-    tech_b = make_user(f"tech_b_{organization.slug}", organization=organization)
+    tech_a = make_user(f"tech_a_{organization.slug}", organization)
+    tech_b = make_user(f"tech_b_{organization.slug}", organization)
     group_a.users.add(tech_a)
     group_b.users.add(tech_b)
-    admin = make_user(f"admin_{organization.slug}", role="admin", organization=organization)
+    admin = make_user(f"admin_{organization.slug}", organization, role="admin")
     superuser = User.objects.create_superuser(
         f"root_{organization.slug}", password="pw-for-tests-only"
     )

@@ -13,7 +13,7 @@ from PIL import Image
 from micboard.events import DomainChange, domain_changed
 from micboard.models import Performer, PerformerAssignment
 from micboard.services import PerformerAssignmentService, PerformerService
-from tests.micboard.conftest import make_receiver
+from tests.factories import make_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,9 @@ def test_every_change_leaves_an_audit_entry(stage):
 
 
 def _populate(stage, count: int) -> None:
-    _chassis, units = make_receiver(stage.organization, f"Bulk{count}", 3000 + count, count)
+    _chassis, units = make_receiver(
+        stage.organization, 3000 + count, name=f"Bulk{count}", channels=count
+    )
     for number, unit in enumerate(units):
         performer = PerformerService.create_performer(name=f"Bulk {number}")
         PerformerAssignmentService.create_assignment(

@@ -25,14 +25,13 @@ from micboard.models import (
     MonitoringGroup,
     Organization,
     PerformerAssignment,
-    RFChannel,
-    UserProfile,
     WirelessChassis,
     WirelessUnit,
 )
 from micboard.services import PerformerAssignmentService, PerformerService
 from realtime.poller import Poller, PollerConfig
 from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+from tests.factories import make_receiver, make_user
 
 ORIGIN = "http://localhost"
 FRAME_TIMEOUT = 10.0
@@ -51,41 +50,6 @@ class LiveStage:
     tech_b: User
     admin: User
     assignments: list[PerformerAssignment] = field(default_factory=list)
-
-
-def make_user(username: str, organization: Organization, *, role: str = "tech") -> User:
-    user = User.objects.create_user(username, email=f"{username}@example.com")
-    UserProfile.objects.filter(user=user).update(role=role, organization=organization)
-    user.refresh_from_db()
-    return user
-
-
-def make_receiver(
-    organization: Organization, port: int, *, model: str = "ULXD4Q", channels: int = 4
-) -> tuple[WirelessChassis, list[WirelessUnit]]:
-    chassis = WirelessChassis.objects.create(
-        organization=organization,
-        manufacturer="Shure",
-        model=model,
-        name=f"RX {port}",
-        protocol="shure_tcp",
-        host="127.0.0.1",
-        port=port,
-    )
-    units = []
-    for number in range(1, channels + 1):
-        channel = RFChannel.objects.create(
-            organization=organization, chassis=chassis, number=number
-        )
-        units.append(
-            WirelessUnit.objects.create(
-                organization=organization,
-                base_chassis=chassis,
-                rf_channel=channel,
-                slot=f"HH{port % 100:02d}{number}",
-            )
-        )
-    return chassis, units
 
 
 def build_live_stage(ports: list[int]) -> LiveStage:

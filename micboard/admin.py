@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.db.models import Field, Model, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from micboard import access
@@ -28,6 +30,7 @@ from micboard.models import (
 )
 from micboard.services import KioskService, PerformerAssignmentService, PerformerService
 from micboard.services.inventory import InventoryService
+from micboard.tenancy import current_tenant, multi_tenant_enabled
 
 PERFORMER_FIELDS = ("name", "title", "email", "phone", "notes")
 ASSIGNMENT_FIELDS = (
@@ -52,13 +55,67 @@ class MicboardAdminMixin:
         return access.is_admin(request.user)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return access.is_admin(request.user)
+        # A platform superuser of no organization has nowhere to create tenant rows.
+        return access.is_admin(request.user) and _has_an_organization_to_write_in()
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return access.is_admin(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return access.is_admin(request.user)
+
+    # Users and campuses have no tenant manager: offer only those of the request's tenant.
+    def formfield_for_foreignkey(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.related_model is Campus:
+            kwargs["queryset"] = in_tenant(Campus.objects.all(), "organization_id")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(
+        self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        if db_field.related_model is get_user_model():
+            users = get_user_model().objects.all()
+            kwargs["queryset"] = in_tenant(users, "profile__organization_id")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+def in_tenant(queryset: QuerySet[Any], organization_field: str) -> QuerySet[Any]:
+    """Narrow rows that no tenant manager scopes to the tenant of the running request."""
+    if not multi_tenant_enabled():
+        return queryset
+    context = current_tenant()
+    if context.unrestricted:
+        return queryset
+    if context.organization_id is None:
+        return queryset.none()
+    return queryset.filter(**{organization_field: context.organization_id})
+
+
+class TenantHistoryAdmin(MicboardAdminMixin, SimpleHistoryAdmin):
+    """History pages show the request's tenant only: another tenant's id is a 404, as a
+    missing one (simple_history reads its history tables, which no tenant manager scopes)."""
+
+    def get_history_queryset(
+        self, request: HttpRequest, history_manager: Any, pk_name: str, object_id: Any
+    ) -> QuerySet[Any]:
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        return in_tenant(records, "organization_id")
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        records = in_tenant(history.all(), "organization_id")
+        pk_name = self.model._meta.pk.attname
+        if not records.filter(**{pk_name: unquote(object_id), "history_id": version_id}).exists():
+            raise Http404("Not found.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class InventoryAdmin(MicboardAdminMixin, admin.ModelAdmin[Any]):
@@ -81,7 +138,7 @@ class InventoryAdmin(MicboardAdminMixin, admin.ModelAdmin[Any]):
 class LocationAdmin(InventoryAdmin):
     list_display = ("name", "building", "room", "campus")
     search_fields = ("name", "building", "room")
-    list_filter = ("campus",)
+    list_filter = (("campus", admin.RelatedOnlyFieldListFilter),)  # campuses of this tenant
     exclude = ("organization",)
 
 
@@ -133,7 +190,7 @@ class MonitoringGroupAdmin(InventoryAdmin):
 
 
 @admin.register(Performer)
-class PerformerAdmin(MicboardAdminMixin, SimpleHistoryAdmin):
+class PerformerAdmin(TenantHistoryAdmin):
     list_display = ("name", "title", "email", "is_active", "updated_at")
     search_fields = ("name", "title", "email", "phone")
     list_filter = ("is_active",)
@@ -174,7 +231,7 @@ class PerformerAdmin(MicboardAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(PerformerAssignment)
-class PerformerAssignmentAdmin(MicboardAdminMixin, SimpleHistoryAdmin):
+class PerformerAssignmentAdmin(TenantHistoryAdmin):
     list_display = ("performer", "wireless_unit", "monitoring_group", "priority", "is_active")
     search_fields = ("performer__name", "wireless_unit__slot", "monitoring_group__name")
     list_filter = ("priority", "is_active", "alert_enabled", "monitoring_group")
@@ -308,6 +365,10 @@ class PlatformAdmin(admin.ModelAdmin[Any]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _is_superuser(request)
+
+
+def _has_an_organization_to_write_in() -> bool:
+    return not multi_tenant_enabled() or current_tenant().organization_id is not None
 
 
 def _is_superuser(request: HttpRequest) -> bool:

@@ -165,8 +165,9 @@ def _confirm_import(request: HtmxHttpRequest) -> HttpResponse:
     if confirm.is_valid():
         try:
             created = performer_csv.import_performers(text, by_user=request.user)
-        except ValidationError:
-            pass  # the preview below names every bad row
+        except ValidationError as error:
+            # The preview below names every bad row; this says why nothing was saved.
+            messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, f"Imported {len(created)} performers.")
             return redirect("performers")

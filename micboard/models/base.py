@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from micboard.tenancy import current_tenant, multi_tenant_enabled
@@ -104,8 +104,9 @@ def resolve_organization_id() -> int:
     if context.organization_id is not None:
         return context.organization_id
     if multi_tenant_enabled():
-        raise ImproperlyConfigured(
-            "No organization in the current tenant context: set one with tenant_context()."
+        raise ValidationError(
+            "There is no organization to create this in: sign in as a member of one "
+            "(or, in code, wrap the call in tenant_context(organization))."
         )
     return Organization.default().pk
 

@@ -4,7 +4,7 @@ no tenant context sees nothing (fail closed)."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 
 from micboard.models import (
     Alert,
@@ -74,7 +74,7 @@ def test_code_without_a_tenant_sees_nothing(two_tenants):
 
 
 def test_writing_without_a_tenant_fails_clearly(two_tenants):
-    with pytest.raises(ImproperlyConfigured, match="tenant"):
+    with pytest.raises(ValidationError, match="no organization"):
         PerformerService.create_performer(name="Nobody's")
 
 

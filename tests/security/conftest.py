@@ -1,0 +1,136 @@
+"""A two-tenant world for the access matrix, and the personas who visit it.
+
+Multi-tenancy is on. Organization A and organization B each have the stage of
+`tests/micboard/conftest.py` (groups A and B, their techs, an admin, a superuser), and on it:
+Jane (with a photo) on unit 0 in group A, Carla on unit 2 in group B, Dana assigned nowhere,
+one open alert per group and a kiosk link per group (plus a revoked one for group A); in
+organization B, Olga on unit 0 in its group A, with an open alert. Each organization's main
+stage location belongs to its campus ("Campus A", "Campus B"); organization A also has a
+stagehand, a tech in no group.
+
+The personas: anonymous, the techs of groups A and B and the admin of organization A, the
+admin of organization B, a platform superuser (no organization), and a kiosk screen
+holding the link of group A (a browser with no session: the token is all it has).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from micboard.models import (
+    Alert,
+    Campus,
+    KioskLink,
+    Organization,
+    Performer,
+    PerformerAssignment,
+)
+from micboard.services import AlertService, KioskService, PerformerService
+from micboard.tenancy import system_context
+from tests.micboard.conftest import Stage, build_stage, make_user
+
+PERSONAS = ("anonymous", "tech_a", "tech_b", "admin_a", "admin_b", "superuser", "kiosk")
+MISSING_ID = 999999
+
+
+@dataclass
+class World:
+    a: Stage  # organization A: everything the rows point at lives here
+    b: Stage  # organization B: the other tenant
+    jane: Performer  # group A of organization A, with a photo
+    carla: Performer  # group B of organization A
+    dana: Performer  # organization A, assigned nowhere (free to assign)
+    olga: Performer  # group A of organization B
+    jane_a: PerformerAssignment
+    carla_b: PerformerAssignment
+    alert_a: Alert
+    alert_b: Alert
+    link_a: KioskLink
+    link_b: KioskLink
+    revoked: KioskLink
+
+    def user(self, persona: str) -> User | None:
+        """Return the signed-in user of a persona (None: no session)."""
+        return {
+            "tech_a": self.a.tech_a,
+            "tech_b": self.a.tech_b,
+            "admin_a": self.a.admin,
+            "admin_b": self.b.admin,
+            "superuser": self.a.superuser,
+        }.get(persona)
+
+
+def png_photo() -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(out, format="PNG")
+    return SimpleUploadedFile("face.png", out.getvalue(), content_type="image/png")
+
+
+def build_world(*, with_photo: bool) -> World:
+    """Build both tenants as the system; the caller turns multi-tenancy on first."""
+    with system_context():
+        org_a = Organization.objects.create(name="Organization A", slug="org-a")
+        org_b = Organization.objects.create(name="Organization B", slug="org-b")
+        a, b = build_stage(org_a), build_stage(org_b)
+        for stage, name in ((a, "Campus A"), (b, "Campus B")):
+            campus = Campus.objects.create(organization=stage.organization, name=name)
+            stage.location_a.campus = campus
+            stage.location_a.save(update_fields=["campus"])
+        make_user("stagehand_org-a", organization=org_a)  # in no group: a candidate member
+        for admin in (a.admin, b.admin):  # Micboard admins get the Django admin too
+            admin.is_staff = True
+            admin.save(update_fields=["is_staff"])
+        jane = Performer.objects.create(organization=org_a, name="Jane Smith")
+        carla = Performer.objects.create(organization=org_a, name="Carla Diaz")
+        dana = Performer.objects.create(organization=org_a, name="Dana Free")
+        olga = Performer.objects.create(organization=org_b, name="Olga Other")
+        if with_photo:
+            PerformerService.update_performer(jane, photo_file=png_photo())
+        jane_a = PerformerAssignment.objects.create(
+            organization=org_a, performer=jane, wireless_unit=a.units[0], monitoring_group=a.group_a
+        )
+        carla_b = PerformerAssignment.objects.create(
+            organization=org_a,
+            performer=carla,
+            wireless_unit=a.units[2],
+            monitoring_group=a.group_b,
+        )
+        alert_a = AlertService.raise_alert(jane_a, "battery_low")
+        alert_b = AlertService.raise_alert(carla_b, "battery_low")
+        olga_b = PerformerAssignment.objects.create(
+            organization=org_b, performer=olga, wireless_unit=b.units[0], monitoring_group=b.group_a
+        )
+        AlertService.raise_alert(olga_b, "battery_low")
+        assert alert_a is not None
+        assert alert_b is not None
+        revoked = KioskService.create_link(a.group_a, "Old lobby screen")
+        KioskService.revoke_link(revoked)
+        return World(
+            a=a,
+            b=b,
+            jane=jane,
+            carla=carla,
+            dana=dana,
+            olga=olga,
+            jane_a=jane_a,
+            carla_b=carla_b,
+            alert_a=alert_a,
+            alert_b=alert_b,
+            link_a=KioskService.create_link(a.group_a, "FOH"),
+            link_b=KioskService.create_link(a.group_b, "Side FOH"),
+            revoked=revoked,
+        )
+
+
+def client_for(world: World, persona: str, **options: object) -> Client:
+    client = Client(raise_request_exception=False, **options)  # type: ignore[arg-type]
+    user = world.user(persona)
+    if user is not None:
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client

@@ -12,6 +12,8 @@ simulators stop; once every wall has been quiet for a while, each client's view 
 plus deltas, applied by seq as live.js does) is compared with the states in Redis.
 
     .venv/bin/python bench/bench_live.py [--seconds 30] [--devices 250] [--clients 200]
+
+`run(LiveConfig(...))` does the same from Python and returns the raw numbers (bench/run_all.py).
 """
 
 from __future__ import annotations
@@ -102,6 +104,18 @@ def port_open(port: int) -> bool:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (0 if it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 # ---------------------------------------------------------------- the stage
@@ -264,6 +278,8 @@ def views_matching_redis(walls: list[Wall], url: str) -> tuple[int, int]:
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
+    if not ordered:
+        return float("nan")
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
@@ -279,7 +295,19 @@ def print_table(rows: list[tuple[str, str]], title: str) -> None:
 # ---------------------------------------------------------------- main
 
 
-async def measure(args: argparse.Namespace, stack: dict[str, Any]) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class LiveConfig:
+    """One live-path scenario: `devices` x 4 channels metering at 10 Hz, `clients` sockets."""
+
+    devices: int = 250
+    clients: int = 200
+    groups: int = 40
+    seconds: float = 30.0
+    frame_ms: int = 25
+    warmup: float = WARMUP
+
+
+async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
     walls = [
         Wall(
             group=stack["groups"][i % len(stack["groups"])],
@@ -292,7 +320,7 @@ async def measure(args: argparse.Namespace, stack: dict[str, Any]) -> list[tuple
     tasks = await connect_walls(walls, f"ws://127.0.0.1:{stack['port']}")
     probe = LayerProbe()
     tasks.append(asyncio.create_task(probe.run(stack["redis"], stack["groups"])))
-    await asyncio.sleep(WARMUP)  # the benchmark's warm-up period, not a synchronisation
+    await asyncio.sleep(args.warmup)  # the benchmark's warm-up period, not a synchronisation
     pids = {
         "poller": stack["poller"].pid,
         "daphne": stack["daphne"].pid,
@@ -311,6 +339,8 @@ async def measure(args: argparse.Namespace, stack: dict[str, Any]) -> list[tuple
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
     beats = redis.Redis.from_url(stack["redis"], decode_responses=True)
     beat: dict[str, str] = beats.hgetall(f"{PREFIX}:poller:bench")  # type: ignore[assignment]
+    memory = {name: rss_mb(pid) for name, pid in pids.items()}
+    load = os.getloadavg()[0]
 
     stack["stop_devices"]()
     await wait_for_quiet(walls)
@@ -323,32 +353,81 @@ async def measure(args: argparse.Namespace, stack: dict[str, Any]) -> list[tuple
     published = sorted(v * 1000 for v in probe.latencies)
     frames = sum(w.frames for w in walls)
     updates = sum(w.updates for w in walls)
+    return {
+        "channels": args.devices * CHANNELS,
+        "devices": args.devices,
+        "clients": args.clients,
+        "groups": args.groups,
+        "seconds": elapsed,
+        "frame_ms": args.frame_ms,
+        "load_before": stack["load"],
+        "load_after": load,
+        "latency_ms": {
+            "p50": percentile(ordered, 0.50),
+            "p95": percentile(ordered, 0.95),
+            "p99": percentile(ordered, 0.99),
+            "max": ordered[-1] if ordered else float("nan"),
+            "samples": len(ordered),
+        },
+        "published_ms": {"p50": percentile(published, 0.50), "p99": percentile(published, 0.99)},
+        "frames_per_s": frames / elapsed,
+        "updates_per_s": updates / elapsed,
+        "expected_readings_per_s": args.devices * CHANNELS * 10,
+        "poller_readings_per_s": _number(beat.get("readings_per_s")),
+        "poller_frames_per_s": _number(beat.get("frames_per_s")),
+        "poller_loop_lag_ms": _number(beat.get("loop_lag_ms")),
+        "gaps": sum(w.gaps for w in walls),
+        "cpu": cpu,
+        "rss_mb": memory,
+        "views_matching": matching,
+        "views": len(walls),
+        "units_differing": differing,
+    }
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _text(value: float | None, unit: str = "") -> str:
+    return "?" if value is None else f"{value:,.0f}{unit}"
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The CLI's table rows for one `run()` result."""
+    latency, published, cpu = result["latency_ms"], result["published_ms"], result["cpu"]
     return [
-        ("reading->client latency p50", f"{percentile(ordered, 0.50):.1f} ms"),
-        ("reading->client latency p95", f"{percentile(ordered, 0.95):.1f} ms"),
-        ("reading->client latency p99", f"{percentile(ordered, 0.99):.1f} ms"),
-        ("reading->client latency max", f"{ordered[-1]:.1f} ms"),
-        ("latency samples", f"{len(ordered):,}"),
+        ("reading->client latency p50", f"{latency['p50']:.1f} ms"),
+        ("reading->client latency p95", f"{latency['p95']:.1f} ms"),
+        ("reading->client latency p99", f"{latency['p99']:.1f} ms"),
+        ("reading->client latency max", f"{latency['max']:.1f} ms"),
+        ("latency samples", f"{latency['samples']:,}"),
         (
             "reading->published by poller p50 / p99",
-            f"{percentile(published, 0.50):.1f} / {percentile(published, 0.99):.1f} ms",
+            f"{published['p50']:.1f} / {published['p99']:.1f} ms",
         ),
-        ("delta frames received/s (all clients)", f"{frames / elapsed:,.0f}"),
-        ("unit updates received/s (all clients)", f"{updates / elapsed:,.0f}"),
-        ("poller readings/s (heartbeat)", beat.get("readings_per_s", "?")),
-        ("poller frames sent/s (heartbeat)", beat.get("frames_per_s", "?")),
+        ("delta frames received/s (all clients)", f"{result['frames_per_s']:,.0f}"),
+        ("unit updates received/s (all clients)", f"{result['updates_per_s']:,.0f}"),
+        ("poller readings/s (heartbeat)", _text(result["poller_readings_per_s"])),
+        ("poller frames sent/s (heartbeat)", _text(result["poller_frames_per_s"])),
         (
             "poller loop lag, worst in last second (heartbeat)",
-            beat.get("loop_lag_ms", "?") + " ms",
+            _text(result["poller_loop_lag_ms"], " ms"),
         ),
-        ("seq gaps seen by clients (resyncs)", str(sum(w.gaps for w in walls))),
+        ("seq gaps seen by clients (resyncs)", str(result["gaps"])),
         ("poller CPU (share of one core)", f"{cpu['poller']:.0%}"),
         ("daphne CPU (share of one core)", f"{cpu['daphne']:.0%}"),
         ("simulators CPU (share of one core)", f"{cpu['devices']:.0%}"),
         ("bench clients CPU (share of one core)", f"{cpu['clients']:.0%}"),
-        ("client views equal to Redis after the load", f"{matching}/{len(walls)}"),
-        ("units differing from Redis", str(differing)),
-    ]
+        ("poller / daphne memory (RSS)", f"{result['rss_mb']['poller']:.0f} / "
+                                         f"{result['rss_mb']['daphne']:.0f} MiB"),
+        ("client views equal to Redis after the load",
+         f"{result['views_matching']}/{result['views']}"),
+        ("units differing from Redis", str(result["units_differing"])),
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -359,7 +438,33 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--frame-ms", type=int, default=25, help="the poller's coalescing tick")
     args = parser.parse_args()
+    config = LiveConfig(
+        devices=args.devices, clients=args.clients, groups=args.groups,
+        seconds=args.seconds, frame_ms=args.frame_ms,
+    )  # fmt: skip
+    result = run(config)
+    title = (
+        f"Micboard live path: {args.devices * CHANNELS:,} channels ({args.devices} x {MODEL}) "
+        f"metering at 10 Hz, {args.clients} clients over {args.groups} groups, "
+        f"{args.seconds:g} s window, {args.frame_ms} ms frame tick, {os.cpu_count()} cores, "
+        f"load average before the run {result['load_before']:.2f}"
+    )
+    print_table(rows(result), title)
 
+
+def _show_log_tail(path: Path, lines: int = 30) -> None:
+    """On failure, show what the poller and daphne said (their log is deleted afterwards)."""
+    if path.exists():
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- last lines of {path.name}:", *tail, sep="\n", file=sys.stderr)
+
+
+def run(args: LiveConfig) -> dict[str, Any]:
+    """Start the whole stack on loopback, measure one window, stop everything, return numbers.
+
+    Configures Django in this process (settings from the environment it sets), so call it
+    once per process: bench/run_all.py runs each scenario in a fresh child process.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-"))
     redis_port, web_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
@@ -423,14 +528,10 @@ def main() -> None:
             "redis": redis_url, "poller": processes[1], "daphne": processes[2],
             "sims": sims.pid, "stop_devices": stop_devices,
         }  # fmt: skip
-        rows = uvloop.run(measure(args, stack))
-        title = (
-            f"Micboard live path: {args.devices * CHANNELS:,} channels ({args.devices} x {MODEL}) "
-            f"metering at 10 Hz, {args.clients} clients over {args.groups} groups, "
-            f"{args.seconds:g} s window, {args.frame_ms} ms frame tick, {os.cpu_count()} cores, "
-            f"load average before the run {stack['load']:.2f}"
-        )
-        print_table(rows, title)
+        return uvloop.run(measure(args, stack))
+    except BaseException:
+        _show_log_tail(workdir / "services.log")
+        raise
     finally:
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)

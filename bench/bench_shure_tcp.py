@@ -6,6 +6,8 @@ client side alone: 125 ShureTcpClient sessions in one asyncio loop, each meterin
 least that long before a reading is made from them.
 
     .venv/bin/python bench/bench_shure_tcp.py --seconds 60 [--devices 125] [--uvloop]
+
+`run(devices, seconds, warmup, use_uvloop)` does the same from Python (bench/run_all.py).
 """
 
 from __future__ import annotations
@@ -152,18 +154,31 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def main() -> None:
-    args = _arguments()
+def run(
+    devices: int = 125, seconds: float = 60.0, warmup: float = 3.0, use_uvloop: bool = False
+) -> tuple[Result, float]:
+    """Measure one window; return the client side's result and the simulators' CPU seconds."""
     ours, theirs = multiprocessing.Pipe()
     child = multiprocessing.get_context("spawn").Process(
-        target=_simulators, args=(args.devices, theirs), daemon=True
+        target=_simulators, args=(devices, theirs), daemon=True
     )
     child.start()
-    ports = ours.recv()
-    with asyncio.Runner(loop_factory=_loop_factory(args.uvloop)) as runner:
-        result = runner.run(_measure(ports, ours, args.seconds, args.warmup))
-    sim_cpu = ours.recv()
-    child.join(timeout=10)
+    try:
+        ports = ours.recv()
+        with asyncio.Runner(loop_factory=_loop_factory(use_uvloop)) as runner:
+            result = runner.run(_measure(ports, ours, seconds, warmup))
+        sim_cpu = ours.recv()
+        child.join(timeout=10)
+    finally:
+        if child.is_alive():
+            child.kill()
+            child.join(timeout=10)
+    return result, sim_cpu
+
+
+def main() -> None:
+    args = _arguments()
+    result, sim_cpu = run(args.devices, args.seconds, args.warmup, args.uvloop)
     _print_table(args, result, sim_cpu)
 
 

@@ -1,0 +1,364 @@
+"""Run every benchmark scenario in bounded time; print one table; write bench/results/latest.*.
+
+    .venv/bin/python -m bench.run_all [--quick]     (or: make bench)
+
+Each scenario runs in a fresh child process (each configures Django and starts its own
+redis-server, simulators, poller and daphne on loopback, and stops them when it ends);
+a scenario that overruns its limit is stopped and reported as such. Scenarios:
+
+- live: reading->WebSocket-client latency and messages/s at 100, 1,000 and 2,000 channels
+  metering at 10 Hz with 1, 50 and 200 clients (bench/bench_live.py);
+- poller capacity: readings/s kept up, CPU and memory of the one poller in those runs, and
+  the Shure TCP protocol client alone at 500 and 2,000 channels (bench/bench_shure_tcp.py);
+- fan-out: web-process (daphne) CPU per 1,000 client messages/s, from the live runs;
+- pages and service calls (bench/bench_pages.py).
+
+The whole run stays under 15 minutes (`--quick`: about 5). The machine is shared: the load
+average is recorded before and after every scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results"
+TOTAL_LIMIT = 14 * 60.0  # seconds: leave every later scenario out past this point
+CHANNELS_PER_DEVICE = 4
+
+
+@dataclass(frozen=True)
+class Plan:
+    live_channels: tuple[int, ...]
+    live_clients: tuple[int, ...]
+    live_seconds: float
+    live_warmup: float
+    shure_channels: tuple[int, ...]
+    shure_seconds: float
+    page_requests: int
+    page_budget: float
+
+
+FULL = Plan((100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0)
+QUICK = Plan((100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0)
+
+
+# ---------------------------------------------------------------- child processes
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(143)  # unwinds the scenario's `finally`: its processes are stopped
+
+
+def _child(pipe: Connection, name: str, kwargs: dict[str, Any]) -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    sys.path.insert(0, str(REPO))
+    try:
+        pipe.send({"ok": SCENARIOS[name](**kwargs)})
+    except BaseException as error:  # reported to the parent, which carries on
+        pipe.send({"error": f"{type(error).__name__}: {error or 'no message'}"})
+        raise
+
+
+def _live(**kwargs: Any) -> dict[str, Any]:
+    from bench.bench_live import LiveConfig, run
+
+    return run(LiveConfig(**kwargs))
+
+
+def _shure(devices: int, seconds: float) -> dict[str, Any]:
+    from bench.bench_shure_tcp import CHANNELS_PER_DEVICE, METER_MS, run
+
+    result, sim_cpu = run(devices, seconds, warmup=3.0, use_uvloop=True)
+    lags = sorted(lag * 1000 for lag in result.lags)
+    channels = devices * CHANNELS_PER_DEVICE
+    return {
+        "channels": channels,
+        "expected_per_s": channels * 1000 / METER_MS,
+        "received_per_s": result.readings / result.wall,
+        "cpu": result.cpu / result.wall,
+        "simulator_cpu": sim_cpu / result.wall,
+        "lag_p99_ms": lags[min(len(lags) - 1, int(0.99 * len(lags)))] if lags else math.nan,
+        "unreachable": result.unreachable,
+    }
+
+
+def _pages(requests: int, budget: float) -> dict[str, Any]:
+    from bench.bench_pages import run
+
+    return run(requests, budget)
+
+
+SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
+    "live": _live,
+    "shure": _shure,
+    "pages": _pages,
+}
+
+
+def run_scenario(name: str, limit: float, **kwargs: Any) -> dict[str, Any]:
+    """Run one scenario in a child process for at most `limit` seconds; never raises."""
+    load_before = os.getloadavg()[0]
+    started = time.monotonic()
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(
+        target=_child, args=(theirs, name, kwargs), name=f"bench-{name}"
+    )
+    child.start()
+    outcome: dict[str, Any]
+    if ours.poll(limit):
+        outcome = ours.recv()
+    else:
+        outcome = {"error": f"stopped after its {limit:.0f} s limit"}
+    child.join(timeout=5)
+    if child.is_alive():
+        child.terminate()  # SIGTERM: the child stops what it started
+        child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+        child.join(timeout=5)
+    outcome.update(
+        scenario=name,
+        params=kwargs,
+        seconds=time.monotonic() - started,
+        load_before=load_before,
+        load_after=os.getloadavg()[0],
+    )
+    state = "failed: " + outcome["error"] if "error" in outcome else "done"
+    print(f"  {name} {kwargs}: {state} in {outcome['seconds']:.0f} s, "
+          f"load {load_before:.2f} -> {outcome['load_after']:.2f}", flush=True)  # fmt: skip
+    return outcome
+
+
+# ---------------------------------------------------------------- the run
+
+
+def run_plan(plan: Plan) -> dict[str, Any]:
+    started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    outcomes: list[dict[str, Any]] = []
+
+    def budget_left(name: str, kwargs: dict[str, Any]) -> bool:
+        if time.monotonic() - started < TOTAL_LIMIT:
+            return True
+        outcomes.append({"scenario": name, "params": kwargs, "error": "skipped: time limit"})
+        return False
+
+    for channels in plan.shure_channels:
+        kwargs: dict[str, Any] = {
+            "devices": channels // CHANNELS_PER_DEVICE,
+            "seconds": plan.shure_seconds,
+        }
+        if budget_left("shure", kwargs):
+            outcomes.append(run_scenario("shure", plan.shure_seconds + 60, **kwargs))
+    for channels in plan.live_channels:
+        for clients in plan.live_clients:
+            kwargs = {
+                "devices": channels // CHANNELS_PER_DEVICE,
+                "clients": clients,
+                "seconds": plan.live_seconds,
+                "warmup": plan.live_warmup,
+            }
+            if budget_left("live", kwargs):
+                outcomes.append(run_scenario("live", plan.live_seconds + 150, **kwargs))
+    kwargs = {"requests": plan.page_requests, "budget": plan.page_budget}
+    if budget_left("pages", kwargs):
+        outcomes.append(run_scenario("pages", 420, **kwargs))
+    return {
+        "machine": machine(),
+        "plan": plan.__dict__,
+        "started": started_at,
+        "seconds": time.monotonic() - started,
+        "scenarios": outcomes,
+    }
+
+
+def machine() -> dict[str, Any]:
+    model = "?"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+            text=True, timeout=10, check=False,
+        ).stdout.strip()  # fmt: skip
+    except OSError:
+        commit = "?"
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "commit": commit or "?",
+    }
+
+
+# ---------------------------------------------------------------- the table
+
+
+def _f(value: Any, spec: str = ".0f", unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "?"
+    return f"{value:{spec}}{unit}"
+
+
+def _load(outcome: dict[str, Any]) -> str:
+    return f"{_f(outcome.get('load_before'), '.2f')}→{_f(outcome.get('load_after'), '.2f')}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    scenarios = report["scenarios"]
+    lines = [
+        f"# Micboard benchmarks — {report['started']}",
+        "",
+        f"{m['cpus']} x {m['cpu_model']}; Python {m['python']}; Linux {m['kernel']}; "
+        f"commit {m['commit']}; whole run {report['seconds'] / 60:.1f} min. "
+        "Load = 1-minute load average before→after each scenario (the machine is shared).",
+        "",
+        "## Live path: reading → WebSocket client (10 Hz metering, 40 groups)",
+        "",
+    ]
+    live_rows, capacity_rows, fanout_rows = [], [], []
+    for o in (o for o in scenarios if o["scenario"] == "live"):
+        p = o["params"]
+        label = [f"{p['devices'] * CHANNELS_PER_DEVICE:,}", str(p["clients"])]
+        if "ok" not in o:
+            live_rows.append([*label, o["error"], "", "", "", "", "", "", _load(o)])
+            continue
+        r = o["ok"]
+        lat, cpu = r["latency_ms"], r["cpu"]
+        lost = r["views"] - r["views_matching"]
+        live_rows.append([
+            *label, _f(lat["p50"], ".1f"), _f(lat["p95"], ".1f"), _f(lat["p99"], ".1f"),
+            _f(lat["max"], ".1f"), _f(r["frames_per_s"], ",.0f"), _f(r["updates_per_s"], ",.0f"),
+            f"{lost} views / {r['units_differing']} units; {r['gaps']} gaps", _load(o),
+        ])  # fmt: skip
+        readings = r["poller_readings_per_s"]
+        kept = readings / r["expected_readings_per_s"] if readings else None
+        capacity_rows.append([
+            *label, _f(r["expected_readings_per_s"], ",.0f"), _f(readings, ",.0f"),
+            _f(kept * 100 if kept else None, ".0f", " %"), _f(cpu["poller"] * 100, ".0f", " %"),
+            _f(r["rss_mb"]["poller"], ".0f", " MiB"), _f(r["poller_loop_lag_ms"], ".0f", " ms"),
+            _load(o),
+        ])  # fmt: skip
+        per_k = cpu["daphne"] * 100 / (r["frames_per_s"] / 1000) if r["frames_per_s"] else None
+        fanout_rows.append([
+            *label, _f(r["frames_per_s"], ",.0f"), _f(cpu["daphne"] * 100, ".0f", " %"),
+            _f(per_k, ".1f", " %"), _f(r["rss_mb"]["daphne"], ".0f", " MiB"),
+            _f(cpu["clients"] * 100, ".0f", " %"), _load(o),
+        ])  # fmt: skip
+    lines += _table(
+        ["channels", "clients", "p50 ms", "p95 ms", "p99 ms", "max ms", "frames/s",
+         "unit updates/s", "lost (views ≠ Redis)", "load"], live_rows,
+    )  # fmt: skip
+    lines += ["", "## Poller capacity (the one poller of each live run)", ""]
+    lines += _table(
+        ["channels", "clients", "readings/s due", "readings/s (heartbeat)", "kept up",
+         "poller CPU", "poller RSS", "loop lag", "load"], capacity_rows,
+    )  # fmt: skip
+    shure_rows = []
+    for o in (o for o in scenarios if o["scenario"] == "shure"):
+        channels = f"{o['params']['devices'] * CHANNELS_PER_DEVICE:,}"
+        if "ok" not in o:
+            shure_rows.append([channels, o["error"], "", "", "", _load(o)])
+            continue
+        r = o["ok"]
+        shure_rows.append([
+            channels, _f(r["expected_per_s"], ",.0f"), _f(r["received_per_s"], ",.0f"),
+            _f(r["cpu"] * 100, ".0f", " %"), _f(r["lag_p99_ms"], ".1f", " ms"), _load(o),
+        ])  # fmt: skip
+    lines += ["", "Shure TCP protocol client alone (one uvloop loop, no poller logic):", ""]
+    lines += _table(
+        ["channels", "readings/s due", "received/s", "CPU", "loop lag p99", "load"], shure_rows
+    )
+    lines += ["", "## Fan-out: web process (daphne) cost", ""]
+    lines += _table(
+        ["channels", "clients", "client frames/s", "daphne CPU", "CPU per 1,000 frames/s",
+         "daphne RSS", "bench clients CPU", "load"], fanout_rows,
+    )  # fmt: skip
+    lines += _pages_section(scenarios)
+    return "\n".join(lines) + "\n"
+
+
+def _pages_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Pages (Django test client, SQLite, signed in as an admin)", ""]
+    outcome = next((o for o in scenarios if o["scenario"] == "pages"), None)
+    if outcome is None or "ok" not in outcome:
+        return [*lines, f"not measured: {outcome['error'] if outcome else 'not run'}"]
+    result = outcome["ok"]
+    lines += _table(
+        ["page", "server p50 ms", "server p95 ms", "SQL queries", "requests", "load"],
+        [
+            [name, _f(p["p50_ms"], ".1f"), _f(p["p95_ms"], ".1f"), str(p["queries"]),
+             str(p["requests"]), _load(outcome)]
+            for name, p in result["pages"].items()
+        ],
+    )  # fmt: skip
+    sizes = list(result["services"])
+    lines += ["", "## Service calls: SQL queries per call (ms)", ""]
+    rows = []
+    for name in result["services"][sizes[0]]:
+        cells = []
+        for size in sizes:
+            call = result["services"][size].get(name)
+            if call is None:
+                cells.append("-")
+            elif call["error"]:
+                cells.append("ERROR: " + call["error"][:60])
+            else:
+                cells.append(f"{call['queries']} ({call['ms']:.1f})")
+        counts = {result["services"][s].get(name, {}).get("queries") for s in sizes}
+        rows.append(
+            [f"`{name}`", *cells, "yes" if len(counts) == 1 and None not in counts else "NO"]
+        )
+    lines += _table(["call", *(f"{int(s):,} rows" for s in sizes), "constant"], rows)
+    return lines
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short windows (about 5 min)")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    print(f"Micboard benchmarks ({'quick' if args.quick else 'full'}); scenarios:", flush=True)
+    report = run_plan(plan)
+    text = render(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    (RESULTS / "latest.md").write_text(text)
+    print("\n" + text)
+    print(f"written: {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}")
+
+
+if __name__ == "__main__":
+    main()

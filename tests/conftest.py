@@ -21,11 +21,26 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import redis
 
 REDIS_START_TIMEOUT = 10.0
+
+
+def shared_database_url() -> str:
+    """Return a DATABASE_URL naming the test database this process has set up.
+
+    Programs a test starts (daphne, run_poller) use it to share the test's database.
+    """
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def free_port() -> int:

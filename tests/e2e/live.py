@@ -23,13 +23,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import quote
 
 import redis
 from channels.testing import ChannelsLiveServerTestCase
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connections
 from django.test import override_settings
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
@@ -43,7 +42,7 @@ from micboard.models import (
 )
 from micboard.services import PerformerAssignmentService, PerformerService
 from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, shared_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -110,15 +109,6 @@ class ServerProgram:
 
     def join(self) -> None:
         stop_program(self.process)
-
-
-def test_database_url() -> str:
-    """Return a DATABASE_URL naming the test database this process has set up."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}"
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
@@ -237,7 +227,7 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
         """Return the environment that points a program at this test's database and Redis."""
         return {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": shared_database_url(),
             "REDIS_URL": cls.redis_url,
             "MICBOARD_REDIS_PREFIX": settings.MICBOARD_REDIS_PREFIX,
             "LOG_LEVEL": "WARNING",

@@ -4,6 +4,7 @@ sending garbage."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -20,7 +22,7 @@ from django.db import connection
 from micboard.models import WirelessUnit
 from realtime import keys
 from realtime.redis_client import async_client
-from tests.conftest import RedisServer, use_redis
+from tests.conftest import RedisServer, shared_database_url, use_redis
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket, unit_in
 from tests.realtime.test_live_path import delta_with, until
 
@@ -63,13 +65,12 @@ async def test_redis_restarting_mid_stream_heals_by_itself(private_redis, simula
 
 
 def spawn_poller(poller_id: str, log: Path) -> subprocess.Popen[bytes]:
-    database = settings.DATABASES["default"]["NAME"]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "micboard.settings",
         "REDIS_URL": settings.REDIS_URL,
         "MICBOARD_REDIS_PREFIX": settings.MICBOARD_REDIS_PREFIX,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": shared_database_url(),
     }
     command = [sys.executable, "manage.py", "run_poller", "--id", poller_id]
     with log.open("ab") as output:
@@ -161,25 +162,19 @@ async def test_the_live_path_keeps_going_while_the_database_is_locked(
     simulator = await simulators("ULXD4Q")
     stage = await database_sync_to_async(build_live_stage)([simulator.port])
     unit = stage.units[0]
-    # Give up on a locked database after 0.3 s instead of 20 (new connections read this).
-    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "timeout", 0.3)
+    give_up_on_locks_quickly(monkeypatch)
     poller = pollers()
     wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
     await next_frame(wall, delta_with(unit.pk, status="GOOD"))
     await until(lambda: saved_status(unit.pk), "GOOD")
     failures = poller.telemetry.failed_batches
 
-    locker = sqlite3.connect(settings.DATABASES["default"]["NAME"], isolation_level=None)
-    locker.execute("BEGIN EXCLUSIVE")  # no one else may write until we let go
-    try:
+    with writes_locked_out(WirelessUnit._meta.db_table):
         simulator.set_battery(1, bars=3)
         await next_frame(wall, delta_with(unit.pk, status="REPLACE"))
         await until(probe(lambda: poller.telemetry.failed_batches), lambda n: n > failures)
         await next_frame(wall, lambda f: f["type"] == "delta")  # and it keeps streaming
         assert await asyncio.to_thread(status_bypassing_lock, unit.pk) == "GOOD"
-    finally:
-        locker.execute("ROLLBACK")
-        locker.close()
     await until(lambda: saved_status(unit.pk), "REPLACE")  # the batch was retried
     raised = await next_frame(wall, lambda f: f["type"] == "alert")
     assert raised["alert"]["kind"] == "battery_low"
@@ -199,12 +194,43 @@ async def saved_status(unit_id: int) -> str:
     )()
 
 
+def give_up_on_locks_quickly(monkeypatch) -> None:
+    """Make new database connections fail after 0.3 s on a lock instead of waiting."""
+    options = connection.settings_dict["OPTIONS"]
+    if connection.vendor == "sqlite":
+        monkeypatch.setitem(options, "timeout", 0.3)
+    else:
+        monkeypatch.setitem(options, "options", "-c lock_timeout=300")
+
+
+@contextlib.contextmanager
+def writes_locked_out(table: str):
+    """Hold a lock, from a connection of our own, that lets readers in but no writer."""
+    if connection.vendor == "sqlite":
+        locker = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")  # WAL: readers still read the last commit
+        try:
+            yield
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        return
+    with psycopg.connect(shared_database_url()) as locker, locker.transaction():
+        locker.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")  # readers pass
+        yield
+
+
 def status_bypassing_lock(unit_id: int) -> str:
-    """Read the committed status with a separate connection (WAL lets readers through)."""
-    reader = sqlite3.connect(settings.DATABASES["default"]["NAME"])
-    try:
-        table = WirelessUnit._meta.db_table
-        row = reader.execute(f"SELECT status FROM {table} WHERE id = ?", (unit_id,)).fetchone()
+    """Read the committed status with a connection of its own (the lock lets readers in)."""
+    table = WirelessUnit._meta.db_table
+    query = f"SELECT status FROM {table} WHERE id = {int(unit_id)}"
+    if connection.vendor == "sqlite":
+        reader = sqlite3.connect(connection.settings_dict["NAME"])
+        try:
+            return str(reader.execute(query).fetchone()[0])
+        finally:
+            reader.close()
+    with psycopg.connect(shared_database_url()) as reader:
+        row = reader.execute(query).fetchone()
+        assert row is not None
         return str(row[0])
-    finally:
-        reader.close()

@@ -96,8 +96,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except LIVE_STORE_ERRORS:
             logger.info("resync skipped: live store unreachable")
 
-    async def kiosk_check(self, message: dict[str, Any]) -> None:
-        """Ignore: only kiosk sockets re-check their link when one is revoked."""
+    async def access_check(self, message: dict[str, Any]) -> None:
+        """Close this socket if it may no longer watch its group (one query, rare event)."""
+        if self.group_id is None:
+            return
+        admission = await self.admit()
+        if admission.group_id != self.group_id:
+            self.group_id = None
+            await self.close(code=admission.refusal or codes.NO_ACCESS)
 
 
 class GroupConsumer(LiveConsumer):
@@ -114,12 +120,3 @@ class KioskConsumer(LiveConsumer):
     async def admit(self) -> Admission:
         token = str(self.scope["url_route"]["kwargs"]["token"])
         return await database_sync_to_async(admit_kiosk)(token)
-
-    async def kiosk_check(self, message: dict[str, Any]) -> None:
-        """Close this socket when its link was revoked (a link of this group was)."""
-        if self.group_id is None:
-            return
-        admission = await self.admit()
-        if admission.group_id != self.group_id:
-            self.group_id = None
-            await self.close(code=admission.refusal or codes.NO_ACCESS)

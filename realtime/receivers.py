@@ -3,7 +3,7 @@
 Each change is published on the `{p}:events` channel (the poller refreshes its unit-to-
 group map from it), the affected groups' `{p}:group:{id}:units` sets are rewritten, and
 open walls of those groups get a `structure` frame telling them which tiles to re-fetch.
-A kiosk revocation makes that group's kiosk sockets re-check their link.
+A kiosk revocation or a change of members makes that group's sockets re-check access.
 Redis being down must never fail the service call that committed the change: the poller's
 periodic map refresh repairs whatever is missed here.
 """
@@ -29,6 +29,8 @@ from realtime.redis_client import sync_client
 logger = logging.getLogger(__name__)
 
 GroupMessage = tuple[int, dict[str, Any]]
+# Changes after which every open socket of the group re-checks that it may stay.
+ACCESS_CHANGES = frozenset({"kiosk.revoked", "group.members_changed"})
 
 
 @receiver(domain_changed)
@@ -75,8 +77,8 @@ def active_units_by_group(group_ids: Iterable[int]) -> dict[int, set[int]]:
 def _messages_for(change: DomainChange) -> list[GroupMessage]:
     if change.kind.startswith("alert.") or not change.group_ids:
         return []  # alert frames come from the poller, which made the alert
-    if change.kind == "kiosk.revoked":
-        return [(group_id, {"type": "kiosk.check"}) for group_id in sorted(change.group_ids)]
+    if change.kind in ACCESS_CHANGES:
+        return [(group_id, {"type": "access.check"}) for group_id in sorted(change.group_ids)]
     before = _stored_units(change.group_ids)
     after = active_units_by_group(change.group_ids)
     _store_units(after)

@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from micboard.models import Organization
-from micboard.services import KioskService
+from micboard.services import GroupService, KioskService
 from realtime import frames, keys
 from realtime.redis_client import async_client
 from realtime.state import UnitState
@@ -194,3 +194,15 @@ async def test_revoking_a_kiosk_link_cuts_its_sockets_off_and_keeps_it_out(stage
     await survivor.send_json_to({"type": "ping"})
     assert await next_frame(survivor, lambda f: f["type"] == "pong")
     await survivor.disconnect()
+
+
+async def test_a_member_removed_from_a_group_is_cut_off_at_once(stage):
+    leaving, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    staying, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.admin)
+    await leaving.receive_from()
+    await staying.receive_from()
+    await database_sync_to_async(GroupService.set_members)(stage.group_a, [], by_user=stage.admin)
+    assert await closed_with(leaving) == 4403
+    await staying.send_json_to({"type": "ping"})
+    assert await next_frame(staying, lambda f: f["type"] == "pong")
+    await staying.disconnect()

@@ -113,7 +113,8 @@ class Poller:
                 await self.leases.release(owned)
                 await heartbeat.retire(self.redis, self.poller_id)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.telemetry.flush(), SHUTDOWN_FLUSH_TIMEOUT)
+            async with asyncio.timeout(SHUTDOWN_FLUSH_TIMEOUT):
+                await self.telemetry.flush()
         await self.redis.aclose()
 
     async def _every(
@@ -237,8 +238,11 @@ class Poller:
 
     async def _topology_loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that lands as the wait finishes, and the poller would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._refresh.wait(), self.config.topology_interval)
+                async with asyncio.timeout(self.config.topology_interval):
+                    await self._refresh.wait()
             await asyncio.sleep(self.config.topology_debounce)  # one reload per burst
             self._refresh.clear()
             try:

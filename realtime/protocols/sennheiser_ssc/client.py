@@ -198,7 +198,8 @@ class SennheiserSscClient:
         """Open a subscription stream, subscribe every channel and yield what it pushes."""
         if not self._states:
             await self.discover()
-        response = await asyncio.wait_for(self._open_stream(), self._request_timeout)
+        async with asyncio.timeout(self._request_timeout):
+            response = await self._open_stream()
         events: asyncio.Queue[SscEvent | Exception] = asyncio.Queue()
         pump = asyncio.create_task(_pump_events(response, events))
         try:

@@ -206,7 +206,8 @@ class ShureSystemApiClient:
                     raise
                 return None  # httpx refuses requests once close() closed the pool
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self._retry.next_delay())
+                async with asyncio.timeout(self._retry.next_delay()):
+                    await self._closing.wait()
         return None
 
     async def _follow(self, feed: DeviceFeed) -> AsyncIterator[Reading]:

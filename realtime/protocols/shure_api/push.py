@@ -68,7 +68,8 @@ class DeviceFeed:
     async def get(self, within: float) -> FeedItem | None:
         """Wait for the next item; return None when `within` seconds pass first."""
         try:
-            return await asyncio.wait_for(self._queue.get(), within)
+            async with asyncio.timeout(within):
+                return await self._queue.get()
         except TimeoutError:
             return None
 
@@ -167,9 +168,8 @@ class PushHub:
         )
 
     async def _open(self, socket: ClientConnection) -> None:
-        transport_id = await asyncio.wait_for(
-            self._await_transport_id(socket), self._timings.read_timeout
-        )
+        async with asyncio.timeout(self._timings.read_timeout):
+            transport_id = await self._await_transport_id(socket)
         self._transport_id = transport_id
         topics = [DEVICES_TOPIC, *(t for ts in self._topics.values() for t in ts)]
         await self._subscribe(topics, transport_id)

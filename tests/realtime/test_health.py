@@ -8,6 +8,7 @@ import io
 import pytest
 from channels.db import database_sync_to_async
 from django.core.management import call_command
+from django.db import connections
 from django.test import AsyncClient
 
 from tests.conftest import free_port
@@ -20,6 +21,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def healthz() -> tuple[int, dict]:
     response = await AsyncClient().get("/healthz")
     return response.status_code, response.json()
+
+
+def live_status_output() -> str:
+    """Run `live_status` in this thread and close the thread's database connection after."""
+    output = io.StringIO()
+    try:
+        call_command("live_status", stdout=output)
+    finally:
+        connections.close_all()  # or PostgreSQL cannot drop the test database at the end
+    return output.getvalue()
 
 
 async def test_healthz_is_unhealthy_without_a_poller(live_settings):
@@ -46,9 +57,7 @@ async def test_healthz_and_live_status_show_a_running_poller(simulators, pollers
         return status, body["pollers"].get(poller.poller_id, {}).get("devices", "")
 
     await until(poller_reads_its_device, (200, "1"))
-    output = io.StringIO()
-    await asyncio.to_thread(call_command, "live_status", stdout=output)
-    table = output.getvalue()
+    table = await asyncio.to_thread(live_status_output)
     assert "readings/s" in table
     assert poller.poller_id in table
     device_line = next(line for line in table.splitlines() if stage.chassis[0].name in line)

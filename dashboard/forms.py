@@ -84,12 +84,11 @@ class AssignmentSettingsForm(forms.Form):
         return {name: self.cleaned_data[name] for name in names}
 
 
-class AssignmentForm(AssignmentSettingsForm):
-    """A new assignment: a performer and a unit picked from what the user may see."""
+class PickerChoicesMixin:
+    """Offer in the performer and unit pickers only what the user may see."""
 
-    performer = forms.ModelChoiceField(queryset=Performer.objects.none())
-    wireless_unit = UnitChoiceField(queryset=WirelessUnit.objects.none(), label="Unit")
-    field_order = ["performer", "wireless_unit"]
+    fields: dict[str, forms.Field]
+    units_field: str
 
     def __init__(
         self,
@@ -100,10 +99,20 @@ class AssignmentForm(AssignmentSettingsForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["performer"].queryset = performers  # type: ignore[attr-defined]
-        self.fields["wireless_unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields[self.units_field].queryset = units  # type: ignore[attr-defined]
 
 
-class BulkAssignForm(forms.Form):
+class AssignmentForm(PickerChoicesMixin, AssignmentSettingsForm):
+    """A new assignment: a performer and a unit picked from what the user may see."""
+
+    performer = forms.ModelChoiceField(queryset=Performer.objects.none())
+    wireless_unit = UnitChoiceField(queryset=WirelessUnit.objects.none(), label="Unit")
+    field_order = ["performer", "wireless_unit"]
+
+    units_field = "wireless_unit"
+
+
+class BulkAssignForm(PickerChoicesMixin, forms.Form):
     """One performer onto several units at once (a shared mic pool, spares)."""
 
     performer = forms.ModelChoiceField(queryset=Performer.objects.none())
@@ -112,16 +121,7 @@ class BulkAssignForm(forms.Form):
     )
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
 
-    def __init__(
-        self,
-        *args: Any,
-        performers: QuerySet[Performer],
-        units: QuerySet[WirelessUnit],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["performer"].queryset = performers  # type: ignore[attr-defined]
-        self.fields["wireless_units"].queryset = units  # type: ignore[attr-defined]
+    units_field = "wireless_units"
 
 
 class KioskLinkForm(forms.Form):

@@ -7,7 +7,6 @@ restarts its own task, with backoff; the poller and the other devices carry on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -41,8 +40,11 @@ class DeviceReader:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Wait for the reader to finish without swallowing a cancellation of our own
+            # caller, as suppress(CancelledError) around `await task` would.
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.result()  # a reader that failed on its own still says why
 
     async def _run(self) -> None:
         delay = RESTART_INITIAL

@@ -28,8 +28,13 @@ def make_receiver(
     name: str | None = None,
     model: str = "ULXD4Q",
     channels: int = 4,
+    slots: list[str] | None = None,
 ) -> tuple[WirelessChassis, list[WirelessUnit]]:
-    """Create a Shure receiver on loopback:`port` with a channel and a unit per channel."""
+    """Create a Shure receiver on loopback:`port` with a channel and a unit per channel.
+
+    `slots` names the units (one channel each); without it there are `channels` units with
+    slots derived from the port, so receivers on different ports never share a slot.
+    """
     chassis = WirelessChassis.objects.create(
         organization=organization,
         manufacturer="Shure",
@@ -39,8 +44,9 @@ def make_receiver(
         host="127.0.0.1",
         port=port,
     )
+    slots = slots or [f"HH{port % 100:02d}{number}" for number in range(1, channels + 1)]
     units = []
-    for number in range(1, channels + 1):
+    for number, slot in enumerate(slots, start=1):
         channel = RFChannel.objects.create(
             organization=organization, chassis=chassis, number=number
         )
@@ -49,7 +55,7 @@ def make_receiver(
                 organization=organization,
                 base_chassis=chassis,
                 rf_channel=channel,
-                slot=f"HH{port % 100:02d}{number}",
+                slot=slot,
             )
         )
     return chassis, units

@@ -17,13 +17,11 @@ from micboard.models import (
     Organization,
     Performer,
     PerformerAssignment,
-    RFChannel,
-    UserProfile,
-    WirelessChassis,
     WirelessUnit,
 )
+from tests.factories import TEST_PASSWORD, make_receiver, make_user
 
-PASSWORD = "pw-for-tests-only"
+PASSWORD = TEST_PASSWORD
 
 
 @dataclass
@@ -45,36 +43,6 @@ class Show:
         return next(unit for unit in self.units if unit.slot == slot)
 
 
-def make_user(username: str, *, role: str = "tech") -> User:
-    user = User.objects.create_user(username, password=PASSWORD)
-    UserProfile.objects.filter(user=user).update(role=role)
-    user.refresh_from_db()
-    return user
-
-
-def make_units(organization: Organization) -> list[WirelessUnit]:
-    chassis = WirelessChassis.objects.create(
-        organization=organization,
-        manufacturer="Shure",
-        model="ULXD4Q",
-        name="RX rack 1",
-        protocol="shure_tcp",
-        host="127.0.0.1",
-        port=2202,
-    )
-    units = []
-    for number, slot in enumerate(["A01", "A02", "A03", "B01", "B02"], start=1):
-        channel = RFChannel.objects.create(
-            organization=organization, chassis=chassis, number=number
-        )
-        units.append(
-            WirelessUnit.objects.create(
-                organization=organization, base_chassis=chassis, rf_channel=channel, slot=slot
-            )
-        )
-    return units
-
-
 def assign(
     performer: Performer, unit: WirelessUnit, group: MonitoringGroup, **extra: object
 ) -> PerformerAssignment:
@@ -89,7 +57,9 @@ def assign(
 
 def build_show() -> Show:
     organization = Organization.default()
-    units = make_units(organization)
+    _, units = make_receiver(
+        organization, 2202, name="RX rack 1", slots=["A01", "A02", "A03", "B01", "B02"]
+    )
     group_a = MonitoringGroup.objects.create(organization=organization, name="Main stage")
     group_b = MonitoringGroup.objects.create(organization=organization, name="Side stage")
     jane = Performer.objects.create(

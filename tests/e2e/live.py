@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -35,18 +36,23 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from micboard.models import (
     MonitoringGroup,
     Organization,
-    RFChannel,
-    UserProfile,
-    WirelessChassis,
     WirelessUnit,
 )
 from micboard.services import PerformerAssignmentService, PerformerService
 from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+from tests import factories
 from tests.conftest import RedisServer, shared_database_url
+from tests.factories import TEST_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-PASSWORD = "e2e-pass-Phrase-9"
+# The docs' screenshots change only when asked (MICBOARD_UPDATE_SCREENSHOTS=1), so an
+# ordinary test run leaves the work tree clean; otherwise they land in a scratch folder.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("MICBOARD_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "micboard-screenshots"
+)
+PASSWORD = TEST_PASSWORD
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -282,36 +288,9 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
         (page or self.page).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
-def make_user(username: str, *, role: str = "tech") -> User:
-    user = User.objects.create_user(username, password=PASSWORD)
-    UserProfile.objects.filter(user=user).update(role=role)
-    user.refresh_from_db()
-    return user
-
-
 def make_receiver(port: int, *, slots: list[str]) -> list[WirelessUnit]:
     """Register the simulated receiver at `port` with one unit per channel."""
-    organization = Organization.default()
-    chassis = WirelessChassis.objects.create(
-        organization=organization,
-        manufacturer="Shure",
-        model="ULXD4Q",
-        name="Rack A",
-        protocol="shure_tcp",
-        host="127.0.0.1",
-        port=port,
-    )
-    units = []
-    for number, slot in enumerate(slots, start=1):
-        channel = RFChannel.objects.create(
-            organization=organization, chassis=chassis, number=number
-        )
-        units.append(
-            WirelessUnit.objects.create(
-                organization=organization, base_chassis=chassis, rf_channel=channel, slot=slot
-            )
-        )
-    return units
+    return factories.make_receiver(Organization.default(), port, name="Rack A", slots=slots)[1]
 
 
 def make_group(name: str, *members: User) -> MonitoringGroup:

@@ -15,10 +15,10 @@ from tests.e2e.live import (
     assign,
     make_group,
     make_receiver,
-    make_user,
     off_the_loop,
 )
 from tests.e2e.test_live_script import ScriptedServer, unit_state
+from tests.factories import make_user
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PHONE = {"width": 390, "height": 844}

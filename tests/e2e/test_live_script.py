@@ -29,9 +29,9 @@ from tests.e2e.live import (
     assign,
     make_group,
     make_receiver,
-    make_user,
     off_the_loop,
 )
+from tests.factories import make_user
 
 WAIT_SECONDS = 15
 NEXT_FRAMES = (

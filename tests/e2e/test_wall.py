@@ -11,9 +11,9 @@ from tests.e2e.live import (
     assign,
     make_group,
     make_receiver,
-    make_user,
     off_the_loop,
 )
+from tests.factories import make_user
 
 RED = "rgb(220, 73, 58)"
 GREEN = "rgb(105, 181, 120)"

@@ -37,5 +37,9 @@ run: setup
 bench: setup
 	$(BIN)/python -m bench.run_all
 
+# 30 minutes of the whole live stack with device faults on; fails unless it stays flat.
+soak: setup
+	$(BIN)/python bench/soak.py --minutes 30
+
 clean:
 	rm -rf $(VENV) .run db.sqlite3* .test-db.sqlite3* staticfiles

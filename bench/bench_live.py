@@ -1,9 +1,10 @@
 """Measure the live path under load: reading-to-browser latency, messages/s, lost updates.
 
 Everything runs on loopback: a private redis-server; N ULXD4Q simulators (4 channels each,
-metering at 10 Hz) in a child process; one poller (`manage.py run_poller`); daphne serving
-`micboard.asgi`; and C WebSocket clients (the `websockets` library, in this process) spread
-over G monitoring groups, half as signed-in users on /ws/groups/, half as kiosks.
+metering at 10 Hz) in a child process; one poller (`manage.py run_poller`); daphne (or
+uvicorn, `--server uvicorn`) serving `micboard.asgi`; and C WebSocket clients (the
+`websockets` library, in this process) spread over G monitoring groups, half as signed-in
+users on /ws/groups/, half as kiosks.
 
 Latency is a client's receive time minus the `ts` of each UnitState in a delta: the moment
 the poller's protocol client received that reading (the Shure wire format carries no time
@@ -12,6 +13,7 @@ simulators stop; once every wall has been quiet for a while, each client's view 
 plus deltas, applied by seq as live.js does) is compared with the states in Redis.
 
     .venv/bin/python bench/bench_live.py [--seconds 30] [--devices 250] [--clients 200]
+                                         [--server daphne|uvicorn]
 
 `run(LiveConfig(...))` does the same from Python and returns the raw numbers (bench/run_all.py).
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import multiprocessing
 import os
 import shutil
@@ -76,9 +79,32 @@ async def _simulators(count: int, pipe: Connection) -> None:
 
 
 def free_port() -> int:
+    """Return a port free right now (redis-server is started on it at once)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listening_socket() -> socket.socket:
+    """Bind and listen here, then hand the socket to the web server: a port merely found
+    free could be taken by one of the 250 simulators before the server binds it, and the
+    clients' handshakes would then go to a Shure simulator and time out."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def web_server_command(server: str, fd: int) -> list[str]:
+    """The command that serves micboard.asgi on an inherited listening socket."""
+    if server == "daphne":
+        return [sys.executable, "-m", "daphne", "--fd", str(fd), "micboard.asgi:application"]
+    return [
+        sys.executable, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop",
+        "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+        "micboard.asgi:application",
+    ]  # fmt: skip
 
 
 def wait_until(check: Any, what: str, limit: float = 60.0) -> None:
@@ -96,9 +122,16 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def server_answers(port: int) -> bool:
+    """True once the web server answers HTTP (its socket listens before it serves)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status > 0
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -246,9 +279,25 @@ async def connect_walls(walls: list[Wall], base: str) -> list[asyncio.Task[None]
     for start in range(0, len(walls), 20):  # a few handshakes at a time
         batch = walls[start : start + 20]
         events = [asyncio.Event() for _ in batch]
-        tasks += [asyncio.create_task(w.run(base, e)) for w, e in zip(batch, events, strict=True)]
-        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 30)
+        new = [asyncio.create_task(w.run(base, e)) for w, e in zip(batch, events, strict=True)]
+        tasks += new
+        await _connected(events, new)
     return tasks
+
+
+async def _connected(events: list[asyncio.Event], tasks: list[asyncio.Task[None]]) -> None:
+    """Wait until every wall of a batch is connected; a failed handshake fails at once,
+    with its own error, instead of as a timeout of the whole batch."""
+    waits = [asyncio.create_task(e.wait()) for e in events]
+    pending = set(waits) | set(tasks)
+    async with asyncio.timeout(30):
+        while not all(e.is_set() for e in events):
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done & set(tasks):
+                task.result()  # raises the handshake's error
+                raise RuntimeError("a wall's socket closed before it connected")
+    for wait in waits:
+        wait.cancel()
 
 
 async def wait_for_quiet(walls: list[Wall], limit: float = 60.0) -> None:
@@ -305,6 +354,7 @@ class LiveConfig:
     seconds: float = 30.0
     frame_ms: int = 25
     warmup: float = WARMUP
+    server: str = "daphne"  # or "uvicorn"
 
 
 async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
@@ -323,10 +373,12 @@ async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
     await asyncio.sleep(args.warmup)  # the benchmark's warm-up period, not a synchronisation
     pids = {
         "poller": stack["poller"].pid,
-        "daphne": stack["daphne"].pid,
+        "web": stack["web"].pid,
         "devices": stack["sims"],
         "clients": os.getpid(),
     }
+    beats = redis.Redis.from_url(stack["redis"], decode_responses=True)
+    counts_before = poller_counts(beats)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     recorders: list[Wall | LayerProbe] = [*walls, probe]
     for recorder in recorders:
@@ -337,7 +389,7 @@ async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
     for recorder in recorders:
         recorder.recording = False
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
-    beats = redis.Redis.from_url(stack["redis"], decode_responses=True)
+    counts = poller_counts(beats)
     beat: dict[str, str] = beats.hgetall(f"{PREFIX}:poller:bench")  # type: ignore[assignment]
     memory = {name: rss_mb(pid) for name, pid in pids.items()}
     load = os.getloadavg()[0]
@@ -373,8 +425,10 @@ async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
         "frames_per_s": frames / elapsed,
         "updates_per_s": updates / elapsed,
         "expected_readings_per_s": args.devices * CHANNELS * 10,
-        "poller_readings_per_s": _number(beat.get("readings_per_s")),
-        "poller_frames_per_s": _number(beat.get("frames_per_s")),
+        "server": args.server,
+        "poller_readings_per_s": counts.rate("readings", counts_before),
+        "poller_frames_per_s": counts.rate("frames", counts_before),
+        "poller_reading_lag_ms": counts.lag_ms(counts_before),
         "poller_loop_lag_ms": _number(beat.get("loop_lag_ms")),
         "gaps": sum(w.gaps for w in walls),
         "cpu": cpu,
@@ -383,6 +437,36 @@ async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
         "views": len(walls),
         "units_differing": differing,
     }
+
+
+@dataclass(frozen=True)
+class PollerCounts:
+    """The poller's running totals as of one heartbeat (which beats once a second)."""
+
+    at: float  # seconds, the heartbeat's own time
+    readings: float
+    frames: float
+    reading_lag_s: float
+
+    def rate(self, name: str, before: PollerCounts) -> float | None:
+        elapsed = self.at - before.at
+        return (getattr(self, name) - getattr(before, name)) / elapsed if elapsed else None
+
+    def lag_ms(self, before: PollerCounts) -> float | None:
+        readings = self.readings - before.readings
+        return 1000 * (self.reading_lag_s - before.reading_lag_s) / readings if readings else None
+
+
+def poller_counts(client: redis.Redis) -> PollerCounts:
+    """Read the bench poller's totals, so rates cover the whole window, not one second."""
+    beat: dict[str, str] = client.hgetall(f"{PREFIX}:poller:bench")  # type: ignore[assignment]
+    at_ms = client.zscore(f"{PREFIX}:pollers", "bench") or 0.0
+    return PollerCounts(
+        at=float(at_ms) / 1000,
+        readings=float(beat.get("readings", 0)),
+        frames=float(beat.get("frames", 0)),
+        reading_lag_s=float(beat.get("reading_lag_total_s", 0)),
+    )
 
 
 def _number(value: str | None) -> float | None:
@@ -394,6 +478,10 @@ def _number(value: str | None) -> float | None:
 
 def _text(value: float | None, unit: str = "") -> str:
     return "?" if value is None else f"{value:,.0f}{unit}"
+
+
+def _decimals(value: float | None, unit: str = "") -> str:
+    return "?" if value is None else f"{value:.2f}{unit}"
 
 
 def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
@@ -411,19 +499,20 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ),
         ("delta frames received/s (all clients)", f"{result['frames_per_s']:,.0f}"),
         ("unit updates received/s (all clients)", f"{result['updates_per_s']:,.0f}"),
-        ("poller readings/s (heartbeat)", _text(result["poller_readings_per_s"])),
-        ("poller frames sent/s (heartbeat)", _text(result["poller_frames_per_s"])),
+        ("poller readings/s (whole window)", _text(result["poller_readings_per_s"])),
+        ("poller frames sent/s (whole window)", _text(result["poller_frames_per_s"])),
+        ("reading->handled by poller, mean", _decimals(result["poller_reading_lag_ms"], " ms")),
         (
             "poller loop lag, worst in last second (heartbeat)",
             _text(result["poller_loop_lag_ms"], " ms"),
         ),
         ("seq gaps seen by clients (resyncs)", str(result["gaps"])),
         ("poller CPU (share of one core)", f"{cpu['poller']:.0%}"),
-        ("daphne CPU (share of one core)", f"{cpu['daphne']:.0%}"),
+        (f"{result['server']} CPU (share of one core)", f"{cpu['web']:.0%}"),
         ("simulators CPU (share of one core)", f"{cpu['devices']:.0%}"),
         ("bench clients CPU (share of one core)", f"{cpu['clients']:.0%}"),
-        ("poller / daphne memory (RSS)", f"{result['rss_mb']['poller']:.0f} / "
-                                         f"{result['rss_mb']['daphne']:.0f} MiB"),
+        (f"poller / {result['server']} memory (RSS)", f"{result['rss_mb']['poller']:.0f} / "
+                                                    f"{result['rss_mb']['web']:.0f} MiB"),
         ("client views equal to Redis after the load",
          f"{result['views_matching']}/{result['views']}"),
         ("units differing from Redis", str(result["units_differing"])),
@@ -437,16 +526,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--frame-ms", type=int, default=25, help="the poller's coalescing tick")
+    parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
     args = parser.parse_args()
     config = LiveConfig(
         devices=args.devices, clients=args.clients, groups=args.groups,
-        seconds=args.seconds, frame_ms=args.frame_ms,
+        seconds=args.seconds, frame_ms=args.frame_ms, server=args.server,
     )  # fmt: skip
     result = run(config)
     title = (
         f"Micboard live path: {args.devices * CHANNELS:,} channels ({args.devices} x {MODEL}) "
         f"metering at 10 Hz, {args.clients} clients over {args.groups} groups, "
-        f"{args.seconds:g} s window, {args.frame_ms} ms frame tick, {os.cpu_count()} cores, "
+        f"{args.seconds:g} s window, {args.frame_ms} ms frame tick, {args.server}, "
+        f"{os.cpu_count()} cores, "
         f"load average before the run {result['load_before']:.2f}"
     )
     print_table(rows(result), title)
@@ -466,7 +557,9 @@ def run(args: LiveConfig) -> dict[str, Any]:
     once per process: bench/run_all.py runs each scenario in a fresh child process.
     """
     workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-"))
-    redis_port, web_port = free_port(), free_port()
+    web_socket = listening_socket()
+    web_port = int(web_socket.getsockname()[1])
+    redis_port = free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     os.environ.update(
         DJANGO_SETTINGS_MODULE="micboard.settings",
@@ -508,11 +601,11 @@ def run(args: LiveConfig) -> dict[str, Any]:
             cwd=REPO, stdout=log, stderr=log,
         ))  # fmt: skip
         processes.append(subprocess.Popen(
-            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(web_port),
-             "micboard.asgi:application"], cwd=REPO, stdout=log, stderr=log,
+            web_server_command(args.server, web_socket.fileno()),
+            cwd=REPO, stdout=log, stderr=log, pass_fds=(web_socket.fileno(),),
         ))  # fmt: skip
         beats = redis.Redis.from_url(redis_url)
-        wait_until(lambda: port_open(web_port), "daphne")
+        wait_until(lambda: server_answers(web_port), args.server)
         wait_until(
             lambda: beats.hget(f"{PREFIX}:poller:bench", "devices") == str(args.devices).encode(),
             "the poller to claim every device",
@@ -525,7 +618,7 @@ def run(args: LiveConfig) -> dict[str, Any]:
         stack = {
             "load": os.getloadavg()[0],
             "groups": groups, "tokens": tokens, "cookie": cookie, "port": web_port,
-            "redis": redis_url, "poller": processes[1], "daphne": processes[2],
+            "redis": redis_url, "poller": processes[1], "web": processes[2],
             "sims": sims.pid, "stop_devices": stop_devices,
         }  # fmt: skip
         return uvloop.run(measure(args, stack))
@@ -542,6 +635,7 @@ def run(args: LiveConfig) -> dict[str, Any]:
                 process.kill()
         if sims is not None and sims.is_alive():
             sims.kill()
+        web_socket.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

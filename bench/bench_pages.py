@@ -4,7 +4,8 @@ Builds its data in a throwaway SQLite database (a temporary file, migrated here)
 inserts, then:
 
 - pages, through Django's test `Client` signed in as an admin: the wall at 50 and 500
-  tiles, the performer list at 10,000 performers, the assignment page of a 500-unit group;
+  tiles, the performer list at 10,000 performers, the assignment page of a 500-unit group
+  and its performer search;
   server time p50/p95 over N requests (after one warm-up request) and the SQL queries of
   one request;
 - service calls: the queries (and time) of each quick-reference method of
@@ -363,6 +364,10 @@ def _measure(requests: int, budget: float) -> dict[str, Any]:
     big = MonitoringGroup.objects.get(name=f"Wall {ASSIGNMENT_GROUP}")
     pages[f"assignments, {ASSIGNMENT_GROUP}-unit group"] = time_page(
         client, reverse("group-assignments", args=[big.pk]), requests, budget
+    )
+    search = "?form=new&new-performer_search=listed+00"  # matches hundreds: a capped list
+    pages["assignments, performer search"] = time_page(
+        client, reverse("assignment-performers", args=[big.pk]) + search, requests, budget
     )
     return {"pages": pages, "services": services}
 

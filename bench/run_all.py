@@ -53,10 +53,14 @@ class Plan:
     shure_seconds: float
     page_requests: int
     page_budget: float
+    browser_seconds: float
 
 
-FULL = Plan((100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0)
-QUICK = Plan((100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0)
+# The live matrix runs on daphne; these (channels, clients) rows run again on uvicorn so the
+# fan-out cost of the two servers is compared on the same load.
+SERVER_COMPARISON = ((100, 50), (1000, 200))
+FULL = Plan((100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0, 20.0)
+QUICK = Plan((100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0, 8.0)
 
 
 # ---------------------------------------------------------------- child processes
@@ -105,10 +109,17 @@ def _pages(requests: int, budget: float) -> dict[str, Any]:
     return run(requests, budget)
 
 
+def _browser(**kwargs: Any) -> dict[str, Any]:
+    from bench.bench_browser import BrowserConfig, run
+
+    return run(BrowserConfig(**kwargs))
+
+
 SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "live": _live,
     "shure": _shure,
     "pages": _pages,
+    "browser": _browser,
 }
 
 
@@ -177,6 +188,19 @@ def run_plan(plan: Plan) -> dict[str, Any]:
             }
             if budget_left("live", kwargs):
                 outcomes.append(run_scenario("live", plan.live_seconds + 150, **kwargs))
+    for channels, clients in SERVER_COMPARISON:
+        kwargs = {
+            "devices": channels // CHANNELS_PER_DEVICE,
+            "clients": clients,
+            "seconds": plan.live_seconds,
+            "warmup": plan.live_warmup,
+            "server": "uvicorn",
+        }
+        if budget_left("live", kwargs):
+            outcomes.append(run_scenario("live", plan.live_seconds + 150, **kwargs))
+    kwargs = {"seconds": plan.browser_seconds, "warmup": plan.live_warmup}
+    if budget_left("browser", kwargs):
+        outcomes.append(run_scenario("browser", plan.browser_seconds + 180, **kwargs))
     kwargs = {"requests": plan.page_requests, "budget": plan.page_budget}
     if budget_left("pages", kwargs):
         outcomes.append(run_scenario("pages", 420, **kwargs))
@@ -248,7 +272,11 @@ def render(report: dict[str, Any]) -> str:
     live_rows, capacity_rows, fanout_rows = [], [], []
     for o in (o for o in scenarios if o["scenario"] == "live"):
         p = o["params"]
-        label = [f"{p['devices'] * CHANNELS_PER_DEVICE:,}", str(p["clients"])]
+        label = [
+            f"{p['devices'] * CHANNELS_PER_DEVICE:,}",
+            str(p["clients"]),
+            p.get("server", "daphne"),
+        ]
         if "ok" not in o:
             live_rows.append([*label, o["error"], "", "", "", "", "", "", _load(o)])
             continue
@@ -268,20 +296,20 @@ def render(report: dict[str, Any]) -> str:
             _f(r["rss_mb"]["poller"], ".0f", " MiB"), _f(r["poller_loop_lag_ms"], ".0f", " ms"),
             _load(o),
         ])  # fmt: skip
-        per_k = cpu["daphne"] * 100 / (r["frames_per_s"] / 1000) if r["frames_per_s"] else None
+        per_k = cpu["web"] * 100 / (r["frames_per_s"] / 1000) if r["frames_per_s"] else None
         fanout_rows.append([
-            *label, _f(r["frames_per_s"], ",.0f"), _f(cpu["daphne"] * 100, ".0f", " %"),
-            _f(per_k, ".1f", " %"), _f(r["rss_mb"]["daphne"], ".0f", " MiB"),
+            *label, _f(r["frames_per_s"], ",.0f"), _f(cpu["web"] * 100, ".0f", " %"),
+            _f(per_k, ".1f", " %"), _f(r["rss_mb"]["web"], ".0f", " MiB"),
             _f(cpu["clients"] * 100, ".0f", " %"), _load(o),
         ])  # fmt: skip
     lines += _table(
-        ["channels", "clients", "p50 ms", "p95 ms", "p99 ms", "max ms", "frames/s",
+        ["channels", "clients", "web server", "p50 ms", "p95 ms", "p99 ms", "max ms", "frames/s",
          "unit updates/s", "lost (views ≠ Redis)", "load"], live_rows,
     )  # fmt: skip
     lines += ["", "## Poller capacity (the one poller of each live run)", ""]
     lines += _table(
-        ["channels", "clients", "readings/s due", "readings/s (heartbeat)", "kept up",
-         "poller CPU", "poller RSS", "loop lag", "load"], capacity_rows,
+        ["channels", "clients", "web server", "readings/s due", "readings/s (whole window)",
+         "kept up", "poller CPU", "poller RSS", "loop lag", "load"], capacity_rows,
     )  # fmt: skip
     shure_rows = []
     for o in (o for o in scenarios if o["scenario"] == "shure"):
@@ -298,13 +326,41 @@ def render(report: dict[str, Any]) -> str:
     lines += _table(
         ["channels", "readings/s due", "received/s", "CPU", "loop lag p99", "load"], shure_rows
     )
-    lines += ["", "## Fan-out: web process (daphne) cost", ""]
+    lines += ["", "## Fan-out: web process cost", ""]
     lines += _table(
-        ["channels", "clients", "client frames/s", "daphne CPU", "CPU per 1,000 frames/s",
-         "daphne RSS", "bench clients CPU", "load"], fanout_rows,
+        ["channels", "clients", "web server", "client frames/s", "server CPU",
+         "CPU per 1,000 frames/s", "server RSS", "bench clients CPU", "load"], fanout_rows,
     )  # fmt: skip
+    lines += _browser_section(scenarios)
     lines += _pages_section(scenarios)
     return "\n".join(lines) + "\n"
+
+
+def _browser_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Browser: a 500-tile wall in headless chromium (kiosk link)", ""]
+    outcome = next((o for o in scenarios if o["scenario"] == "browser"), None)
+    if outcome is None or "ok" not in outcome:
+        return [*lines, f"not measured: {outcome['error'] if outcome else 'not run'}"]
+    r = outcome["ok"]
+    pixels, received = r["pixels_ms"], r["received_ms"]
+    thread = r["main_thread"]
+    row = [
+        f"{r['tiles']} ({r['tiles_on_screen']} on screen)",
+        " / ".join(_f(pixels[k], ".0f") for k in ("p50", "p95", "p99", "max")),
+        f"{pixels['samples']:,}",
+        " / ".join(_f(received[k], ".0f") for k in ("p50", "p99")),
+        _f(thread["busy"] * 100, ".0f", " %"),
+        _f(thread["cpu"] * 100, ".0f", " %"),
+        f"{r['long_tasks']} ({_f(r['long_task_max_ms'], '.0f', ' ms')})",
+        _f(r["rendered_frames_per_s"], ".0f"),
+        _load(outcome),
+    ]
+    header = [
+        "tiles", "reading → pixels p50/p95/p99/max ms", "samples",
+        "reading → page p50/p99 ms", "main thread busy", "main thread CPU",
+        "long tasks (worst)", "frames/s", "load",
+    ]  # fmt: skip
+    return lines + _table(header, [row])
 
 
 def _pages_section(scenarios: list[dict[str, Any]]) -> list[str]:

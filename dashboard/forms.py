@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.forms.utils import pretty_name
 
-from micboard.models import Alert, MonitoringGroup, Performer, Priority, WirelessUnit
+from micboard.converters import is_id
+from micboard.models import (
+    Alert,
+    MonitoringGroup,
+    Performer,
+    PerformerAssignment,
+    Priority,
+    WirelessUnit,
+)
 from micboard.services.performer_assignment import ALERT_FLAGS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+_M = TypeVar("_M", bound=Model)
+ALERT_SWITCHES = ("alert_enabled", *ALERT_FLAGS)
 
 
 def show_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -35,7 +49,24 @@ class UnitChoiceField(forms.ModelChoiceField[WirelessUnit]):
         return unit_label(obj)
 
 
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField[WirelessUnit]):
+class IdsChoiceField(forms.ModelMultipleChoiceField[_M]):
+    """Pick several objects by id; a number no id column can hold is invalid, not a crash.
+
+    (SQLite raises OverflowError for an `__in` lookup with an integer beyond 64 bits.)
+    """
+
+    def clean(self, value: Any) -> QuerySet[_M]:
+        for pk in value if isinstance(value, list | tuple) else ():
+            if not is_id(str(pk)):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)
+
+
+class UnitMultipleChoiceField(IdsChoiceField[WirelessUnit]):
     def label_from_instance(self, obj: WirelessUnit) -> str:
         return unit_label(obj)
 
@@ -80,8 +111,88 @@ class AssignmentSettingsForm(forms.Form):
     )
 
     def settings(self) -> dict[str, Any]:
-        names = ("priority", "notes", "alert_enabled", *ALERT_FLAGS)
+        names = ("priority", "notes", *ALERT_SWITCHES)
         return {name: self.cleaned_data[name] for name in names}
+
+
+def settings_prefix(assignment: PerformerAssignment) -> str:
+    """Name the inline settings form of an assignment's row, unique on its page."""
+    return f"a{assignment.pk}"
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """One control of a printed settings form: its field, label, value and errors."""
+
+    name: str  # with the form's prefix, e.g. `a17-priority`
+    label: str
+    value: Any
+    errors: list[str]
+
+    @property
+    def id(self) -> str:
+        return f"id_{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityOption:
+    value: str
+    label: str
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsControls:
+    """The inline settings form of one assignment row, as plain values to print.
+
+    A page prints a row per assignment: rendering each of their controls as a Django
+    widget cost over a millisecond per row. The form still parses what is posted.
+    """
+
+    priority: Control
+    priority_options: list[PriorityOption]
+    notes: Control
+    switches: list[Control]  # alerts on, then one per condition
+    problems: list[str]  # errors that belong to no one field
+
+    @classmethod
+    def of_assignment(cls, assignment: PerformerAssignment) -> SettingsControls:
+        """Print the assignment's saved settings."""
+        prefix = settings_prefix(assignment)
+        return cls._build(prefix, lambda name: getattr(assignment, name), {}, [])
+
+    @classmethod
+    def of_form(cls, form: AssignmentSettingsForm) -> SettingsControls:
+        """Print a posted form again, with what was typed and what was wrong with it."""
+        errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+        problems = [str(problem) for problem in form.non_field_errors()]
+        return cls._build(form.prefix or "", lambda name: form[name].value(), errors, problems)
+
+    @classmethod
+    def _build(
+        cls,
+        prefix: str,
+        value_of: Callable[[str], Any],
+        errors: dict[str, list[str]],
+        problems: list[str],
+    ) -> SettingsControls:
+        fields = AssignmentSettingsForm.base_fields
+
+        def control(name: str) -> Control:
+            label = str(fields[name].label or pretty_name(name))
+            return Control(f"{prefix}-{name}", label, value_of(name), errors.get(name, []))
+
+        priority = control("priority")
+        return cls(
+            priority=priority,
+            priority_options=[
+                PriorityOption(value, str(label), value == priority.value)
+                for value, label in Priority.choices
+            ],
+            notes=control("notes"),
+            switches=[control(name) for name in ALERT_SWITCHES],
+            problems=problems,
+        )
 
 
 class PickerChoicesMixin:
@@ -129,7 +240,7 @@ class KioskLinkForm(forms.Form):
 
 
 class GroupMembersForm(forms.Form):
-    users = forms.ModelMultipleChoiceField(
+    users: IdsChoiceField[User] = IdsChoiceField(
         queryset=get_user_model().objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

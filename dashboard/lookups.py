@@ -21,6 +21,7 @@ from micboard.models import (
     WirelessUnit,
 )
 from micboard.models.alerts import AlertQuerySet
+from micboard.services.kiosk import is_well_formed_token
 
 if TYPE_CHECKING:
     from micboard.access import AnyUser
@@ -97,7 +98,7 @@ def get_kiosk_link_for_admin(user: AnyUser, link_id: int) -> KioskLink:
 
 def kiosk_link_was_revoked(token: str) -> bool:
     """Tell a revoked kiosk link from an unknown one, so the screen can say which."""
-    if not token or len(token) > 64:
+    if not is_well_formed_token(token):
         return False
     # A kiosk request has no user and so no tenant: the token alone identifies the link.
     return KioskLink.unscoped.filter(token=token, revoked_at__isnull=False).exists()

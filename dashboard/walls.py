@@ -1,7 +1,7 @@
 """What a wall shows: one tile per assigned unit, in the group's order, with BLANK spacers.
 
 Building a wall costs one query however many tiles it has: the group's active assignments
-with their performers and units, grouped here in Python.
+with their performers and units, as plain rows grouped here in Python.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
+from django.urls import reverse
+
+from dashboard.templatetags.micboard_display import decibels, mhz, runtime
+from micboard.converters import is_id
+from micboard.models import MonitoringGroup, Performer, PerformerAssignment
 from micboard.models.performers import PRIORITY_RANK, Priority
 
 
@@ -41,13 +45,15 @@ BATTERY_SEGMENTS = 5
 MAX_TILE_IDS = 1000
 
 PhotoUrl = Callable[[Performer], str]
+IdUrl = Callable[[int], str]
+ID_MARKER = "999999999999999999"  # an id as the URL converter takes it (18 digits)
 
 
 def normalise_status(raw: str) -> str:
     return raw if raw in STATUSES else UNKNOWN_STATUS
 
 
-def battery_bars(unit: WirelessUnit) -> int | None:
+def battery_bars(unit: WallUnit) -> int | None:
     """Return the lit segments: the device's bars, or its percentage in fifths."""
     if unit.battery_bars is not None:
         return min(unit.battery_bars, BATTERY_SEGMENTS)
@@ -56,56 +62,121 @@ def battery_bars(unit: WirelessUnit) -> int | None:
     return None
 
 
+class WallUnit(NamedTuple):
+    """The columns of a unit that its tile shows."""
+
+    pk: int
+    slot: str
+    kind: str
+    status: str
+    battery_bars: int | None
+    battery_percent: int | None
+    battery_minutes: int | None
+    tx_offset_db: float | None
+    frequency_khz: int | None
+    antenna: str
+    chassis_name: str
+
+
+class Wearer(NamedTuple):
+    """One active assignment of a tile's unit: who wears it, and how much it matters."""
+
+    priority: str
+    performer_id: int
+    name: str
+    title: str
+    photo: str
+
+
+# The query's columns, in the order of WallUnit's fields and then Wearer's.
+UNIT_COLUMNS = (
+    "wireless_unit_id",
+    "wireless_unit__slot",
+    "wireless_unit__kind",
+    "wireless_unit__status",
+    "wireless_unit__battery_bars",
+    "wireless_unit__battery_percent",
+    "wireless_unit__battery_minutes",
+    "wireless_unit__tx_offset_db",
+    "wireless_unit__frequency_khz",
+    "wireless_unit__antenna",
+    "wireless_unit__base_chassis__name",
+)
+WEARER_COLUMNS = (
+    "priority",
+    "performer_id",
+    "performer__name",
+    "performer__title",
+    "performer__photo",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Tile:
-    """One unit on the wall and the people wearing it, most important first."""
+    """One unit on the wall and everything its tile says, as text ready to print.
 
-    unit: WirelessUnit
-    assignments: tuple[PerformerAssignment, ...]
+    It is computed once per tile so that the template only prints fields: at hundreds of
+    tiles, every lookup, filter and number format left in the template shows in the
+    wall's server time.
+    """
+
+    unit: WallUnit
+    key: str  # the unit's id, for the tile's element ids
+    slot: str
+    performer_names: str
+    titles: str
+    priority: str
+    priority_label: str
     photo_url: str
+    link: str  # to the unit's page; empty for none
+    status: str
+    glyph: str
+    label: str
+    bars: str  # lit battery segments; empty when unknown
+    battery: str  # the battery's spoken label
+    runtime: str
+    tx_offset: str
+    frequency: str
 
-    @property
-    def performer_names(self) -> str:
-        return " / ".join(a.performer.name for a in self.assignments)
-
-    @property
-    def titles(self) -> str:
-        return " / ".join(a.performer.title for a in self.assignments if a.performer.title)
-
-    @property
-    def priority(self) -> str:
-        return self.assignments[0].priority
-
-    @property
-    def priority_label(self) -> str:
-        return Priority(self.priority).label
-
-    @property
-    def status(self) -> str:
-        return normalise_status(self.unit.status)
-
-    @property
-    def status_info(self) -> StatusInfo:
-        return STATUSES[self.status]
-
-    @property
-    def bars(self) -> int | None:
-        return battery_bars(self.unit)
+    def __getitem__(self, name: str) -> object:
+        # Django's templates try `tile[name]` before `tile.name`: answering it spares a
+        # raised and caught TypeError per printed field, a fifth of the wall's render time.
+        return getattr(self, name)
 
 
-def wall_tiles(group: MonitoringGroup, *, photo_url: PhotoUrl) -> list[Tile | None]:
-    """Return the whole wall in display order; None marks a BLANK spacer."""
-    tiles = {tile.unit.pk: tile for tile in _tiles(group, None, photo_url)}
+def url_of_ids(url_name: str, *args: object) -> IdUrl:
+    """Return a maker of the URL of `url_name` for any id (its last argument).
+
+    It reverses the URL once: reverse() costs more than printing the rest of a tile, and a
+    wall links every tile.
+    """
+    head, _, tail = reverse(url_name, args=[*args, int(ID_MARKER)]).rpartition(ID_MARKER)
+    return lambda object_id: f"{head}{object_id}{tail}"
+
+
+def wall_tiles(
+    group: MonitoringGroup, *, photo_url: PhotoUrl, unit_url: IdUrl | None = None
+) -> list[Tile | None]:
+    """Return the whole wall in display order; None marks a BLANK spacer.
+
+    With `unit_url`, each tile links to the page of its unit.
+    """
+    tiles = {tile.unit.pk: tile for tile in _tiles(group, None, photo_url, unit_url)}
     in_slot_order = sorted(tiles.values(), key=lambda t: (t.unit.slot, t.unit.pk))
     order = arrange(group.tile_order, [t.unit.pk for t in in_slot_order])
     return [tiles[unit_id] if unit_id is not None else None for unit_id in order]
 
 
 def some_tiles(
-    group: MonitoringGroup, unit_ids: Iterable[int], *, photo_url: PhotoUrl
+    group: MonitoringGroup,
+    unit_ids: Iterable[int],
+    *,
+    photo_url: PhotoUrl,
+    unit_url: IdUrl | None = None,
 ) -> list[Tile]:
     """Return the tiles of these units that are still on the wall (others are left out)."""
-    return sorted(_tiles(group, set(unit_ids), photo_url), key=lambda t: t.unit.pk)
+    tiles = _tiles(group, set(unit_ids), photo_url, unit_url)
+    return sorted(tiles, key=lambda t: t.unit.pk)
 
 
 def arrange(tile_order: Sequence[object], unit_ids: Sequence[int]) -> list[int | None]:
@@ -130,33 +201,65 @@ def arrange(tile_order: Sequence[object], unit_ids: Sequence[int]) -> list[int |
 def parse_unit_ids(raw: str) -> list[int] | None:
     """Parse `17,18` from a query string; None when it is not a short list of ids."""
     parts = [part.strip() for part in raw.split(",") if part.strip()]
-    if not parts or len(parts) > MAX_TILE_IDS or not all(p.isdigit() for p in parts):
+    if not parts or len(parts) > MAX_TILE_IDS or not all(is_id(p) for p in parts):
         return None
     return [int(part) for part in parts]
 
 
-def _tiles(group: MonitoringGroup, unit_ids: set[int] | None, photo_url: PhotoUrl) -> list[Tile]:
+def _tiles(
+    group: MonitoringGroup, unit_ids: set[int] | None, photo_url: PhotoUrl, unit_url: IdUrl | None
+) -> list[Tile]:
+    # Plain rows rather than model instances: building four models per tile would cost
+    # more than rendering the whole wall.
     assignments = (
         PerformerAssignment.objects.active()
         .filter(monitoring_group=group)
-        .select_related("performer", "wireless_unit", "wireless_unit__base_chassis")
+        .order_by()  # sorted here
     )
     if unit_ids is not None:
         assignments = assignments.filter(wireless_unit_id__in=unit_ids)
-    by_unit: dict[int, list[PerformerAssignment]] = {}
-    for assignment in assignments:
-        by_unit.setdefault(assignment.wireless_unit_id, []).append(assignment)
-    return [_tile(rows, photo_url) for rows in by_unit.values()]
+    split = len(UNIT_COLUMNS)
+    units: dict[int, WallUnit] = {}
+    wearers: dict[int, list[Wearer]] = {}
+    for row in assignments.values_list(*UNIT_COLUMNS, *WEARER_COLUMNS):
+        unit = units.setdefault(row[0], WallUnit(*row[:split]))
+        wearers.setdefault(unit.pk, []).append(Wearer(*row[split:]))
+    return [_tile(units[pk], rows, photo_url, unit_url) for pk, rows in wearers.items()]
 
 
-def _tile(rows: list[PerformerAssignment], photo_url: PhotoUrl) -> Tile:
-    rows.sort(key=lambda a: (-PRIORITY_RANK.get(Priority(a.priority), 0), a.performer.name))
-    with_photo = next((a.performer for a in rows if a.performer.photo), None)
+def _tile(
+    unit: WallUnit, wearers: list[Wearer], photo_url: PhotoUrl, unit_url: IdUrl | None
+) -> Tile:
+    wearers.sort(key=lambda w: (-PRIORITY_RANK.get(Priority(w.priority), 0), w.name))
+    with_photo = next((w for w in wearers if w.photo), None)
+    status = normalise_status(unit.status)
+    priority = wearers[0].priority
+    bars = battery_bars(unit)
     return Tile(
-        unit=rows[0].wireless_unit,
-        assignments=tuple(rows),
-        photo_url=photo_url(with_photo) if with_photo is not None else "",
+        unit=unit,
+        key=str(unit.pk),
+        slot=unit.slot or str(unit.pk),
+        performer_names=" / ".join(w.name for w in wearers),
+        titles=" / ".join(w.title for w in wearers if w.title),
+        priority=priority,
+        priority_label=Priority(priority).label,
+        photo_url=photo_url(_photo_owner(with_photo)) if with_photo is not None else "",
+        link=unit_url(unit.pk) if unit_url is not None else "",
+        status=status,
+        glyph=STATUSES[status].glyph,
+        label=STATUSES[status].label,
+        bars="" if bars is None else str(bars),
+        battery="Battery unknown" if bars is None else f"Battery {bars} of {BATTERY_SEGMENTS} bars",
+        runtime=runtime(unit.battery_minutes),
+        tx_offset=decibels(unit.tx_offset_db),
+        frequency=mhz(unit.frequency_khz),
     )
+
+
+def _photo_owner(wearer: Wearer) -> Performer:
+    """Stand in for the performer whose photo the tile shows: a photo URL needs only its
+    id and photo, so the wall need not load whole performers."""
+    return Performer(pk=wearer.performer_id, name=wearer.name, photo=wearer.photo)
 
 
 def edit_order(order: list[int | None], action: str) -> list[int | None]:

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from micboard import access
+from micboard.converters import is_id
 from micboard.models import (
     Alert,
     Campus,
@@ -113,6 +114,8 @@ class TenantHistoryAdmin(MicboardAdminMixin, SimpleHistoryAdmin):
         history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
         records = in_tenant(history.all(), "organization_id")
         pk_name = self.model._meta.pk.attname
+        if not is_id(unquote(object_id)) or not is_id(version_id):
+            raise Http404("Not found.")  # not ids at all: a query would fail, not miss
         if not records.filter(**{pk_name: unquote(object_id), "history_id": version_id}).exists():
             raise Http404("Not found.")
         return super().history_form_view(request, object_id, version_id, extra_context)

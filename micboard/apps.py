@@ -9,4 +9,9 @@ class MicboardConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from micboard import signals  # noqa: F401  (connects the receivers)
+        from micboard.converters import IdConverter
+
+        register_converter(IdConverter, "id")  # before any URLconf is read

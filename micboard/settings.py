@@ -15,6 +15,8 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from realtime.redis_client import Target, layer_host
+
 # Lets generic classes such as ModelAdmin[Performer] be subscripted at run time.
 django_stubs_ext.monkeypatch()
 
@@ -60,6 +62,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def sentinel_addresses(name: str, items: list[str]) -> list[tuple[str, int]]:
+    """Return `host:port` items as (host, port) pairs."""
+    addresses = []
+    for item in items:
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(f"{name} must list host:port pairs, not {item!r}")
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
 DEBUG = env_bool("DEBUG", True)
 _DEV_SECRET = "micboard-development-only-secret-key-not-for-production-use-0123456789"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
@@ -98,6 +111,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "micboard.middleware.RequireUtf8Middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -147,11 +161,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 MICBOARD_REDIS_PREFIX = env_str("MICBOARD_REDIS_PREFIX", "micboard")
+# With Sentinels the master's address comes from them; REDIS_URL still gives the database
+# number, the credentials and TLS (see realtime/redis_client.py).
+REDIS_SENTINELS = sentinel_addresses("REDIS_SENTINELS", env_list("REDIS_SENTINELS", []))
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER", "mymaster")
+REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD", "")
+# Lower case: not a setting of its own (realtime.redis_client.redis_target() rebuilds it).
+live_redis = Target(
+    REDIS_URL, tuple(REDIS_SENTINELS), REDIS_SENTINEL_MASTER, REDIS_SENTINEL_PASSWORD
+)
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{MICBOARD_REDIS_PREFIX}.layer"},
+        "CONFIG": {"hosts": [layer_host(live_redis)], "prefix": f"{MICBOARD_REDIS_PREFIX}.layer"},
     }
 }
 
@@ -168,6 +191,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out tech can retry after 15 minutes
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "micboard.login_throttle.attempted_username"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

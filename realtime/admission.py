@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from micboard import access
 from micboard.models import KioskLink
-from micboard.services.kiosk import KioskService
+from micboard.services.kiosk import KioskService, is_well_formed_token
 from micboard.tenancy import context_for_user, tenant_context
 from realtime import codes
 
@@ -44,6 +44,6 @@ def admit_kiosk(token: str) -> Admission:
 
 
 def kiosk_revoked(token: str) -> bool:
-    if not token or len(token) > 64:
+    if not is_well_formed_token(token):
         return False
     return KioskLink.unscoped.filter(token=token, revoked_at__isnull=False).exists()

@@ -7,5 +7,8 @@ NOT_SIGNED_IN = 4401
 NO_ACCESS = 4403  # also for a group that does not exist: no existence leak
 ORIGIN_REFUSED = 4408
 KIOSK_REVOKED = 4410
-FRAME_TOO_LARGE = 1009  # the standard "message too big"
-TRY_AGAIN = 1011  # the live store is unreachable; clients reconnect with backoff
+# Not the standard 1009 "message too big", which daphne cannot send either (see below).
+FRAME_TOO_LARGE = 4413
+# Close codes a server may send are 1000 and 3000-4999 (RFC 6455 section 7.4.2); daphne
+# (Autobahn) refuses to send any other, such as the 1011 this once was.
+TRY_AGAIN = 4503  # the live store is unreachable; clients reconnect with backoff

@@ -18,6 +18,7 @@ MAX_CLIENT_FRAME = 256  # bytes; the longest valid client frame is about 20
 CLIENT_FRAME_TYPES = frozenset({"resync", "ping"})
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+_SEQ_ZERO = '"seq":0,'  # how a seq of 0 reads in a frame; "type" and "group" come first
 
 
 class BadClientFrame(ValueError):
@@ -37,9 +38,23 @@ def delta(group_id: int, seq: int, encoded_states: Mapping[int, bytes]) -> str:
     return _units_frame("delta", group_id, seq, encoded_states)
 
 
+def delta_around_seq(group_id: int, encoded_states: Mapping[int, bytes]) -> tuple[str, str]:
+    """Return a delta's text before and after its seq, for a sender that numbers it."""
+    before, mark, after = delta(group_id, 0, encoded_states).partition(_SEQ_ZERO)
+    return before + mark[:-2], mark[-1] + after
+
+
 def snapshot(group_id: int, seq: int, encoded_states: Mapping[int, bytes]) -> str:
     """Build a snapshot from states already encoded (as stored in Redis)."""
     return _units_frame("snapshot", group_id, seq, encoded_states)
+
+
+def snapshot_parts(group_id: int) -> tuple[str, str, str]:
+    """Return a snapshot's text before its seq, between its seq and its units, and after
+    its units, for a sender that numbers it and splices the stored states in itself."""
+    before, mark, after = snapshot(group_id, 0, {}).partition(_SEQ_ZERO)
+    units_open, units_close = after[:-2], after[-2:]  # after is '"units":{}}'
+    return before + mark[:-2], mark[-1] + units_open, units_close
 
 
 def structure(group_id: int, unit_ids: Iterable[int] | None) -> str:
@@ -85,7 +100,7 @@ def parse_client_frame(text: str) -> str:
     if not isinstance(frame, dict) or set(frame) != {"type"}:
         raise BadClientFrame("expected exactly {'type': ...}")
     kind = frame["type"]
-    if kind not in CLIENT_FRAME_TYPES:
+    if not isinstance(kind, str) or kind not in CLIENT_FRAME_TYPES:
         raise BadClientFrame(f"unknown type {kind!r}")
     return str(kind)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from django.db import connection
 
+from micboard import access
 from realtime import keys
 from realtime.poller.heartbeat import ALIVE_WINDOW_MS
+
+if TYPE_CHECKING:
+    from micboard.access import AnyUser
 
 
 def live_pollers(client: redis.Redis) -> dict[str, dict[str, str]]:
@@ -51,6 +55,12 @@ def report(client: redis.Redis) -> dict[str, Any]:
         "redis": redis_up,
         "pollers": pollers,
     }
+
+
+def may_see_details(user: AnyUser) -> bool:
+    """Return True for active staff users and Micboard admins: they may see poller details."""
+    staff = user.is_active and getattr(user, "is_staff", False)
+    return bool(staff) or access.is_admin(user)
 
 
 def _text(value: Any) -> str:

@@ -7,6 +7,6 @@ from django.urls import path
 from realtime.consumers import GroupConsumer, KioskConsumer
 
 websocket_urlpatterns = [
-    path("ws/groups/<int:group_id>/", GroupConsumer.as_asgi()),
+    path("ws/groups/<id:group_id>/", GroupConsumer.as_asgi()),
     path("ws/kiosk/<str:token>/", KioskConsumer.as_asgi()),
 ]

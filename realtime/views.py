@@ -6,13 +6,20 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from realtime.health import report
+from realtime.health import may_see_details, report
 from realtime.redis_client import sync_client
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 with the health report when all is well, 503 otherwise (for probes)."""
+    """Answer 200 when the live path is healthy, 503 otherwise (for probes).
+
+    A probe learns only `{"healthy": …}`; the details name hosts and process ids, so only
+    signed-in staff and admins get them.
+    """
     body = report(sync_client())
-    return JsonResponse(body, status=200 if body["healthy"] else 503)
+    status = 200 if body["healthy"] else 503
+    if not may_see_details(request.user):
+        body = {"healthy": body["healthy"]}
+    return JsonResponse(body, status=status)

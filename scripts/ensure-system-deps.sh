@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages Micboard's tests and demo need, when missing:
-# redis-server (live state and channel layer) and chromium (browser tests).
+# redis-server (live state and channel layer), chromium (browser tests) and docker-compose
+# (validates docker-compose.yml without a Docker daemon: tests/test_deploy.py).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -50,10 +50,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A redis-server process on loopback with no persistence (a restart loses all)."""
+    """A redis-server process on loopback; with no persistence (the default) a restart
+    loses all, with `appendonly` it keeps its data in an append-only file. `options` are
+    more command-line options (`--replicaof host port`, say)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, *, appendonly: bool = False, options: Sequence[str] = ()
+    ) -> None:
         self.port = port or free_port()
+        self.appendonly = appendonly
+        self.options = list(options)
         self.directory = Path(tempfile.mkdtemp(prefix="micboard-redis-"))
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -67,7 +73,9 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 *(executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "no", "--dir", str(self.directory)),
+                *("--appendonly", "yes" if self.appendonly else "no"),
+                *("--dir", str(self.directory)),
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

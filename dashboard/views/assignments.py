@@ -4,12 +4,15 @@ delete. Techs manage the groups they belong to; admins manage every group.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.http import HttpResponse
+from django.db.models import Q, QuerySet
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,15 +21,40 @@ from dashboard.forms import (
     AssignmentForm,
     AssignmentSettingsForm,
     BulkAssignForm,
+    SettingsControls,
+    settings_prefix,
     show_service_errors,
 )
-from dashboard.views.common import HtmxHttpRequest
+from dashboard.views.common import HtmxHttpRequest, active_flag
 from micboard import access
-from micboard.models import MonitoringGroup, PerformerAssignment
+from micboard.converters import is_id
+from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
 from micboard.services import PerformerAssignmentService
+
+if TYPE_CHECKING:
+    from micboard.access import AnyUser
 
 PAGE = "dashboard/assignments.html"
 DUPLICATE = "{performer} is already assigned to {unit}."
+CREATE, BULK = "new", "bulk"  # the prefixes of the page's two forms
+PERFORMERS_LISTED = 10  # a picker lists this many performers; a search narrows them
+LONGEST_SEARCH = 100
+
+
+@dataclass(frozen=True)
+class PerformerPicker:
+    """The performer choices of one form: a short list, narrowed by a search as you type."""
+
+    prefix: str  # of the form
+    search: str
+    performers: list[Performer]
+    selected: int | None
+    more: bool  # more performers match than are listed
+
+    @property
+    def field(self) -> str:
+        """The name of the form's performer field, e.g. `new-performer`."""
+        return f"{self.prefix}-performer"
 
 
 @login_required
@@ -42,19 +70,28 @@ def assignment_index(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def group_assignments(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
     group = lookups.get_group_for_user(request.user, group_id)
-    context = {
-        **_table_context(group),
-        "create_form": _create_form(request),
-        "bulk_form": _bulk_form(request),
-    }
+    # A search sent without JavaScript comes back here, as a query of the page.
+    context = {**_table_context(group), **_forms_context(request, group, search=request.GET)}
     return render(request, PAGE, context)
+
+
+@login_required
+@require_GET
+def assignment_performers(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    """Answer the performer search of one of the page's forms with the performers to pick."""
+    lookups.get_group_for_user(request.user, group_id)  # only the group's managers search
+    prefix = request.GET.get("form", "")
+    if prefix not in (CREATE, BULK):
+        return HttpResponseBadRequest("form must be new or bulk.")
+    picker = _performer_picker(request.user, prefix, request.GET)
+    return render(request, f"{PAGE}#performer-choices", {"picker": picker})
 
 
 @login_required
 @require_POST
 def assignment_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
     group = lookups.get_group_for_user(request.user, group_id)
-    form = _create_form(request, request.POST)
+    form = _create_form(request, group, request.POST)
     if form.is_valid():
         try:
             PerformerAssignmentService.create_assignment(
@@ -69,7 +106,7 @@ def assignment_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
         except ValidationError as error:
             show_service_errors(form, error)
         else:
-            return _after_change(request, group, "create_form", _create_form(request))
+            return _after_change(request, group, "create_form", _create_form(request, group))
     return _form_response(request, group, "create_form", form)
 
 
@@ -78,7 +115,7 @@ def assignment_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
 def assignment_bulk(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
     """Assign one performer to each chosen unit; report each unit that could not be."""
     group = lookups.get_group_for_user(request.user, group_id)
-    form = _bulk_form(request, request.POST)
+    form = _bulk_form(request, group, request.POST)
     if not form.is_valid():
         return _form_response(request, group, "bulk_form", form)
     performer = form.cleaned_data["performer"]
@@ -100,7 +137,7 @@ def assignment_bulk(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
         form.add_error("wireless_units", problem)
     if problems:
         return _form_response(request, group, "bulk_form", form, changed=True)
-    return _after_change(request, group, "bulk_form", _bulk_form(request))
+    return _after_change(request, group, "bulk_form", _bulk_form(request, group))
 
 
 @login_required
@@ -108,7 +145,7 @@ def assignment_bulk(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
 def assignment_update(request: HtmxHttpRequest, assignment_id: int) -> HttpResponse:
     """Save priority, notes and alert flags from the inline form of one row."""
     assignment = lookups.get_assignment_for_user(request.user, assignment_id)
-    form = AssignmentSettingsForm(request.POST, prefix=f"a{assignment.pk}")
+    form = AssignmentSettingsForm(request.POST, prefix=settings_prefix(assignment))
     if form.is_valid():
         try:
             PerformerAssignmentService.update_assignment(
@@ -117,19 +154,22 @@ def assignment_update(request: HtmxHttpRequest, assignment_id: int) -> HttpRespo
         except ValidationError as error:
             show_service_errors(form, error)
         else:
-            form = _settings_form(assignment)
-    return _row_response(request, assignment, form)
+            return _row_response(request, assignment, SettingsControls.of_assignment(assignment))
+    return _row_response(request, assignment, SettingsControls.of_form(form))
 
 
 @login_required
 @require_POST
 def assignment_set_active(request: HtmxHttpRequest, assignment_id: int) -> HttpResponse:
     assignment = lookups.get_assignment_for_user(request.user, assignment_id)
-    if request.POST.get("active") == "1":
+    active = active_flag(request)
+    if active is None:
+        return HttpResponseBadRequest("Send active=1 or active=0.")
+    if active:
         PerformerAssignmentService.reactivate_assignment(assignment, by_user=request.user)
     else:
         PerformerAssignmentService.deactivate_assignment(assignment, by_user=request.user)
-    return _row_response(request, assignment, _settings_form(assignment))
+    return _row_response(request, assignment, SettingsControls.of_assignment(assignment))
 
 
 @login_required
@@ -145,27 +185,90 @@ def assignment_delete(request: HtmxHttpRequest, assignment_id: int) -> HttpRespo
     return redirect("group-assignments", group_id)
 
 
-def _create_form(request: HtmxHttpRequest, data: Any = None) -> AssignmentForm:
+def _create_form(
+    request: HtmxHttpRequest, group: MonitoringGroup, data: Any = None
+) -> AssignmentForm:
     return AssignmentForm(
         data,
-        prefix="new",
+        prefix=CREATE,
         performers=lookups.assignable_performers(request.user),
-        units=access.accessible_devices(request.user),
+        units=_units_for(request.user, group),
     )
 
 
-def _bulk_form(request: HtmxHttpRequest, data: Any = None) -> BulkAssignForm:
+def _bulk_form(
+    request: HtmxHttpRequest, group: MonitoringGroup, data: Any = None
+) -> BulkAssignForm:
     return BulkAssignForm(
         data,
-        prefix="bulk",
+        prefix=BULK,
         performers=lookups.assignable_performers(request.user),
-        units=access.accessible_devices(request.user),
+        units=_units_for(request.user, group),
     )
 
 
-def _settings_form(assignment: PerformerAssignment) -> AssignmentSettingsForm:
-    initial = {name: getattr(assignment, name) for name in AssignmentSettingsForm.base_fields}
-    return AssignmentSettingsForm(initial=initial, prefix=f"a{assignment.pk}")
+def _units_for(user: AnyUser, group: MonitoringGroup) -> QuerySet[WirelessUnit]:
+    """Return the units the forms offer for `group`: those free (on no active assignment),
+    those already in the group (to share) and those kept at its location.
+
+    Not every unit the user may see: an admin sees the whole inventory, and a page that
+    listed it would grow with the inventory instead of with the group.
+    """
+    in_use = PerformerAssignment.objects.active().values("wireless_unit_id")
+    in_group = PerformerAssignment.objects.filter(monitoring_group=group)
+    offered = ~Q(id__in=in_use) | Q(id__in=in_group.values("wireless_unit_id"))
+    if group.location_id is not None:
+        offered |= Q(location_id=group.location_id)
+    return access.accessible_devices(user).filter(offered).order_by("slot", "id")
+
+
+def _forms_context(
+    request: HtmxHttpRequest,
+    group: MonitoringGroup,
+    search: Mapping[str, Any] | None = None,
+    **shown: AssignmentForm | BulkAssignForm,
+) -> dict[str, Any]:
+    """Return both forms of the page with their pickers; `shown` replaces a fresh form
+    (a form with its errors, by its context name)."""
+    create = shown.get("create_form") or _create_form(request, group)
+    bulk = shown.get("bulk_form") or _bulk_form(request, group)
+    return {
+        "create_form": create,
+        "bulk_form": bulk,
+        "create_picker": _picker_of(request.user, create, search),
+        "bulk_picker": _picker_of(request.user, bulk, search),
+    }
+
+
+def _picker_of(
+    user: AnyUser, form: AssignmentForm | BulkAssignForm, search: Mapping[str, Any] | None = None
+) -> PerformerPicker:
+    """Return the picker of a form: as it was posted, as `search` asks, or fresh."""
+    data = form.data if form.is_bound else search
+    return _performer_picker(user, form.prefix or "", data or {})
+
+
+def _performer_picker(user: AnyUser, prefix: str, data: Mapping[str, Any]) -> PerformerPicker:
+    """List the assignable performers matching the form's search, the chosen one first."""
+    field = f"{prefix}-performer"
+    search = data.get(f"{field}_search", "").strip()[:LONGEST_SEARCH]
+    assignable = lookups.assignable_performers(user)
+    matches = assignable
+    if search:
+        matches = matches.filter(Q(name__icontains=search) | Q(title__icontains=search))
+    listed = list(matches.order_by("name", "id")[: PERFORMERS_LISTED + 1])
+    more = len(listed) > PERFORMERS_LISTED
+    del listed[PERFORMERS_LISTED:]
+    raw = data.get(field, "")
+    selected = int(raw) if is_id(raw) else None
+    if selected is not None and all(performer.pk != selected for performer in listed):
+        # A new search must not silently drop the choice already made.
+        chosen = assignable.filter(pk=selected).first()
+        if chosen is None:
+            selected = None  # out of scope answers like missing: nothing is shown
+        else:
+            listed.insert(0, chosen)
+    return PerformerPicker(prefix, search, listed, selected, more)
 
 
 def _table_context(group: MonitoringGroup) -> dict[str, Any]:
@@ -174,7 +277,7 @@ def _table_context(group: MonitoringGroup) -> dict[str, Any]:
         .select_related("performer", "wireless_unit")
         .order_by("wireless_unit__slot", "performer__name", "id")
     )
-    rows = [(assignment, _settings_form(assignment)) for assignment in assignments]
+    rows = [(assignment, SettingsControls.of_assignment(assignment)) for assignment in assignments]
     return {"group": group, "rows": rows}
 
 
@@ -187,9 +290,10 @@ def _form_response(
 ) -> HttpResponse:
     """Show a form again with its errors; with `changed`, refresh the table too."""
     if not request.htmx:
-        forms = {"create_form": _create_form(request), "bulk_form": _bulk_form(request)}
-        return render(request, PAGE, {**_table_context(group), **forms, name: form})
-    context = {"group": group, name: form}
+        forms = _forms_context(request, group, **{name: form})
+        return render(request, PAGE, {**_table_context(group), **forms})
+    picker = "create_picker" if name == "create_form" else "bulk_picker"
+    context = {"group": group, name: form, picker: _picker_of(request.user, form)}
     partial = "assignment-create" if name == "create_form" else "assignment-bulk"
     html = render(request, f"{PAGE}#{partial}", context).content.decode()
     if changed:
@@ -211,9 +315,9 @@ def _oob_table(request: HtmxHttpRequest, group: MonitoringGroup) -> str:
 
 
 def _row_response(
-    request: HtmxHttpRequest, assignment: PerformerAssignment, form: AssignmentSettingsForm
+    request: HtmxHttpRequest, assignment: PerformerAssignment, settings: SettingsControls
 ) -> HttpResponse:
     if not request.htmx:
         return redirect("group-assignments", assignment.monitoring_group_id)
-    context = {"assignment": assignment, "form": form}
+    context = {"assignment": assignment, "settings": settings}
     return render(request, f"{PAGE}#assignment-row", context)

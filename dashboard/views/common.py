@@ -10,6 +10,13 @@ from django_htmx.middleware import HtmxDetails
 from dashboard import walls
 from micboard.models import MonitoringGroup
 
+ACTIVE_FLAGS = {"1": True, "0": False}
+
+
+def active_flag(request: HttpRequest) -> bool | None:
+    """Read the `active` field of a (de)activate button: True, False, or None when not 1/0."""
+    return ACTIVE_FLAGS.get(request.POST.get("active", ""))
+
 
 class HtmxHttpRequest(HttpRequest):
     """A request as HtmxMiddleware leaves it (for type checking)."""

@@ -34,7 +34,6 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
         live_url=f"/ws/kiosk/{link.token}/",
         tiles_url=reverse("kiosk-tiles", args=[link.token]),
         kiosk=True,
-        tile_links=False,
     )
     return render(request, "dashboard/kiosk.html", context)
 

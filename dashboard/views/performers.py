@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,7 +24,7 @@ from dashboard.forms import (
     PerformerImportForm,
     show_service_errors,
 )
-from dashboard.views.common import HtmxHttpRequest
+from dashboard.views.common import HtmxHttpRequest, active_flag
 from micboard import access
 from micboard.models import Performer
 from micboard.services import PerformerService, performer_csv
@@ -92,7 +92,10 @@ def performer_edit(request: HtmxHttpRequest, performer_id: int) -> HttpResponse:
 def performer_set_active(request: HtmxHttpRequest, performer_id: int) -> HttpResponse:
     access.require_admin(request.user)
     performer = lookups.get_performer_for_user(request.user, performer_id)
-    if request.POST.get("active") == "1":
+    active = active_flag(request)
+    if active is None:
+        return HttpResponseBadRequest("Send active=1 or active=0.")
+    if active:
         PerformerService.reactivate_performer(performer, by_user=request.user)
     else:
         PerformerService.deactivate_performer(performer, by_user=request.user)
@@ -180,7 +183,8 @@ def _confirm_import(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _list_filters(request: HtmxHttpRequest) -> tuple[str, str]:
-    query = request.GET.get("q", "").strip()[:100]
+    # No stored text holds a NUL, and PostgreSQL refuses one even in a search.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     status = request.GET.get("status", "active")
     return query, status if status in STATUS_FILTERS else "active"
 

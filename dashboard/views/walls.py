@@ -29,7 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def wall(request: HttpRequest, group_id: int) -> HttpResponse:
     group = lookups.get_group_for_user(request.user, group_id)
-    context = wall_context(group, walls.wall_tiles(group, photo_url=_photo_url))
+    tiles = walls.wall_tiles(group, photo_url=_photo_url, unit_url=_unit_url())
+    context = wall_context(group, tiles)
     context.update(
         live_url=f"/ws/groups/{group.pk}/",
         tiles_url=reverse("wall-tiles", args=[group.pk]),
@@ -37,7 +38,6 @@ def wall(request: HttpRequest, group_id: int) -> HttpResponse:
         open_alerts=_open_alerts(request, group),
         can_edit=access.is_admin(request.user),
         can_acknowledge=True,
-        tile_links=True,
     )
     return render(request, "dashboard/wall.html", context)
 
@@ -55,15 +55,20 @@ def render_tiles(
 ) -> HttpResponse:
     """Render `?units=17,18` as out-of-band tiles, or no `units` as the whole grid."""
     raw = request.GET.get("units")
-    context: dict[str, Any] = {"oob": True, "tile_links": tile_links, "group": group}
+    context: dict[str, Any] = {"oob": True, "group": group}
+    unit_url = _unit_url() if tile_links else None
     if raw is None:
-        context["tiles"] = walls.wall_tiles(group, photo_url=photo_url)
+        context["tiles"] = walls.wall_tiles(group, photo_url=photo_url, unit_url=unit_url)
         return render(request, "dashboard/wall_parts.html#wall-tiles", context)
     unit_ids = walls.parse_unit_ids(raw)
     if unit_ids is None:
         return HttpResponseBadRequest("units must be a comma-separated list of ids.")
-    context["tiles"] = walls.some_tiles(group, unit_ids, photo_url=photo_url)
+    context["tiles"] = walls.some_tiles(group, unit_ids, photo_url=photo_url, unit_url=unit_url)
     return render(request, "dashboard/wall_parts.html#tile-list", context)
+
+
+def _unit_url() -> walls.IdUrl:
+    return walls.url_of_ids("unit-detail")
 
 
 def _photo_url(performer: Performer) -> str:

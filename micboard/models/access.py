@@ -7,7 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-from micboard.models.base import Campus, Organization, TenantOwned
+from micboard.models.base import TEXT_LIMIT, Campus, Organization, TenantOwned
 from micboard.models.hardware import Location
 
 
@@ -15,7 +15,7 @@ class MonitoringGroup(TenantOwned):
     """A set of assignments watched together; its members may see exactly those."""
 
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=TEXT_LIMIT)
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="monitoring_groups"
     )

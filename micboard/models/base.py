@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
 from micboard.tenancy import current_tenant, multi_tenant_enabled
+
+# Notes and descriptions: generous for people, and a megabyte of "notes" is refused
+# (validated by full_clean, so by every service and every admin form).
+MAX_TEXT = 10_000
+TEXT_LIMIT = [MaxLengthValidator(MAX_TEXT)]
 
 _M = TypeVar("_M", bound=models.Model)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from micboard.models.base import Campus, TenantOwned
+from micboard.models.base import TEXT_LIMIT, Campus, TenantOwned
 
 BATTERY_BARS_REPLACE = 3  # the original Micboard: 4-5 good, 3 replace, 0-2 critical
 
@@ -14,7 +14,7 @@ class Location(TenantOwned):
     building = models.CharField(max_length=200, blank=True)
     room = models.CharField(max_length=200, blank=True)
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=TEXT_LIMIT)
 
     class Meta(TenantOwned.Meta):
         ordering = ["name"]

@@ -11,7 +11,7 @@ from django.db.models import Case, Q, Value, When
 from simple_history.models import HistoricalRecords
 
 from micboard.models.access import MonitoringGroup
-from micboard.models.base import TenantManager, TenantOwned, TenantQuerySet
+from micboard.models.base import TEXT_LIMIT, TenantManager, TenantOwned, TenantQuerySet
 from micboard.models.hardware import WirelessUnit
 
 
@@ -20,8 +20,13 @@ class PerformerQuerySet(TenantQuerySet["Performer"]):
         return self.filter(is_active=True)
 
     def with_assignments(self) -> PerformerQuerySet:
-        """Prefetch assignments and their units, so listing them costs two extra queries."""
-        return self.prefetch_related("assignments", "assignments__wireless_unit")
+        """Prefetch assignments with their units joined, so listing them costs one extra query.
+
+        The units come joined rather than prefetched on their own: asked for by thousands
+        of ids, SQLite refuses the expression as deeper than it accepts (1000).
+        """
+        with_units = PerformerAssignment.objects.select_related("wireless_unit")
+        return self.prefetch_related(models.Prefetch("assignments", queryset=with_units))
 
 
 PerformerManager = TenantManager.from_queryset(PerformerQuerySet)
@@ -35,7 +40,7 @@ class Performer(TenantOwned):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=50, blank=True)
     photo = models.ImageField(upload_to="performers/", blank=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=TEXT_LIMIT)
     is_active = models.BooleanField(default=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -119,7 +124,7 @@ class PerformerAssignment(TenantOwned):
     alert_on_signal_loss = models.BooleanField(default=True)
     alert_on_audio_low = models.BooleanField(default=False)
     alert_on_device_offline = models.BooleanField(default=True)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=TEXT_LIMIT)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -21,9 +21,30 @@ def reject_unknown_fields(changes: Mapping[str, Any], allowed: Iterable[str]) ->
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
 
 
-def validate_fields(instance: models.Model) -> None:
+def validate_fields(instance: models.Model, *, exclude: Collection[str] = ()) -> None:
     """Check every field's own rules; uniqueness is left to the database (IntegrityError)."""
-    instance.full_clean(validate_unique=False, validate_constraints=False)
+    errors = _text_errors(instance)
+    if errors:
+        raise ValidationError(errors)
+    instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+
+
+def _text_errors(instance: models.Model) -> dict[str, str]:
+    """Name the text fields the database would refuse though full_clean lets them pass.
+
+    PostgreSQL refuses a NUL in text (SQLite stores it), and full_clean skips a blank
+    field holding None, which a NOT NULL column then refuses.
+    """
+    errors = {}
+    for field in instance._meta.concrete_fields:
+        if not isinstance(field, models.CharField | models.TextField):
+            continue
+        value = getattr(instance, field.attname)
+        if value is None and not field.null:
+            errors[field.name] = "This field cannot be null."
+        elif isinstance(value, str) and "\x00" in value:
+            errors[field.name] = "Null characters are not allowed."
+    return errors
 
 
 def require_same_organization(*objects: models.Model) -> None:

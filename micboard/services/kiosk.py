@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -14,6 +15,14 @@ from micboard.services.common import strip_text, validate_fields
 
 if TYPE_CHECKING:
     from micboard.services.common import ActingUser
+
+# What `new_kiosk_token` makes (URL-safe base64) and the column holds; anything else
+# (a NUL, which PostgreSQL cannot even compare) is no token and never reaches a query.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_well_formed_token(token: str) -> bool:
+    return TOKEN_PATTERN.fullmatch(token) is not None
 
 
 class KioskService:
@@ -54,7 +63,7 @@ class KioskService:
     @staticmethod
     def find_active_link(token: str) -> KioskLink | None:
         """Return the unrevoked link with this token, whatever the tenant context, or None."""
-        if not token or len(token) > 64:
+        if not is_well_formed_token(token):
             return None
         return (
             KioskLink.unscoped.select_related("monitoring_group")

@@ -142,7 +142,8 @@ class PerformerService:
 
     @staticmethod
     def get_performers_with_assignments() -> PerformerQuerySet:
-        """Return active performers that have at least one active assignment, prefetched."""
+        """Return active performers that have at least one active assignment, prefetched
+        with their assignments and units."""
         assigned = PerformerAssignment.objects.filter(is_active=True).values("performer_id")
         return Performer.objects.active().filter(id__in=assigned).with_assignments()
 

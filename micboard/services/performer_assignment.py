@@ -30,6 +30,12 @@ ALERT_FLAGS = (
     "alert_on_device_offline",
 )
 EDITABLE_FIELDS = ("priority", "alert_enabled", "notes", "monitoring_group", *ALERT_FLAGS)
+PERFORMER_AND_UNIT = (
+    "performer",
+    "wireless_unit",
+    "wireless_unit__base_chassis",
+    "wireless_unit__location",
+)
 
 
 class PerformerAssignmentService:
@@ -92,21 +98,16 @@ class PerformerAssignmentService:
 
     @staticmethod
     def get_group_assignments(monitoring_group: MonitoringGroup) -> PerformerAssignmentQuerySet:
-        return (
-            PerformerAssignment.objects.active()
-            .filter(monitoring_group=monitoring_group)
-            .with_performer_and_unit()
-        )
+        return _of_group(monitoring_group).active()
 
     @staticmethod
     def get_assignments_needing_alerts(
         monitoring_group: MonitoringGroup | None = None, after: datetime | None = None
     ) -> PerformerAssignmentQuerySet:
         """Return active alert-enabled assignments (of one group), changed since `after`."""
-        assignments = PerformerAssignment.objects.needing_alerts(after=after)
-        if monitoring_group is not None:
-            assignments = assignments.filter(monitoring_group=monitoring_group)
-        return assignments.with_performer_and_unit()
+        if monitoring_group is None:
+            return PerformerAssignment.objects.needing_alerts(after=after).with_performer_and_unit()
+        return _of_group(monitoring_group).needing_alerts(after=after)
 
     @staticmethod
     def update_assignment(
@@ -176,6 +177,16 @@ class PerformerAssignmentService:
     @staticmethod
     def count_assignments_with_alerts() -> int:
         return PerformerAssignment.objects.active().filter(alert_enabled=True).count()
+
+
+def _of_group(group: MonitoringGroup) -> PerformerAssignmentQuerySet:
+    """Return the group's assignments with what `with_performer_and_unit` selects, but
+    through the group's own manager, so that each row's `monitoring_group` is `group`.
+
+    Joining the group instead builds one copy of the same group per row: at 10,000 rows
+    that was a fifth of the time of the whole read.
+    """
+    return group.assignments.select_related(*PERFORMER_AND_UNIT)
 
 
 def _set_active(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from django.db import transaction
 
 from micboard import access
 from micboard.models import Performer
+from micboard.services.common import validate_fields
 from micboard.services.performer import PerformerService
 
 if TYPE_CHECKING:
@@ -58,7 +60,13 @@ def decode_upload(raw: bytes) -> str:
 
 def preview_import(text: str) -> ImportPreview:
     """Check every row without saving anything."""
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _preview(csv.DictReader(io.StringIO(text)))
+    except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
+        return ImportPreview(rows=[], errors=[f"The file is not valid CSV ({error})."])
+
+
+def _preview(reader: csv.DictReader[str]) -> ImportPreview:
     header = [name.strip().lower() for name in reader.fieldnames or []]
     if "name" not in header:
         return ImportPreview(rows=[], errors=["The first row must name the columns, with name."])
@@ -66,7 +74,9 @@ def preview_import(text: str) -> ImportPreview:
     if unknown:
         return ImportPreview(rows=[], errors=[f"Unknown columns: {', '.join(unknown)}."])
     reader.fieldnames = header
-    rows = [_row(reader.line_num, record) for record in reader]
+    # One row past the limit is enough to refuse the file without checking all of it.
+    records = itertools.islice(reader, MAX_IMPORT_ROWS + 1)
+    rows = [_row(reader.line_num, record) for record in records]
     if len(rows) > MAX_IMPORT_ROWS:
         return ImportPreview(rows=[], errors=[f"Import at most {MAX_IMPORT_ROWS} rows at once."])
     _mark_duplicates(rows)
@@ -103,9 +113,7 @@ def _row(line: int, record: dict[str | None, str | list[str] | None]) -> ImportR
         errors.append("This row has more cells than the header.")
     try:
         # The organization is set on save; everything the file controls is checked here.
-        Performer(**values).full_clean(
-            exclude=["organization"], validate_unique=False, validate_constraints=False
-        )
+        validate_fields(Performer(**values), exclude=["organization"])
     except ValidationError as error:
         errors.extend(f"{name}: {' '.join(msgs)}" for name, msgs in error.message_dict.items())
     return ImportRow(line=line, values=values, errors=errors)

@@ -7,6 +7,7 @@ share the devices fairly.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import redis.asyncio as aioredis
@@ -20,6 +21,8 @@ FORGET_AFTER_MS = 60_000
 async def beat(redis: aioredis.Redis, poller_id: str, fields: dict[str, str], ttl_ms: int) -> int:
     """Publish one heartbeat; return how many pollers are alive (this one included)."""
     now_ms = int(time.time() * 1000)
+    # Tasks still alive in this loop: a count that only grows is a leak (bench/soak.py).
+    fields = {**fields, "tasks": str(len(asyncio.all_tasks()))}
     pipe = redis.pipeline(transaction=False)
     pipe.hset(keys.poller(poller_id), mapping=fields)  # type: ignore[arg-type]
     pipe.pexpire(keys.poller(poller_id), ttl_ms)

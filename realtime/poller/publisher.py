@@ -57,22 +57,15 @@ class Publisher:
         for unit_id, raw in encoded.items():
             for group_id in topology.groups_of(unit_id):
                 by_group[group_id][unit_id] = raw
-        groups = sorted(by_group)
         pipe = self.redis.pipeline(transaction=False)
         pipe.mset({keys.unit_state(unit_id): raw for unit_id, raw in encoded.items()})
-        for group_id in groups:
-            pipe.incr(keys.group_seq(group_id))
+        deltas = [(g, *frames.delta_around_seq(g, by_group[g])) for g in sorted(by_group)]
         try:
-            results = await pipe.execute()
+            await self.sender.send_numbered(pipe, deltas)
         except BaseException:
             self._dirty = {**dirty, **self._dirty}  # retry; anything newer wins
             raise
-        await self.send_all(
-            [
-                (group_id, frames.delta(group_id, seq, by_group[group_id]))
-                for group_id, seq in zip(groups, results[1:], strict=True)
-            ]
-        )
+        self.stats.frames += len(deltas)
 
     async def send_snapshots(self, topology: Topology, group_ids: Iterable[int]) -> None:
         """Send each group a full snapshot read back from Redis (all pollers' units)."""
@@ -80,23 +73,8 @@ class Publisher:
             await self._send_snapshots(topology, sorted(group_ids))
 
     async def _send_snapshots(self, topology: Topology, groups: list[int]) -> None:
-        if not groups:
-            return
-        unit_ids = sorted({u for g in groups for u in topology.units_by_group.get(g, ())})
-        pipe = self.redis.pipeline(transaction=False)
-        for group_id in groups:
-            pipe.incr(keys.group_seq(group_id))
-        if unit_ids:
-            pipe.mget([keys.unit_state(unit_id) for unit_id in unit_ids])
-        results = await pipe.execute()
-        seqs, values = results[: len(groups)], results[len(groups) :] or [[]]
-        stored = {u: raw for u, raw in zip(unit_ids, values[0], strict=True) if raw}
-        snapshots = []
-        for group_id, seq in zip(groups, seqs, strict=True):
-            members = topology.units_by_group.get(group_id, frozenset())
-            states = {u: raw for u, raw in stored.items() if u in members}
-            snapshots.append((group_id, frames.snapshot(group_id, seq, states)))
-        await self.send_all(snapshots)
+        members = [(g, sorted(topology.units_by_group.get(g, ()))) for g in groups]
+        self.stats.frames += await self.sender.send_snapshots(members)
 
     async def write_history(self) -> None:
         """Add one point per unit that changed since the last call (best effort)."""

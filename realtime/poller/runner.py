@@ -336,5 +336,9 @@ class Poller:
             "units": str(len(self.trackers)),
             "db_pending": str(self.telemetry.pending),
             "db_failures": str(self.telemetry.failed_batches),
+            # Running totals, so a reader can take rates over any window it likes.
+            "readings": str(self.stats.readings),
+            "frames": str(self.stats.frames),
+            "reading_lag_total_s": f"{self.stats.reading_lag_total:.3f}",
             **{name: f"{value:.1f}" for name, value in rates.items()},
         }

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
-from micboard.models import Performer, PerformerAssignment
-from tests.dashboard.conftest import HTMX, Show
+from dashboard.views.assignments import PERFORMERS_LISTED
+from micboard.models import (
+    MonitoringGroup,
+    Organization,
+    Performer,
+    PerformerAssignment,
+    UserProfile,
+    WirelessUnit,
+)
+from micboard.tenancy import tenant_context
+from tests.dashboard.conftest import HTMX, Show, assign, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +65,29 @@ class TestPage:
         response = tech_a.get("/assignments/")
         assert response["Location"] == f"/groups/{show.group_a.pk}/assignments/"
 
+    def test_the_unit_pickers_offer_free_units_and_the_groups_own(
+        self, show: Show, admin: Client
+    ) -> None:
+        """Not the whole inventory: a unit in use in another group is not offered."""
+        html = admin.get(f"/groups/{show.group_a.pk}/assignments/").content.decode()
+        units = html[html.index('name="new-wireless_unit"') : html.index('name="new-priority"')]
+        assert [slot for slot in ("A01", "A02", "A03", "B01", "B02") if slot in units] == [
+            "A01", "A02", "A03", "B02"
+        ]  # fmt: skip
+
+    def test_the_pickers_do_not_grow_with_the_inventory(self, show: Show, admin: Client) -> None:
+        for number in range(20):  # busy elsewhere: in group B
+            unit = WirelessUnit.objects.create(
+                organization=show.group_b.organization,
+                base_chassis=show.unit("B01").base_chassis,
+                slot=f"Z{number:02d}",
+            )
+            assign(Performer.objects.create(name=f"Zed {number:02d}"), unit, show.group_b)
+        html = admin.get(f"/groups/{show.group_a.pk}/assignments/").content.decode()
+        assert "Z00" not in html
+        assert len(choices(html)) == 2 * PERFORMERS_LISTED  # two forms, each picker capped
+        assert "More performers match" in html
+
     def test_it_costs_the_same_queries_for_many_rows(
         self, show: Show, admin: Client, django_assert_max_num_queries
     ) -> None:
@@ -66,6 +100,81 @@ class TestPage:
             )  # fmt: skip
         with django_assert_max_num_queries(len(few.captured_queries)):
             admin.get(f"/groups/{show.group_a.pk}/assignments/")
+
+
+def choices(html: str) -> list[str]:
+    """Return the performers a picker offers, by name, in order."""
+    return re.findall(r'type="radio" name="[a-z]+-performer" value="\d+" id="[^"]+"'
+                      r'(?: checked)?> ([^<]+?)(?: <span|</label>)', html)  # fmt: skip
+
+
+def search(client: Client, group: MonitoringGroup, text: str = "", **extra: object) -> str:
+    url = f"/groups/{group.pk}/assignments/performers/"
+    data = {"form": "new", "new-performer_search": text, **extra}
+    return client.get(url, data, **HTMX).content.decode()
+
+
+class TestPerformerPicker:
+    def test_it_finds_performers_as_you_type(self, show: Show, tech_a: Client) -> None:
+        Performer.objects.create(name="Newcomer")
+        assert choices(search(tech_a, show.group_a)) == ["Bob Jones", "Jane Smith", "Newcomer"]
+        assert choices(search(tech_a, show.group_a, "jan")) == ["Jane Smith"]
+        assert choices(search(tech_a, show.group_a, "GUITAR")) == ["Bob Jones"]  # the title
+
+    def test_a_tech_never_finds_another_groups_performer(self, show: Show, tech_a: Client) -> None:
+        html = search(tech_a, show.group_a, "Carla")
+        assert choices(html) == []
+        assert "No performer matches “Carla”." in html
+        assert "Carla" not in search(tech_a, show.group_a, "", **{"new-performer": show.carla.pk})
+
+    def test_another_groups_search_answers_like_a_missing_group(
+        self, show: Show, tech_a: Client
+    ) -> None:
+        other = tech_a.get(f"/groups/{show.group_b.pk}/assignments/performers/", {"form": "new"})
+        missing = tech_a.get("/groups/999999/assignments/performers/", {"form": "new"})
+        assert (other.status_code, other.content) == (missing.status_code, missing.content)
+        assert other.status_code == 404
+
+    def test_an_admin_of_another_organization_finds_nothing(self, show: Show, settings) -> None:
+        settings.MICBOARD_MULTI_TENANT = True
+        elsewhere = Organization.objects.create(name="Elsewhere", slug="elsewhere")
+        with tenant_context(elsewhere):
+            group = MonitoringGroup.objects.create(organization=elsewhere, name="Their stage")
+        outsider = make_user("outsider", role="admin")
+        UserProfile.objects.filter(user=outsider).update(organization=elsewhere)
+        client = signed_in(outsider)
+        assert choices(search(client, group, "a")) == []
+        assert client.get(f"/groups/{show.group_a.pk}/assignments/performers/").status_code == 404
+
+    def test_the_chosen_performer_stays_listed_while_searching(
+        self, show: Show, tech_a: Client
+    ) -> None:
+        html = search(tech_a, show.group_a, "jane", **{"new-performer": show.bob.pk})
+        assert choices(html) == ["Bob Jones", "Jane Smith"]
+        assert f'value="{show.bob.pk}" id="new-performer-{show.bob.pk}" checked>' in html
+
+    def test_it_lists_a_few_and_says_that_more_match(
+        self, show: Show, admin: Client, django_assert_max_num_queries
+    ) -> None:
+        Performer.objects.bulk_create(
+            Performer(organization=show.jane.organization, name=f"Extra {n:02d}") for n in range(30)
+        )
+        with django_assert_max_num_queries(8):
+            html = search(admin, show.group_a, "extra")
+        assert choices(html) == [f"Extra {n:02d}" for n in range(10)]
+        assert "More performers match" in html
+        assert choices(search(admin, show.group_a, "extra 2")) == [f"Extra 2{n}" for n in range(10)]
+
+    def test_it_refuses_an_unknown_form(self, show: Show, tech_a: Client) -> None:
+        url = f"/groups/{show.group_a.pk}/assignments/performers/"
+        assert tech_a.get(url, {"form": "other"}).status_code == 400
+
+    def test_a_search_without_javascript_reloads_the_page(self, show: Show, tech_a: Client) -> None:
+        url = f"/groups/{show.group_a.pk}/assignments/"
+        html = tech_a.get(url, {"form": "new", "new-performer_search": "bob"}).content.decode()
+        create = html[html.index('id="assignment-create"') : html.index('id="assignment-bulk"')]
+        assert choices(create) == ["Bob Jones"]
+        assert 'value="bob"' in create
 
 
 class TestCreate:

@@ -43,6 +43,11 @@ class TestWall:
         assert "Carla Diaz" not in html
         assert f'data-live-url="/ws/groups/{show.group_a.pk}/"' in html
 
+    def test_each_tile_links_to_its_units_page(self, show: Show, tech_a: Client) -> None:
+        html = tech_a.get(f"/walls/{show.group_a.pk}/").content.decode()
+        for slot in ("A01", "A02"):
+            assert f'<a href="/units/{show.unit(slot).pk}/">' in html
+
     def test_a_tech_gets_404_for_another_groups_wall(self, show: Show, tech_a: Client) -> None:
         assert tech_a.get(f"/walls/{show.group_b.pk}/").status_code == 404
         assert tech_a.get("/walls/999999/").status_code == 404
@@ -71,6 +76,18 @@ class TestWall:
         html = tech_a.get(f"/walls/{show.group_a.pk}/").content.decode()
         assert tile_ids(html).count(str(show.unit("A01").pk)) == 1
         assert "Bob Jones / Jane Smith" in html  # the critical assignment comes first
+
+    def test_a_shared_unit_shows_the_photo_of_a_wearer_who_has_one(
+        self, show: Show, tech_a: Client
+    ) -> None:
+        assign(show.bob, show.unit("A01"), show.group_a, priority="critical")
+        Performer.objects.filter(pk=show.jane.pk).update(photo="performers/jane.png")
+        html = tech_a.get(f"/walls/{show.group_a.pk}/").content.decode()
+        tile = html[html.index(f'id="tile-{show.unit("A01").pk}"') :]
+        tile = tile[: tile.index("</article>")]
+        assert f'<img class="tile-photo" src="/performers/{show.jane.pk}/photo/"' in tile
+        assert 'data-priority="critical"' in tile  # Bob's, the most important
+        assert "Guitar / Lead vocals" in tile
 
     def test_it_renders_the_last_known_telemetry_and_status_cues(
         self, show: Show, tech_a: Client

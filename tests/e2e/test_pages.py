@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -14,6 +16,8 @@ from tests.e2e.live import (
     off_the_loop,
 )
 from tests.factories import make_user
+
+BUSY = re.compile(r"htmx-request")  # htmx marks an element while its request runs
 
 
 @pytest.mark.e2e
@@ -56,6 +60,29 @@ class PageTests(LiveWallTestCase):
         assert assignment.priority == "critical"
         assert assignment.alert_on_audio_low
         assert not assignment.is_active
+
+    def test_the_performer_picker_searches_as_you_type_and_works_by_keyboard(self) -> None:
+        self.page.goto(self.url(f"/groups/{self.group.pk}/assignments/"))
+        form = self.page.locator("#assignment-create")
+        choices = form.locator(".picker-choices")
+        expect(choices.get_by_role("radio")).to_have_count(3)
+        search = form.get_by_label("Find a performer")
+        search.press_sequentially("annette")
+        expect(choices.get_by_role("radio")).to_have_count(1)
+        with self.page.expect_response(lambda response: "/performers/?" in response.url):
+            search.press("Enter")  # searches; it must not submit the assignment
+        expect(self.page.locator("#new-performer-search")).not_to_have_class(BUSY)
+        expect(form.locator(".error")).to_have_count(0)
+        self.page.keyboard.press("Tab")
+        self.page.keyboard.press("Space")
+        expect(form.get_by_label("Annette Ray")).to_be_checked()
+        form.get_by_label("Unit").select_option(label="HH01")
+        form.get_by_role("button", name="Assign").click()
+        rows = self.page.locator("#assignment-table h3").filter(has_text="Annette Ray")
+        expect(rows).to_have_count(2)  # on HH03 already, now on HH01 too
+        assert PerformerAssignment.objects.filter(
+            performer__name="Annette Ray", wireless_unit=self.units[0]
+        ).exists()
 
     def test_the_tile_order_editor_moves_tiles_and_adds_blanks(self) -> None:
         self.page.goto(self.url(f"/groups/{self.group.pk}/"))

@@ -133,7 +133,7 @@ def test_it_runs_the_query_optimisation_snippets(stage, django_assert_num_querie
             performer=performer, wireless_unit=unit, monitoring_group=group
         )
 
-    with django_assert_num_queries(3):  # performers, assignments, units
+    with django_assert_num_queries(2):  # performers, assignments joined to their units
         performers = Performer.objects.active().with_assignments()
         names = [(p.name, [a.wireless_unit.slot for a in p.assignments.all()]) for p in performers]
     assert len(names) == 4

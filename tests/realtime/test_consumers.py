@@ -10,9 +10,10 @@ from channels.layers import get_channel_layer
 
 from micboard.models import Organization
 from micboard.services import GroupService, KioskService
-from realtime import frames, keys
+from realtime import codes, frames, keys
 from realtime.redis_client import async_client
 from realtime.state import UnitState
+from tests.conftest import use_redis
 from tests.realtime.conftest import (
     build_live_stage,
     closed_with,
@@ -126,11 +127,11 @@ async def test_a_binary_frame_closes_the_socket_with_4400(stage):
     assert await closed_with(socket) == 4400
 
 
-async def test_an_oversized_frame_closes_the_socket_with_1009(stage):
+async def test_an_oversized_frame_closes_the_socket_with_4413(stage):
     socket, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
     await socket.receive_from()
     await socket.send_to(text_data='{"type": "ping"}' + " " * frames.MAX_CLIENT_FRAME)
-    assert await closed_with(socket) == 1009
+    assert await closed_with(socket) == 4413
 
 
 async def test_ping_answers_pong_and_resync_sends_a_fresh_snapshot(stage):
@@ -206,3 +207,15 @@ async def test_a_member_removed_from_a_group_is_cut_off_at_once(stage):
     await staying.send_json_to({"type": "ping"})
     assert await next_frame(staying, lambda f: f["type"] == "pong")
     await staying.disconnect()
+
+
+async def test_a_wall_connecting_while_redis_is_away_is_told_to_try_again(stage, settings):
+    use_redis(settings, "redis://127.0.0.1:9/0", settings.MICBOARD_REDIS_PREFIX)  # no one there
+    socket, accepted, refusal = await open_socket(
+        f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a
+    )
+    # Whichever Redis call fails first (the layer's subscription or the snapshot), the
+    # wall hears 4503 and retries; the application never ends with an exception.
+    code = await closed_with(socket) if accepted else refusal
+    assert code == codes.TRY_AGAIN
+    await socket.disconnect()

@@ -1,4 +1,9 @@
-"""`/healthz` and `manage.py live_status` against a real poller and real Redis."""
+"""`/healthz` and `manage.py live_status` against a real poller and real Redis.
+
+Anyone (a load balancer) gets `{"healthy": …}` with 200 or 503 and nothing more; signed-in
+staff and Micboard admins also get the details (database, Redis, each poller's heartbeat
+with its host and pid); `live_status` prints the details on the command line.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,25 @@ import io
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
 from django.test import AsyncClient
 
+from micboard.models import Organization
 from tests.conftest import free_port
+from tests.factories import make_user
 from tests.realtime.conftest import build_live_stage
 from tests.realtime.test_live_path import until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def healthz() -> tuple[int, dict]:
-    response = await AsyncClient().get("/healthz")
+async def healthz(user: User | None = None) -> tuple[int, dict]:
+    client = AsyncClient()
+    if user is not None:
+        await client.aforce_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    response = await client.get("/healthz")
     return response.status_code, response.json()
 
 
@@ -33,17 +44,41 @@ def live_status_output() -> str:
     return output.getvalue()
 
 
-async def test_healthz_is_unhealthy_without_a_poller(live_settings):
-    status, body = await healthz()
-    assert (status, body) == (
-        503,
-        {"healthy": False, "database": True, "redis": True, "pollers": {}},
-    )
+def make_tech() -> User:
+    return make_user("tech", Organization.default())
+
+
+def make_admin() -> User:
+    return make_user("boss", Organization.default(), role="admin")
+
+
+def make_staff() -> User:
+    """A Django staff user who is no Micboard admin (e.g. an operator of the platform)."""
+    user = make_user("operator", Organization.default())
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+async def test_anyone_learns_only_that_the_live_path_is_unhealthy(live_settings):
+    tech = await database_sync_to_async(make_tech)()
+    assert await healthz() == (503, {"healthy": False})
+    assert await healthz(tech) == (503, {"healthy": False})
+
+
+async def test_staff_and_admins_see_why_it_is_unhealthy(live_settings):
+    admin = await database_sync_to_async(make_admin)()
+    staff = await database_sync_to_async(make_staff)()
+    details = {"healthy": False, "database": True, "redis": True, "pollers": {}}
+    assert await healthz(admin) == (503, details)
+    assert await healthz(staff) == (503, details)
 
 
 async def test_healthz_is_unhealthy_without_redis(live_settings):
+    admin = await database_sync_to_async(make_admin)()
     live_settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    status, body = await healthz()
+    assert await healthz() == (503, {"healthy": False})
+    status, body = await healthz(admin)
     assert (status, body["redis"], body["database"]) == (503, False, True)
 
 
@@ -53,10 +88,15 @@ async def test_healthz_and_live_status_show_a_running_poller(simulators, pollers
     poller = pollers()
 
     async def poller_reads_its_device() -> tuple[int, str]:
-        status, body = await healthz()
+        status, body = await healthz(stage.admin)
         return status, body["pollers"].get(poller.poller_id, {}).get("devices", "")
 
     await until(poller_reads_its_device, (200, "1"))
+    _, body = await healthz(stage.admin)
+    assert {"host", "pid"} <= set(body["pollers"][poller.poller_id])
+    # The same moment, seen by a probe and by a tech: healthy, and not a word more.
+    assert await healthz() == (200, {"healthy": True})
+    assert await healthz(stage.tech_a) == (200, {"healthy": True})
     table = await asyncio.to_thread(live_status_output)
     assert "readings/s" in table
     assert poller.poller_id in table

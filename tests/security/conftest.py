@@ -8,6 +8,8 @@ organization B, Olga on unit 0 in its group A, with an open alert. Each organiza
 stage location belongs to its campus ("Campus A", "Campus B"); organization A also has a
 stagehand, a tech in no group.
 
+Fixtures: `world` (built once per test class, rolled back at its end) and `tenancy_on`.
+
 The personas: anonymous, the techs of groups A and B and the admin of organization A, the
 admin of organization B, a platform superuser (no organization), and a kiosk screen
 holding the link of group A (a browser with no session: the token is all it has).
@@ -16,11 +18,15 @@ holding the link of group A (a browser with no session: the token is all it has)
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from PIL import Image
 
 from micboard.models import (
@@ -134,3 +140,28 @@ def client_for(world: World, persona: str, **options: object) -> Client:
     if user is not None:
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+@pytest.fixture(scope="class")
+def world(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_server: str,
+) -> Iterator[World]:
+    """Build the world once for the class, in a transaction rolled back at its end.
+
+    Each test runs in a savepoint inside it (pytest-django's `db`), so a test's writes
+    are undone before the next one.
+    """
+    media = tmp_path_factory.mktemp("media")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    tenancy = override_settings(MICBOARD_MULTI_TENANT=True, MEDIA_ROOT=media, PASSWORD_HASHERS=fast)
+    with django_db_blocker.unblock(), tenancy, transaction.atomic():
+        yield build_world(with_photo=True)
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def tenancy_on(settings: Any, live_settings: Any) -> None:
+    settings.MICBOARD_MULTI_TENANT = True

@@ -33,11 +33,10 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.db.models import Model
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from micboard.admin import MicboardAdminMixin
@@ -381,6 +380,15 @@ PAGE_ROWS = [
         htmx="",
         writes=True,
     ),
+    Row(
+        "assignment-performers",
+        GET,
+        group_a,
+        in_group_a(200),
+        data=lambda w: {"form": "new", "new-performer_search": "a"},
+        htmx="new-performer-choices",
+    ),
+    read_only("assignment-performers", group_a),
     write_only("assignment-update", jane_a),
     Row(
         "assignment-update",
@@ -451,7 +459,8 @@ PAGE_ROWS = [
     read_only("alerts", nothing),
     write_only("alert-acknowledge", alert_a),
     Row("alert-acknowledge", POST, alert_a, in_group_a(200), htmx="", writes=True),
-    # The live path's probe: public, and unhealthy here since no poller runs.
+    # The live path's probe: public, and unhealthy here since no poller runs. Only staff and
+    # admins get the details behind the answer (tests/realtime/test_health.py).
     Row("healthz", GET, nothing, everyone(503)),
     read_only("healthz", nothing, everyone(405)),
     # django.contrib.auth's pages.
@@ -723,6 +732,19 @@ SHOWN = [
             superuser={"jane", "carla", "dana", "olga"},
         ),
     ),
+    Shown(
+        "assignment-performers",
+        group_a,
+        seen_by(
+            tech_a={"jane", "dana"},
+            tech_b=set(),
+            admin_a={"jane", "carla", "dana"},
+            admin_b=set(),
+            superuser={"jane", "carla", "dana", "olga"},
+        ),
+        data=lambda w: {"form": "new"},
+        htmx="new-performer-choices",
+    ),
 ]
 # The admin offers users and campuses, which no tenant manager scopes.
 EVERY_USER_AND_CAMPUS = {"user of A", "user of B", "campus A", "campus B"}
@@ -823,6 +845,15 @@ SMUGGLED = [
         lambda w: w.carla.pk,
     ),
     Smuggled(
+        "another group's performer",
+        "tech_a",
+        "assignment-performers",
+        GET,
+        group_a,
+        lambda w, performer_id: {"form": "new", "new-performer": performer_id},
+        lambda w: w.carla.pk,
+    ),
+    Smuggled(
         "another group's unit",
         "tech_a",
         "assignment-create",
@@ -907,31 +938,6 @@ SMUGGLED += [
     ),
 ]
 CSRF_TOKEN = re.compile(rb"[A-Za-z0-9]{64}")  # masked afresh on every render
-
-
-@pytest.fixture(scope="class")
-def world(
-    django_db_setup: None,
-    django_db_blocker: Any,
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_server: str,
-) -> Iterator[World]:
-    """Build the world once for the class, in a transaction rolled back at its end.
-
-    Each test runs in a savepoint inside it (pytest-django's `db`), so a test's writes
-    are undone before the next one.
-    """
-    media = tmp_path_factory.mktemp("media")
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    tenancy = override_settings(MICBOARD_MULTI_TENANT=True, MEDIA_ROOT=media, PASSWORD_HASHERS=fast)
-    with django_db_blocker.unblock(), tenancy, transaction.atomic():
-        yield build_world(with_photo=True)
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def tenancy_on(settings: Any, live_settings: Any) -> None:
-    settings.MICBOARD_MULTI_TENANT = True
 
 
 @pytest.mark.usefixtures("tenancy_on")

@@ -47,7 +47,7 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = "Start Redis (if needed), the simulated stage, the poller and daphne together."
+    help = "Start Redis (if needed), the simulated stage, the poller and uvicorn together."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -74,18 +74,22 @@ class Command(BaseCommand):
             Child("poller", [*manage, "run_poller"]),
             Child(
                 "web",
+                # The production server and options (Dockerfile, docs/deploy.md).
                 [
                     sys.executable,
                     "-m",
-                    "daphne",
-                    "--bind",
+                    "uvicorn",
+                    "micboard.asgi:application",
+                    "--host",
                     options["host"],
                     "--port",
                     str(options["port"]),
-                    # Walls and kiosks stay connected for days; never cut them off.
-                    "--websocket_timeout",
-                    "-1",
-                    "micboard.asgi:application",
+                    "--loop",
+                    "uvloop",
+                    "--ws",
+                    "websockets",
+                    "--lifespan",
+                    "off",
                 ],
             ),
         ]

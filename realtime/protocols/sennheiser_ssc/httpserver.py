@@ -159,11 +159,12 @@ class HttpServer:
 
     async def stop_listening(self) -> None:
         """Refuse new connections (a powered-off device) and drop the open ones."""
-        if self._server is not None:
-            self._server.close()
+        # Forgotten first, so a handshake that completes while we wait is dropped at once.
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
             self.drop_connections()
-            await self._server.wait_closed()
-            self._server = None
+            await server.wait_closed()  # from 3.12 this waits for open connections too
 
     def stall(self, stalled: bool) -> None:
         """Hold every request unanswered while stalled, as a pulled cable would."""
@@ -178,17 +179,24 @@ class HttpServer:
             writer.transport.abort()
 
     async def close(self) -> None:
-        """Stop listening, drop every connection and wait for their handlers to end."""
-        self._online.set()
+        """Stop listening, drop every connection and wait for their handlers to end.
+
+        Handlers are left to see their dropped socket and return: cancelling one makes
+        asyncio (3.11) log an "Exception in callback" error for it. Dropping rather than
+        closing politely keeps stop() prompt even when a client never reads again.
+        """
+        self._online.set()  # a stalled handler must run on to notice its socket is gone
         await self.stop_listening()
-        for task in list(self._tasks):
-            task.cancel()
+        # A failed handler has already been reported by asyncio; stopping goes on regardless.
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         """Serve requests on one connection until either side closes it."""
+        if self._server is None:  # its TLS handshake finished after we stopped listening
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         assert task is not None  # a stream callback always runs inside a task
         self._tasks.add(task)

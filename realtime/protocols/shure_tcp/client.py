@@ -28,10 +28,12 @@ from realtime.protocols.base import DeviceInfo, Reading
 from realtime.protocols.shure_tcp.families import MODELS, ModelSpec, spec_for_model
 from realtime.protocols.shure_tcp.fields import CHANNEL_PARAMS
 from realtime.protocols.shure_tcp.parse import (
+    ChannelFields,
     ChannelUpdate,
     FrameSplitter,
-    apply_update,
+    channel_fields,
     decode_body,
+    merge_update,
 )
 from realtime.protocols.shure_tcp.probe import ProbeReplies, describe, identify, probe_commands
 
@@ -80,7 +82,7 @@ class ShureTcpClient:
         self._rng = random.Random(seed)
         self._spec = hinted
         self._info: DeviceInfo | None = None
-        self._channels: dict[int, Reading] = {}
+        self._channels: dict[int, ChannelFields] = {}
         self._writer: asyncio.StreamWriter | None = None
         self._closed = asyncio.Event()
         self._down_reported_at: float | None = None
@@ -193,39 +195,59 @@ class ShureTcpClient:
 
     async def _pump(self, reader: asyncio.StreamReader, spec: ModelSpec) -> AsyncIterator[Reading]:
         splitter = FrameSplitter()
-        while True:
-            async with asyncio.timeout(self.silence_timeout):
+        silence = SilenceWatch(reader, self.silence_timeout)
+        try:
+            while True:
                 data = await reader.read(READ_SIZE)
-            if not data:
-                raise ConnectionResetError("the receiver closed the connection")
-            for reading in self._merge(splitter.feed(data), spec):
-                yield reading
+                if not data:
+                    raise ConnectionResetError("the receiver closed the connection")
+                silence.heard()
+                for reading in self._merge(splitter.feed(data), spec):
+                    yield reading
+        finally:
+            silence.cancel()
 
     def _merge(self, bodies: Iterable[str], spec: ModelSpec) -> list[Reading]:
-        """Fold frames into channel state; return each changed channel once, in order."""
-        changed: dict[int, Reading] = {}
-        clipped: set[int] = set()
+        """Fold frames into channel state; return a reading of each channel with news, once.
+
+        Every reading of one read gets the same timestamp: its frames arrived together.
+        """
+        clipped: dict[int, bool] = {}  # channels with news -> a clip seen in this read
         for body in bodies:
             update = decode_body(body, spec.family)
-            if not isinstance(update, ChannelUpdate) or update.channel not in self._channels:
+            if not isinstance(update, ChannelUpdate):
                 continue
-            previous = self._channels[update.channel]
-            reading = apply_update(previous, update)
-            if reading is not previous:
-                self._channels[update.channel] = changed[update.channel] = reading
-            if update.changes.get("audio_clipped"):
-                clipped.add(update.channel)
-        return [_keep_clip(r) if r.channel in clipped else r for r in changed.values()]
+            known = self._channels.get(update.channel)
+            if known is not None and merge_update(known, update):
+                # A clip anywhere in the read must survive a later, clean sample.
+                seen = clipped.get(update.channel, False)
+                clipped[update.channel] = seen or bool(update.changes.get("audio_clipped"))
+        now = time.time()
+        return [self._reading(n, now, clip) for n, clip in clipped.items()]
+
+    def _reading(self, channel: int, now: float, clipped: bool) -> Reading:
+        known = self._channels[channel]
+        if clipped and not known["audio_clipped"]:
+            known = {**known, "audio_clipped": True}
+        return Reading(timestamp=now, **known)  # type: ignore[arg-type]
 
     def _reset_channels(self) -> None:
         """Start each known channel afresh, keeping only its name and frequency."""
         if self._spec is None:
             return
         for n in range(1, self._spec.channels + 1):
-            old = self._channels.get(n) or Reading(channel=n)
-            self._channels[n] = Reading(
-                channel=n, channel_name=old.channel_name, frequency_khz=old.frequency_khz
+            self._channels[n] = self._fresh_channel(n, rx_reachable=True)
+
+    def _fresh_channel(self, number: int, *, rx_reachable: bool) -> ChannelFields:
+        old = self._channels.get(number, {})
+        return channel_fields(
+            Reading(
+                channel=number,
+                rx_reachable=rx_reachable,
+                channel_name=old.get("channel_name"),  # type: ignore[arg-type]
+                frequency_khz=old.get("frequency_khz"),  # type: ignore[arg-type]
             )
+        )
 
     def _unreachable(self) -> list[Reading]:
         """Return an rx_reachable=False reading per channel, at most every few seconds."""
@@ -234,14 +256,9 @@ class ShureTcpClient:
         if last is not None and now - last < self.unreachable_repeat:
             return []
         self._down_reported_at = now
-        for n, old in self._channels.items():
-            self._channels[n] = Reading(
-                channel=n,
-                rx_reachable=False,
-                channel_name=old.channel_name,
-                frequency_khz=old.frequency_khz,
-            )
-        return list(self._channels.values())
+        for n in self._channels:
+            self._channels[n] = self._fresh_channel(n, rx_reachable=False)
+        return [Reading(**known) for known in self._channels.values()]  # type: ignore[arg-type]
 
     async def _pause(self, failures: int) -> None:
         """Wait before reconnecting: exponential backoff with jitter; close() cuts it short."""
@@ -261,9 +278,33 @@ def _encode(commands: list[str], line_end: str) -> bytes:
     return "".join(command + line_end for command in commands).encode("ascii")
 
 
-def _keep_clip(reading: Reading) -> Reading:
-    """Return the reading flagged clipped: a clip seen anywhere in one read must survive."""
-    return reading if reading.audio_clipped else reading.with_changes(audio_clipped=True)
+class SilenceWatch:
+    """Fail a connection's pending read once nothing has arrived for `limit` seconds.
+
+    One timer per connection, re-armed only when it fires, instead of a timeout around
+    every read: at 10 Hz metering from hundreds of receivers those timeouts cost the
+    poller more than parsing the frames.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, limit: float) -> None:
+        self._reader = reader
+        self._limit = limit
+        self._loop = asyncio.get_running_loop()
+        self._heard_at = self._loop.time()
+        self._timer = self._loop.call_later(limit, self._check)
+
+    def heard(self) -> None:
+        self._heard_at = self._loop.time()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _check(self) -> None:
+        silent_for = self._loop.time() - self._heard_at
+        if silent_for >= self._limit:
+            self._reader.set_exception(TimeoutError(f"silent for {silent_for:.1f} s"))
+        else:
+            self._timer = self._loop.call_later(self._limit - silent_for, self._check)
 
 
 async def _hang_up(writer: asyncio.StreamWriter, *, goodbye: bytes) -> None:

@@ -80,6 +80,9 @@ async def test_it_shows_a_battery_set_on_the_receiver(start_simulator, connect, 
 async def test_it_shows_the_battery_draining_over_a_show(start_simulator, connect, feed):
     simulator = await start_simulator("EW-DX EM 2", time_scale=7200)  # two hours a second
     readings = feed(connect(simulator))
+    # Only once subscribed is the fresh pack pushed for sure: a tick drains it below 100 %
+    # within 50 ms, and the device pushes changes only, never a value that has gone.
+    await readings.until(lambda r: r.channel == 1)
     simulator.set_battery(1, percent=100)
     full = await readings.until(lambda r: r.channel == 1 and r.battery_percent == 100)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
+import ssl
 import statistics
 from typing import Any
 
@@ -51,6 +53,14 @@ class EventStream:
             while not self._pending:
                 self._pending += decode_events(self._decoder, [await anext(self._chunks)])
         return self._pending.pop(0)
+
+    async def until_the_end(self) -> list[object]:
+        """Return every event left until the server ends the stream, waiting at most 2 s."""
+        async with asyncio.timeout(2.0):
+            async for chunk in self._chunks:
+                self._pending += decode_events(self._decoder, [chunk])
+        remaining, self._pending = self._pending, []
+        return remaining
 
 
 @contextlib.asynccontextmanager
@@ -169,6 +179,44 @@ async def test_it_sends_close_when_it_shuts_down(start_simulator):
         closing = await events.next()
 
     assert closing == CloseEvent()
+
+
+async def test_it_stops_without_errors_closing_streams_and_held_requests(start_simulator, caplog):
+    simulator = await start_simulator("EW-DX EM 2")
+    async with asyncio.timeout(5):
+        reader, writer = await asyncio.open_connection(
+            simulator.host, simulator.port, ssl=simulator.client_ssl_context()
+        )
+        assert await keep_alive_status(reader, writer) == 200
+        async with http_client(simulator) as client, subscription(client) as (_, events):
+            simulator.set_reachable(False)  # hold the next request in a stalled handler
+            writer.write(VERSION_REQUEST)
+            await simulator.stop()
+            last_events = await events.until_the_end()
+            await read_until_closed(reader)  # returns only once the server has closed it
+        writer.close()
+
+    assert last_events == [CloseEvent()]
+    assert [r for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.ERROR] == []
+
+
+VERSION_REQUEST = b"GET /api/ssc/version HTTP/1.1\r\nHost: device\r\n\r\n"
+
+
+async def keep_alive_status(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+    """Send a version request on a raw connection and read its answer off the wire."""
+    writer.write(VERSION_REQUEST)
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+    assert "connection: keep-alive" in head
+    length = int(head.partition("content-length:")[2].split()[0])
+    await reader.readexactly(length)
+    return int(head.split()[1])
+
+
+async def read_until_closed(reader: asyncio.StreamReader) -> None:
+    """Read until the server closes the connection, whether cleanly or with a reset."""
+    with contextlib.suppress(ConnectionError, ssl.SSLError):
+        await reader.read()
 
 
 async def test_it_is_deterministic_for_a_seed(start_simulator):

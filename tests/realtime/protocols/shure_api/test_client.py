@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -10,13 +13,14 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import websockets
 
 from realtime.protocols.base import DeviceClient, FaultRates, Reading, SimulatedDevice
 from realtime.protocols.shure_api.client import ShureSystemApiClient, SystemApiSession
 from realtime.protocols.shure_api.errors import AuthenticationError, NotFoundError
 from realtime.protocols.shure_api.parse import ActivityLevel, DeviceState
 from realtime.protocols.shure_api.sim_devices import SimDeviceSpec
-from realtime.protocols.shure_api.simulator import ShureSystemApiSimulator
+from realtime.protocols.shure_api.simulator import PUSH_PATH, ShureSystemApiSimulator
 from realtime.protocols.shure_api.timing import SystemApiTimings
 
 FAST = SystemApiTimings(
@@ -394,6 +398,52 @@ async def _count_readings(client: ShureSystemApiClient, first_reading: asyncio.E
         count += 1
         first_reading.set()
     return count
+
+
+class TestStopping:
+    async def test_it_stops_without_errors_closing_push_sockets_and_held_requests(
+        self, sim, caplog
+    ):
+        context = sim.client_ssl_context()
+        request = f"GET /api/v1/devices HTTP/1.1\r\nHost: sim\r\nx-api-key: {sim.api_key}\r\n\r\n"
+        push_url = f"wss://{sim.host}:{sim.port}{PUSH_PATH}"
+        async with asyncio.timeout(5), websockets.connect(push_url, ssl=context) as push:
+            assert "transportId" in await push.recv()
+            reader, writer = await asyncio.open_connection(sim.host, sim.port, ssl=context)
+            assert await keep_alive_status(reader, writer, request.encode()) == 200
+            sim.set_reachable(False, stall=True)
+            writer.write(request.encode())  # held unanswered by the stalled server
+            # Held before its TLS handshake, by a handler that waits for the stall to end.
+            before_tls, not_yet_tls = await asyncio.open_connection(sim.host, sim.port)
+            await sim.stop()
+            with pytest.raises(websockets.ConnectionClosed):
+                await push.recv()
+            await read_until_closed(reader)  # returns only once the server has closed it
+            await read_until_closed(before_tls)
+        for client_writer in (writer, not_yet_tls):
+            client_writer.close()
+
+        assert [
+            r for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.ERROR
+        ] == []
+
+
+async def keep_alive_status(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    """Send a request on a raw connection and read its answer off the wire."""
+    writer.write(request)
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+    assert "connection: keep-alive" in head
+    length = int(head.partition("content-length:")[2].split()[0])
+    await reader.readexactly(length)
+    return int(head.split()[1])
+
+
+async def read_until_closed(reader: asyncio.StreamReader) -> None:
+    """Read until the server closes the connection, whether cleanly or with a reset."""
+    with contextlib.suppress(ConnectionError, ssl.SSLError):
+        await reader.read()
 
 
 class TestSimulatorWire:

@@ -1,0 +1,539 @@
+"""Measure a 500-tile wall in headless Chromium: reading -> tile pixels, and main-thread load.
+
+The stack is bench/bench_live.py's, on loopback: a private redis-server, ULXD4Q simulators
+(4 channels each, metering at 10 Hz) in a child process, one poller, daphne, and a throwaway
+SQLite database with one monitoring group of `tiles` units. Debian's Chromium (Playwright)
+opens the group's kiosk link, so no sign-in is needed, and waits until every tile is live.
+
+Latency is measured in the page without touching static/js/live.js:
+- a listener on the wall's WebSocket (installed before the page's scripts) notes, per unit,
+  the `ts` of its newest state (the poller's receive time, epoch seconds) and when it arrived;
+- a MutationObserver on the wall sees the DOM writes live.js makes for a tile on screen, and
+  the next animation frame after the one that made them (the change has been painted by
+  then) minus that `ts` is one "reading -> pixels" sample. Page and server share the clock.
+Main-thread busy % is Chrome's own TaskDuration (DevTools Protocol `Performance.getMetrics`)
+over the window: wall time, so on a loaded machine it also counts time the thread waited for
+a core; ThreadTime (its CPU time) is shown beside it. Long tasks come from a
+PerformanceObserver. The probes' own time in the page is measured too, so their share can
+be taken off the busy %.
+
+    .venv/bin/python bench/bench_browser.py [--seconds 20] [--warmup 5] [--tiles 500]
+                                            [--viewport 1920x1080]
+
+`run(BrowserConfig(...))` does the same from Python and returns the raw numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from playwright.sync_api import Browser, CDPSession, Page, Route, sync_playwright
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a plain script
+
+from bench.bench_live import (  # noqa: E402 - needs the repository on sys.path first
+    CHANNELS,
+    PREFIX,
+    build_stage,
+    cpu_seconds,
+    free_port,
+    listening_socket,
+    percentile,
+    print_table,
+    redis_answers,
+    serve_simulators,
+    server_answers,
+    wait_until,
+    web_server_command,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+LIVE_TIMEOUT_MS = 90_000  # the poller reads every device before the last tile turns live
+
+# Installed before the page's own scripts, so its listener runs before live.js's handler.
+SOCKET_PROBE = """
+(() => {
+  const probe = {
+    recording: false, selfMs: 0, frames: 0, updates: 0,
+    ts: new Map(),       // unit id -> reading time (epoch ms) of its newest state
+    arrived: new Map(),  // unit id -> when that state reached the page (epoch ms)
+    received: [],        // reading -> socket message (ms), deltas in the window
+  };
+  window.__micboardBench = probe;
+  probe.clock = () => performance.timeOrigin + performance.now();
+
+  function note(event) {
+    const started = performance.now();
+    if (typeof event.data === "string" && event.data.charAt(0) === "{") {
+      const frame = JSON.parse(event.data);
+      if ((frame.type === "delta" || frame.type === "snapshot") && frame.units) {
+        remember(frame);
+      }
+    }
+    probe.selfMs += performance.now() - started;
+  }
+
+  function remember(frame) {
+    const now = probe.clock();
+    const counted = probe.recording && frame.type === "delta";
+    for (const [key, state] of Object.entries(frame.units)) {
+      const id = Number(key);
+      const ts = state.ts * 1000;
+      if (probe.ts.get(id) !== ts) {  // a snapshot repeats states: keep the first arrival
+        probe.ts.set(id, ts);
+        probe.arrived.set(id, now);
+      }
+      if (counted) {
+        probe.received.push(now - ts);
+        probe.updates += 1;
+      }
+    }
+    probe.frames += counted ? 1 : 0;
+  }
+
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.addEventListener("message", note);
+    }
+  };
+})();
+"""
+
+# Installed once the wall is live. A change made during frame F (document.timeline's time is
+# F's) is painted at the end of F, so it is timed by the first animation frame after F.
+PAINT_PROBE = """
+() => {
+  const probe = window.__micboardBench;
+  const wall = document.getElementById("wall");
+  const onScreen = new Set();
+  const counted = new Map();  // unit id -> reading time already counted as painted
+  let waiting = [];           // {ts, arrived, frame} of changes not yet painted
+  let scheduled = false;
+
+  // Nothing scrolls during a run, so the tiles on screen are found once (an observer of
+  // every tile would add its own work to each frame).
+  function findOnScreen() {
+    onScreen.clear();
+    for (const tile of wall.querySelectorAll(".tile[data-unit]")) {
+      const box = tile.getBoundingClientRect();
+      if (box.bottom > 0 && box.top < innerHeight && box.right > 0 && box.left < innerWidth) {
+        onScreen.add(Number(tile.dataset.unit));
+      }
+    }
+  }
+
+  function painted(frameTime) {
+    const started = performance.now();
+    const now = probe.clock();
+    const later = [];
+    for (const change of waiting) {
+      if (change.frame >= frameTime) {
+        later.push(change);  // made in this very frame: painted at its end
+      } else if (probe.recording) {
+        probe.painted.push(now - change.ts);
+        probe.shown.push(now - change.arrived);
+      }
+    }
+    waiting = later;
+    scheduled = false;
+    schedule();
+    probe.selfMs += performance.now() - started;
+  }
+
+  function schedule() {
+    if (!scheduled && waiting.length) {
+      scheduled = true;
+      requestAnimationFrame(painted);
+    }
+  }
+
+  function changed(records) {
+    const started = performance.now();
+    const frame = document.timeline.currentTime;
+    for (const record of records) {
+      const target = record.target;
+      const node = target.nodeType === Node.ELEMENT_NODE ? target : target.parentElement;
+      const tile = node && node.closest(".tile[data-unit]");
+      const id = tile ? Number(tile.dataset.unit) : NaN;
+      const ts = probe.ts.get(id);
+      if (onScreen.has(id) && ts !== undefined && counted.get(id) !== ts) {
+        counted.set(id, ts);
+        waiting.push({ ts: ts, arrived: probe.arrived.get(id), frame: frame });
+      }
+    }
+    schedule();
+    probe.selfMs += performance.now() - started;
+  }
+  new MutationObserver(changed).observe(wall, {
+    subtree: true, attributes: true, characterData: true, childList: true,
+  });
+
+  new PerformanceObserver((list) => {
+    if (probe.recording) {
+      list.getEntries().forEach((entry) => probe.longTasks.push(entry.duration));
+    }
+  }).observe({ type: "longtask" });
+
+  // Frames rendered, to explain the latency: the wall animates all the time (meters, blinking
+  // tiles), so counting them with requestAnimationFrame adds no frames of its own.
+  function countFrame() {
+    if (probe.recording) {
+      probe.rendered += 1;
+      requestAnimationFrame(countFrame);
+    }
+  }
+
+  probe.start = () => {
+    findOnScreen();
+    Object.assign(probe, { painted: [], shown: [], received: [], longTasks: [],
+                           frames: 0, updates: 0, rendered: 0, selfMs: 0, recording: true,
+                           startedAt: performance.now() });
+    requestAnimationFrame(countFrame);
+    return onScreen.size;
+  };
+  probe.stop = () => {
+    probe.recording = false;
+    return {
+      painted: probe.painted, shown: probe.shown, received: probe.received,
+      longTasks: probe.longTasks, frames: probe.frames, updates: probe.updates,
+      rendered: probe.rendered,
+      selfMs: probe.selfMs, onScreen: onScreen.size,
+      seconds: (performance.now() - probe.startedAt) / 1000,
+      clockSkewMs: Date.now() - probe.clock(),
+    };
+  };
+}
+"""
+
+ALL_TILES_LIVE = """
+(count) => document.querySelectorAll('#wall[data-state="live"] .tile[data-stale="false"]')
+  .length >= count
+"""
+
+
+@dataclass(frozen=True)
+class BrowserConfig:
+    """One wall of `tiles` units (ULXD4Q channels metering at 10 Hz) in one browser tab."""
+
+    tiles: int = 500
+    seconds: float = 20.0
+    warmup: float = 5.0
+    width: int = 1920
+    height: int = 1080
+    frame_ms: int = 25
+
+    def __post_init__(self) -> None:
+        if self.tiles <= 0 or self.tiles % CHANNELS:
+            raise ValueError(f"tiles must be a positive multiple of {CHANNELS} (one receiver each)")
+
+
+@dataclass(frozen=True)
+class Stack:
+    base_url: str
+    kiosk_token: str
+    pids: dict[str, int]
+    load: float
+
+
+# ---------------------------------------------------------------- the server side
+
+
+def bench_environment(workdir: Path, redis_url: str) -> dict[str, str]:
+    """Return the settings environment bench_live.run() uses: Django, poller and daphne."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "micboard.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "MICBOARD_REDIS_PREFIX": PREFIX,
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "False",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+    }
+
+
+def start_services(
+    workdir: Path, web: socket.socket, frame_ms: int, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    """Start the poller, and daphne on the listening socket `web` (both are appended to
+    `processes`, so the caller stops them)."""
+    log = (workdir / "services.log").open("ab")
+    processes.append(subprocess.Popen(
+        [sys.executable, "manage.py", "run_poller", "--id", "bench", "--frame-ms", str(frame_ms)],
+        cwd=REPO, stdout=log, stderr=log,
+    ))  # fmt: skip
+    processes.append(subprocess.Popen(
+        web_server_command("daphne", web.fileno()),
+        cwd=REPO, stdout=log, stderr=log, pass_fds=(web.fileno(),),
+    ))  # fmt: skip
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        process.send_signal(signal.SIGTERM)
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def show_log_tail(path: Path, lines: int = 30) -> None:
+    """On failure, show what the poller and daphne said (their log is deleted afterwards)."""
+    if path.exists():
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- last lines of {path.name}:", *tail, sep="\n", file=sys.stderr)
+
+
+@contextmanager
+def live_stack(config: BrowserConfig) -> Iterator[Stack]:
+    """Run redis, simulators, poller and daphne with one group of `config.tiles` units.
+
+    Configures Django in this process, so use it once per process. Every process it
+    started is stopped by PID when the block ends, also on error.
+    """
+    devices = config.tiles // CHANNELS
+    workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-browser-"))
+    web = listening_socket()  # held from now on: no simulator can take its port
+    web_port = int(web.getsockname()[1])
+    redis_port = free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    os.environ.update(bench_environment(workdir, redis_url))
+    processes: list[subprocess.Popen[bytes]] = []
+    sims = None
+    try:
+        processes.append(subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
+        ))  # fmt: skip
+        wait_until(lambda: redis_answers(redis_url), "redis")
+
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("migrate", verbosity=0)
+
+        parent, child = multiprocessing.Pipe()
+        sims = multiprocessing.get_context("spawn").Process(
+            target=serve_simulators, args=(devices, child), daemon=True
+        )
+        sims.start()
+        _, tokens, _ = build_stage(parent.recv(), groups=1)
+
+        start_services(workdir, web, config.frame_ms, processes)
+        beats = redis.Redis.from_url(redis_url)
+        wait_until(lambda: server_answers(web_port), "daphne")
+        wait_until(
+            lambda: beats.hget(f"{PREFIX}:poller:bench", "devices") == str(devices).encode(),
+            "the poller to claim every device",
+        )
+        assert sims.pid is not None  # set by start()
+        pids = {"poller": processes[1].pid, "daphne": processes[2].pid, "devices": sims.pid}
+        yield Stack(f"http://127.0.0.1:{web_port}", tokens[0], pids, os.getloadavg()[0])
+    except BaseException:
+        show_log_tail(workdir / "services.log")
+        raise
+    finally:
+        stop_processes(processes)
+        if sims is not None and sims.is_alive():
+            sims.kill()
+        web.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the browser side
+
+
+def serve_static(route: Route) -> None:
+    """Answer /static/ from the staticfiles finders, as runserver would: daphne with
+    DEBUG=False serves only a collected STATIC_ROOT, which a bench run does not build."""
+    from django.contrib.staticfiles import finders
+
+    found = finders.find(urlsplit(route.request.url).path.removeprefix("/static/"))
+    if isinstance(found, str):
+        route.fulfill(path=found)
+    else:
+        route.fulfill(status=404)
+
+
+def open_wall(browser: Browser, stack: Stack, config: BrowserConfig) -> Page:
+    """Open the kiosk page of the wall and wait until every tile shows live values."""
+    context = browser.new_context(viewport={"width": config.width, "height": config.height})
+    context.route("**/static/**", serve_static)
+    context.add_init_script(SOCKET_PROBE)
+    page = context.new_page()
+    page.goto(f"{stack.base_url}/kiosk/{stack.kiosk_token}/")
+    page.wait_for_function(ALL_TILES_LIVE, arg=config.tiles, timeout=LIVE_TIMEOUT_MS)
+    # Open alerts (up to 20 toasts) sit above the tiles in desk mode and can push them all
+    # below the fold; look at the tiles, as a person at the wall would.
+    page.evaluate("() => document.getElementById('wall-tiles').scrollIntoView()")
+    return page
+
+
+def chrome_metrics(cdp: CDPSession) -> dict[str, float]:
+    return {item["name"]: item["value"] for item in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def measure(page: Page, stack: Stack, config: BrowserConfig) -> dict[str, Any]:
+    """Warm up, then record one window; return the page's samples and Chrome's metrics."""
+    page.evaluate(PAINT_PROBE)
+    page.wait_for_timeout(config.warmup * 1000)  # the benchmark's warm-up, not a sync
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable", {"timeDomain": "timeTicks"})
+    cpu_before = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
+    before = chrome_metrics(cdp)
+    page.evaluate("() => window.__micboardBench.start()")
+    page.wait_for_timeout(config.seconds * 1000)  # the measured window
+    after = chrome_metrics(cdp)
+    cpu_after = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
+    samples = page.evaluate("() => window.__micboardBench.stop()")
+    elapsed = after["Timestamp"] - before["Timestamp"]
+    cpu = {name: (cpu_after[name] - cpu_before[name]) / elapsed for name in stack.pids}
+    share = {
+        name: (after[metric] - before[metric]) / elapsed
+        for name, metric in (("busy", "TaskDuration"), ("cpu", "ThreadTime"),
+                             ("renderer_cpu", "ProcessTime"), ("script", "ScriptDuration"),
+                             ("style", "RecalcStyleDuration"), ("layout", "LayoutDuration"))
+    }  # fmt: skip
+    return {"samples": samples, "elapsed": elapsed, "cpu": cpu, "main_thread": share}
+
+
+def distribution(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "p50": percentile(ordered, 0.50),
+        "p95": percentile(ordered, 0.95),
+        "p99": percentile(ordered, 0.99),
+        "max": ordered[-1] if ordered else float("nan"),
+        "samples": len(ordered),
+    }
+
+
+def summarise(raw: dict[str, Any], stack: Stack, config: BrowserConfig) -> dict[str, Any]:
+    """Chrome's shares are over its metrics window, the page's rates over the probe's."""
+    samples, elapsed = raw["samples"], raw["samples"]["seconds"]
+    long_tasks = samples["longTasks"]
+    return {
+        "tiles": config.tiles,
+        "tiles_on_screen": samples["onScreen"],
+        "viewport": f"{config.width}x{config.height}",
+        "seconds": elapsed,
+        "load_before": stack.load,
+        "load_after": os.getloadavg()[0],
+        "pixels_ms": distribution(samples["painted"]),
+        "received_ms": distribution(samples["received"]),
+        "socket_to_pixels_ms": distribution(samples["shown"]),
+        "main_thread_busy": raw["main_thread"]["busy"],
+        "main_thread": raw["main_thread"],
+        "probe_share": samples["selfMs"] / 1000 / elapsed,
+        "long_tasks": len(long_tasks),
+        "long_task_max_ms": max(long_tasks, default=0.0),
+        "rendered_frames_per_s": samples["rendered"] / elapsed,
+        "frames_per_s": samples["frames"] / elapsed,
+        "updates_per_s": samples["updates"] / elapsed,
+        "clock_skew_ms": samples["clockSkewMs"],
+        "cpu": raw["cpu"],
+    }
+
+
+def run(config: BrowserConfig) -> dict[str, Any]:
+    """Start the stack, open the wall in headless Chromium, measure one window, stop it all.
+
+    Configures Django in this process (settings from the environment it sets), so call it
+    once per process: bench/run_all.py runs each scenario in a fresh child process.
+    """
+    with live_stack(config) as stack, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = open_wall(browser, stack, config)
+            return summarise(measure(page, stack, config), stack, config)
+        finally:
+            browser.close()
+
+
+# ---------------------------------------------------------------- report
+
+
+def _ms(stats: dict[str, float]) -> str:
+    return (f"{stats['p50']:.1f} / {stats['p95']:.1f} / {stats['p99']:.1f} / "
+            f"{stats['max']:.1f} ms ({stats['samples']:,} samples)")  # fmt: skip
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The CLI's table rows for one `run()` result."""
+    thread, cpu = result["main_thread"], result["cpu"]
+    return [
+        ("tiles on the wall / on screen", f"{result['tiles']} / {result['tiles_on_screen']}"),
+        ("reading->pixels p50 / p95 / p99 / max", _ms(result["pixels_ms"])),
+        ("reading->socket message in page", _ms(result["received_ms"])),
+        ("socket message->pixels", _ms(result["socket_to_pixels_ms"])),
+        ("main-thread busy (CDP TaskDuration)", f"{result['main_thread_busy']:.1%}"),
+        ("main-thread CPU / renderer process CPU",
+         f"{thread['cpu']:.1%} / {thread['renderer_cpu']:.1%}"),
+        ("  busy: script / style / layout",
+         f"{thread['script']:.1%} / {thread['style']:.1%} / {thread['layout']:.1%}"),
+        ("  busy: the bench probes", f"{result['probe_share']:.1%}"),
+        ("long tasks (count, worst)",
+         f"{result['long_tasks']}, {result['long_task_max_ms']:.0f} ms"),
+        ("frames rendered per s (requestAnimationFrame)",
+         f"{result['rendered_frames_per_s']:.0f}"),
+        ("delta frames / unit updates received per s",
+         f"{result['frames_per_s']:,.0f} / {result['updates_per_s']:,.0f}"),
+        ("poller / daphne / simulators CPU (one core)",
+         f"{cpu['poller']:.0%} / {cpu['daphne']:.0%} / {cpu['devices']:.0%}"),
+        ("page clock - Date.now()", f"{result['clock_skew_ms']:.1f} ms"),
+        ("load average before -> after",
+         f"{result['load_before']:.2f} -> {result['load_after']:.2f}"),
+    ]  # fmt: skip
+
+
+def parse_config() -> BrowserConfig:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="the measured window")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--tiles", type=int, default=500)
+    parser.add_argument("--viewport", default="1920x1080", help="WIDTHxHEIGHT in CSS pixels")
+    parser.add_argument("--frame-ms", type=int, default=25, help="the poller's coalescing tick")
+    args = parser.parse_args()
+    width, height = (int(side) for side in args.viewport.split("x"))
+    return BrowserConfig(
+        tiles=args.tiles, seconds=args.seconds, warmup=args.warmup,
+        width=width, height=height, frame_ms=args.frame_ms,
+    )  # fmt: skip
+
+
+def main() -> None:
+    config = parse_config()
+    result = run(config)
+    title = (
+        f"Micboard wall in headless Chromium: {config.tiles} tiles metering at 10 Hz, "
+        f"viewport {result['viewport']}, {result['seconds']:.0f} s window after "
+        f"{config.warmup:g} s warm-up, {os.cpu_count()} cores"
+    )
+    print_table(rows(result), title)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,517 @@
+"""Soak the whole live stack with device faults on, then say whether it stayed flat.
+
+Everything runs on loopback, as in production but smaller: a private redis-server; the
+stage of bench/soak_stage.toml (every device family, power cycles, pulled cables, reboots,
+slow answers, malformed and split frames) served by `manage.py simulate_devices`; two
+pollers sharing the devices through leases; daphne; C WebSocket clients (half signed-in
+users, half kiosks) that stay connected and apply frames as static/js/live.js does; and a
+wall page, a kiosk page and /healthz fetched every few seconds.
+
+After a warm-up under full load, every few seconds it samples each process's RSS and
+open file descriptors, each poller's asyncio task count (from its heartbeat) and the
+number of Redis keys. The window is cut into fifths: a figure is flat when the median of
+the last fifth is at most a tolerance above the median of the second (the first may still
+be settling). At the end the devices stop, the walls settle, every client's view is
+compared with Redis, and every process's log is scanned for tracebacks and errors: those
+logged under load fail the soak; those as the devices, clients and processes stop are
+counted and shown. It prints a verdict table and exits 1 on any failure.
+
+    .venv/bin/python bench/soak.py [--minutes 30] [--clients 20] [--pollers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+
+import httpx
+import orjson
+import redis
+import uvloop
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a plain script
+
+from bench.bench_live import (  # noqa: E402 - needs the path above
+    Wall,
+    connect_walls,
+    free_port,
+    listening_socket,
+    redis_answers,
+    rss_mb,
+    server_answers,
+    wait_for_quiet,
+    wait_until,
+)
+
+STAGE = REPO / "bench" / "soak_stage.toml"
+PREFIX = "soak"
+GROUPS = 4
+PAGE_EVERY = 5.0  # seconds between rounds of page loads
+# Lines that mean something went wrong, in any process's log.
+TROUBLE = re.compile(
+    r"Traceback \(most recent call last\)|\bERROR\b|\bCRITICAL\b"
+    r"|Task exception was never retrieved|Exception in callback|Unhandled exception"
+)
+NEW_ENTRY = re.compile(r"\n(?=\d{4}-\d\d-\d\d \d\d:)")  # a log line starts with its time
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far the last fifth's median may sit above the second fifth's: the larger of
+    an absolute amount and a fraction (memory is noisy in MiB, fds and tasks in units)."""
+
+    absolute: float
+    relative: float
+
+    def limit(self, baseline: float) -> float:
+        return baseline + max(self.absolute, self.relative * baseline)
+
+
+MEMORY = Tolerance(absolute=8.0, relative=0.10)  # MiB
+COUNT = Tolerance(absolute=5.0, relative=0.10)  # fds, tasks, Redis keys
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    value: str
+    limit: str
+    ok: bool
+
+
+def flat(name: str, samples: list[float], tolerance: Tolerance, unit: str = "") -> Check:
+    """Compare the median of the last fifth of `samples` with that of the second fifth."""
+    fifth = len(samples) // 5
+    if fifth < 2:
+        return Check(name, f"{len(samples)} samples", "10 or more", False)
+    second = median(samples[fifth : 2 * fifth])
+    last = median(samples[-fifth:])
+    limit = tolerance.limit(second)
+    return Check(name, f"{second:.1f} -> {last:.1f}{unit}", f"<= {limit:.1f}{unit}", last <= limit)
+
+
+def exact(name: str, got: int, wanted: int) -> Check:
+    return Check(name, str(got), str(wanted), got == wanted)
+
+
+def print_verdict(checks: list[Check], title: str) -> None:
+    header = ("check", "value (2nd fifth -> last fifth)", "limit", "verdict")
+    rows = [(c.name, c.value, c.limit, "ok" if c.ok else "FAIL") for c in checks]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    print(f"\n{title}\n")
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    failed = sum(not c.ok for c in checks)
+    print(f"\n{'PASS' if not failed else f'FAIL: {failed} check(s)'}")
+
+
+# ---------------------------------------------------------------- processes
+
+
+@dataclass
+class Stack:
+    """The running processes, each with its own log file."""
+
+    workdir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(
+        self, name: str, argv: list[str], fds: tuple[int, ...] = ()
+    ) -> subprocess.Popen[bytes]:
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, pass_fds=fds
+            )
+        self.processes[name] = process
+        return process
+
+    def stop(self, name: str) -> None:
+        process = self.processes[name]
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.processes)):
+            if self.processes[name].poll() is None:
+                self.stop(name)
+
+    def exited(self) -> list[str]:
+        return [name for name, p in self.processes.items() if p.poll() is not None]
+
+    def log_sizes(self) -> dict[str, int]:
+        """Where each log ends now: marks the boundary between two phases of the soak."""
+        return {name: (self.workdir / f"{name}.log").stat().st_size for name in self.processes}
+
+    def trouble(self, start: dict[str, int], end: dict[str, int] | None = None) -> list[str]:
+        """Log entries (a line and the traceback under it) between two marks that report
+        an error, each prefixed with its process's name."""
+        found = []
+        for name in self.processes:
+            with (self.workdir / f"{name}.log").open("rb") as log:
+                log.seek(start.get(name, 0))
+                size = None if end is None else end[name] - start.get(name, 0)
+                text = log.read(size).decode(errors="replace")
+            found += [f"[{name}] {e}" for e in NEW_ENTRY.split(text) if TROUBLE.search(e)]
+        return found
+
+
+def configure(workdir: Path, redis_url: str) -> None:
+    """Settings for this process and every child: production-like, on loopback."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="micboard.settings",
+        DATABASE_URL=f"sqlite:///{workdir / 'soak.sqlite3'}",
+        REDIS_URL=redis_url,
+        MICBOARD_REDIS_PREFIX=PREFIX,
+        LOG_LEVEL="INFO",
+        DEBUG="False",
+        SECRET_KEY="soak-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-soak",
+        ALLOWED_HOSTS="localhost,127.0.0.1",
+    )
+
+
+def start_stack(stack: Stack, pollers: int, redis_port: int) -> int:
+    """Start every process; return the web server's port."""
+    python = sys.executable
+    devices = stack.workdir / "devices.json"
+    stack.start("redis", [
+        "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "no", "--dir", str(stack.workdir),
+    ])  # fmt: skip
+    wait_until(lambda: redis_answers(os.environ["REDIS_URL"]), "redis")
+    stack.start("devices", [
+        python, "manage.py", "simulate_devices", "--config", str(STAGE), "--write", str(devices),
+    ])  # fmt: skip
+    wait_until(devices.exists, "the simulated stage")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    logging.getLogger().setLevel(logging.WARNING)  # INFO is for the children's logs
+    call_command("migrate", verbosity=0)
+    call_command("import_devices", str(devices), stdout=io.StringIO())
+    for n in range(1, pollers + 1):
+        stack.start(f"poller-{n}", [python, "manage.py", "run_poller", "--id", f"soak-{n}"])
+    # Bound here and inherited: a port merely found free could go to a simulator first.
+    with listening_socket() as sock:
+        stack.start("daphne", [
+            python, "-m", "daphne", "--fd", str(sock.fileno()),
+            "--websocket_timeout", "-1", "micboard.asgi:application",
+        ], fds=(sock.fileno(),))  # fmt: skip
+        web_port = int(sock.getsockname()[1])
+    wait_until(lambda: server_answers(web_port), "daphne")
+    return web_port
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who watches: the walls, their kiosk tokens and a signed-in admin's session."""
+
+    groups: list[int]
+    tokens: list[str]
+    cookie: str
+
+
+def build_audience() -> Audience:
+    """Assign every imported unit to a performer on one of GROUPS walls, through the
+    services, as an admin would."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from micboard.models import MonitoringGroup, WirelessUnit
+    from micboard.services import KioskService, PerformerAssignmentService, PerformerService
+    from micboard.services.inventory import InventoryService
+
+    walls = [MonitoringGroup(name=f"Wall {g}") for g in range(GROUPS)]
+    for wall in walls:
+        InventoryService.save_row(wall)
+    for i, unit in enumerate(WirelessUnit.objects.order_by("pk")):
+        performer = PerformerService.create_performer(f"Performer {i}")
+        PerformerAssignmentService.create_assignment(performer, unit, walls[i % GROUPS])
+    tokens = [KioskService.create_link(wall, "soak").token for wall in walls]
+    admin = User.objects.create_superuser("soak", password=None)
+    client = Client()
+    client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
+    return Audience([w.pk for w in walls], tokens, client.cookies["sessionid"].value)
+
+
+def wait_for_leases(beats: redis.Redis, pollers: int) -> None:
+    from micboard.models import WirelessChassis
+
+    wanted = WirelessChassis.objects.count()
+    wait_until(lambda: sum(heartbeats(beats, pollers, "devices")) == wanted, "every lease")
+
+
+def heartbeats(beats: redis.Redis, pollers: int, name: str) -> list[float]:
+    values = [beats.hget(f"{PREFIX}:poller:soak-{n}", name) for n in range(1, pollers + 1)]
+    return [float(v) if v is not None else 0.0 for v in values]
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def open_fds(pid: int) -> float:
+    try:
+        return float(len(os.listdir(f"/proc/{pid}/fd")))
+    except FileNotFoundError:
+        return 0.0
+
+
+@dataclass
+class Samples:
+    series: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, value: float) -> None:
+        self.series.setdefault(name, []).append(value)
+
+    def take(self, stack: Stack, beats: redis.Redis, pollers: int) -> None:
+        for name, process in stack.processes.items():
+            self.add(f"{name} RSS", rss_mb(process.pid))
+            self.add(f"{name} fds", open_fds(process.pid))
+        for n, tasks in enumerate(heartbeats(beats, pollers, "tasks"), start=1):
+            self.add(f"poller-{n} asyncio tasks", tasks)
+        self.add("Redis keys", float(beats.dbsize()))
+
+
+# ---------------------------------------------------------------- the audience at work
+
+
+def make_walls(audience: Audience, clients: int) -> list[Wall]:
+    walls = []
+    for i in range(clients):
+        g = i % len(audience.groups)
+        signed_in = i % 2 == 0
+        walls.append(Wall(
+            group=audience.groups[g],
+            path=f"/ws/groups/{audience.groups[g]}/" if signed_in
+            else f"/ws/kiosk/{audience.tokens[g]}/",
+            headers=[("Cookie", f"sessionid={audience.cookie}")] if signed_in else [],
+        ))  # fmt: skip
+    return walls
+
+
+@dataclass
+class PageLoads:
+    """Fetch a wall page, a kiosk page and /healthz, again and again; count what failed."""
+
+    done: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    async def run(self, base: str, audience: Audience) -> None:
+        urls = ["/healthz"]
+        urls += [f"/walls/{g}/" for g in audience.groups]
+        urls += [f"/kiosk/{t}/" for t in audience.tokens]
+        cookies = {"sessionid": audience.cookie}
+        async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as client:
+            while True:
+                for url in urls:
+                    await self.load(client, url)
+                await asyncio.sleep(PAGE_EVERY)  # the pace of the loads, not synchronisation
+
+    async def load(self, client: httpx.AsyncClient, url: str) -> None:
+        self.done += 1
+        try:
+            response = await client.get(url)
+        except httpx.HTTPError as error:
+            self.failed.append(f"{url}: {error!r}")
+            return
+        if response.status_code != 200:
+            self.failed.append(f"{url}: HTTP {response.status_code}")
+
+
+def views_equal_redis(walls: list[Wall], beats: redis.Redis) -> int:
+    """How many clients' views equal the unit states in Redis for their wall."""
+    matching = 0
+    for wall in walls:
+        members = sorted(int(m) for m in beats.smembers(f"{PREFIX}:group:{wall.group}:units"))
+        values = beats.mget([f"{PREFIX}:unit:{m}" for m in members])
+        stored = {str(m): orjson.loads(v) for m, v in zip(members, values, strict=True) if v}
+        matching += stored == wall.view
+    return matching
+
+
+@dataclass(frozen=True)
+class Config:
+    minutes: float = 30.0  # the measured window, after the warm-up
+    clients: int = 20
+    pollers: int = 2
+    interval: float = 5.0  # seconds between samples
+    warmup: float = 60.0  # seconds of load before sampling: pools and caches fill up
+
+
+@dataclass
+class Outcome:
+    samples: Samples
+    walls: list[Wall]
+    pages: PageLoads
+    connected_at_end: int = 0
+    matching: int = 0
+    exited: list[str] = field(default_factory=list)
+    marks: list[dict[str, int]] = field(default_factory=list)  # window start, end, clients gone
+    during: list[str] = field(default_factory=list)  # errors logged under load
+    leaving: list[str] = field(default_factory=list)  # ... as the devices and clients left
+    shutdown: list[str] = field(default_factory=list)  # ... as the processes stopped
+
+
+async def soak(config: Config, stack: Stack, audience: Audience, web_port: int) -> Outcome:
+    beats = redis.Redis.from_url(os.environ["REDIS_URL"])
+    walls = make_walls(audience, config.clients)
+    tasks = await connect_walls(walls, f"ws://127.0.0.1:{web_port}")
+    outcome = Outcome(Samples(), walls, PageLoads())
+    pages = asyncio.create_task(outcome.pages.run(f"http://127.0.0.1:{web_port}", audience))
+    await asyncio.sleep(config.warmup)  # the warm-up under full load, not synchronisation
+    outcome.marks.append(stack.log_sizes())
+    deadline = time.monotonic() + config.minutes * 60
+    while time.monotonic() < deadline:
+        outcome.samples.take(stack, beats, config.pollers)
+        await asyncio.sleep(config.interval)  # the sampling interval: measurement
+    outcome.marks.append(stack.log_sizes())
+    pages.cancel()
+    outcome.connected_at_end = sum(not task.done() for task in tasks)
+    outcome.exited = stack.exited()
+    stack.stop("devices")  # no more readings: the walls settle on the final state
+    await wait_for_quiet(walls)
+    outcome.matching = views_equal_redis(walls, beats)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(pages, *tasks, return_exceptions=True)
+    return outcome
+
+
+def verdict(outcome: Outcome, config: Config) -> list[Check]:
+    checks = []
+    for name, samples in outcome.samples.series.items():
+        if name.endswith("RSS") and not name.startswith("redis"):
+            checks.append(flat(f"{name} flat", samples, MEMORY, " MiB"))
+        elif not name.endswith("RSS"):
+            checks.append(flat(f"{name} flat", samples, COUNT))
+    checks += [
+        exact("processes that died", len(outcome.exited), 0),
+        exact("errors/tracebacks logged under load", len(outcome.during), 0),
+        exact("page loads that failed", len(outcome.pages.failed), 0),
+        exact("clients connected at the end", outcome.connected_at_end, config.clients),
+        exact("client views equal to Redis", outcome.matching, config.clients),
+        # Redis stays up in a soak, so any gap is a frame lost or delivered out of order
+        # (two pollers once interleaved their seqs this way).
+        exact("seq gaps seen by clients", sum(w.gaps for w in outcome.walls), 0),
+    ]
+    return checks
+
+
+def info_rows(outcome: Outcome) -> list[Check]:
+    """Figures worth seeing that have no pass mark."""
+    redis_rss = outcome.samples.series["redis RSS"]
+    return [
+        Check("redis-server RSS (history streams fill for an hour)",
+              f"{redis_rss[0]:.1f} -> {redis_rss[-1]:.1f} MiB", "info", True),
+        Check("errors/tracebacks as devices and clients left", str(len(outcome.leaving)),
+              "info", True),
+        Check("errors/tracebacks while stopping the processes", str(len(outcome.shutdown)),
+              "info", True),
+        Check("page loads", str(outcome.pages.done), "info", True),
+    ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- main
+
+
+def show_log_tails(stack: Stack, lines: int = 20) -> None:
+    """When the soak itself fails, show what each process said (the logs go with it)."""
+    for name in stack.processes:
+        text = (stack.workdir / f"{name}.log").read_text(errors="replace")
+        print(f"--- last lines of {name}.log:", *text.splitlines()[-lines:], sep="\n")
+
+
+def show_entries(what: str, entries: list[str], lines: int = 30) -> None:
+    if entries:
+        print(f"\n--- {len(entries)} error(s) {what}; the first ones:")
+        for entry in entries[:3]:
+            print("\n".join(entry.splitlines()[:lines]))
+
+
+@contextmanager
+def running_stack(config: Config) -> Iterator[tuple[Stack, int]]:
+    workdir = Path(tempfile.mkdtemp(prefix="micboard-soak-"))
+    redis_port = free_port()
+    configure(workdir, f"redis://127.0.0.1:{redis_port}/0")
+    stack = Stack(workdir)
+    try:
+        yield stack, start_stack(stack, config.pollers, redis_port)
+    except BaseException:
+        stack.stop_all()
+        show_log_tails(stack)
+        raise
+    finally:
+        stack.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def soak_and_read_logs(config: Config) -> Outcome:
+    with running_stack(config) as (stack, web_port):
+        audience = build_audience()
+        wait_for_leases(redis.Redis.from_url(os.environ["REDIS_URL"]), config.pollers)
+        outcome = uvloop.run(soak(config, stack, audience, web_port))
+        start, end = outcome.marks
+        gone = stack.log_sizes()
+        stack.stop_all()
+        outcome.during = stack.trouble(start, end)
+        outcome.leaving = stack.trouble(end, gone)
+        outcome.shutdown = stack.trouble(gone)
+    return outcome
+
+
+def run(config: Config) -> bool:
+    """Soak, print the verdict table, return whether every check passed."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per page load otherwise
+    outcome = soak_and_read_logs(config)
+    checks = verdict(outcome, config)
+    title = (
+        f"Micboard soak: {config.warmup:g} s warm-up, then {config.minutes:g} min measured; "
+        f"{STAGE.name} (faults on), {config.pollers} pollers, {config.clients} clients; "
+        f"{len(outcome.samples.series['redis RSS'])} samples, one every {config.interval:g} s"
+    )
+    print_verdict([*checks, *info_rows(outcome)], title)
+    show_entries("under load", outcome.during)
+    show_entries("as devices and clients left", outcome.leaving)
+    show_entries("while stopping the processes", outcome.shutdown)
+    for failure in outcome.pages.failed[:10]:
+        print(f"page load failed: {failure}")
+    return all(check.ok for check in checks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=30.0, help="the measured window")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before sampling")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--pollers", type=int, default=2)
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between samples")
+    args = parser.parse_args()
+    config = Config(args.minutes, args.clients, args.pollers, args.interval, args.warmup)
+    sys.exit(0 if run(config) else 1)
+
+
+if __name__ == "__main__":
+    main()

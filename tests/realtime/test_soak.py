@@ -1,0 +1,46 @@
+"""The soak, short: the whole live stack with device faults on stays flat and error-free.
+
+`make soak` runs the same thing for 30 minutes (bench/soak.py); here a minute and a half
+of it runs in every test run, and its verdict must pass.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.soak import COUNT, MEMORY, flat
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(360)
+def test_the_live_stack_survives_a_short_soak_with_faults_on():
+    """Two pollers, daphne, 20 clients and page loads against a misbehaving stage:
+    memory, fds, tasks and Redis keys stay flat, nothing logs an error under load, every
+    client stays connected and ends with the view Redis holds."""
+    result = subprocess.run(
+        [sys.executable, "bench/soak.py", "--minutes", "1", "--warmup", "30", "--interval", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=330,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert "\nPASS" in result.stdout
+
+
+def test_a_steady_figure_passes_and_a_growing_one_fails():
+    steady = [100.0 + (i % 3) for i in range(30)]
+    growing = [100.0 + 2 * i for i in range(30)]
+    assert flat("rss", steady, MEMORY).ok
+    assert not flat("rss", growing, MEMORY).ok
+    assert not flat("fds", [40.0 + i for i in range(30)], COUNT).ok
+
+
+def test_too_few_samples_fail_rather_than_pass_by_default():
+    assert not flat("fds", [1.0] * 9, COUNT).ok

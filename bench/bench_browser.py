@@ -26,14 +26,8 @@ be taken off the busy %.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +35,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 from playwright.sync_api import Browser, CDPSession, Page, Route, sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,18 +42,10 @@ sys.path.insert(0, str(REPO))  # run as a plain script
 
 from bench.bench_live import (  # noqa: E402 - needs the repository on sys.path first
     CHANNELS,
-    PREFIX,
-    build_stage,
     cpu_seconds,
-    free_port,
-    listening_socket,
+    live_stack,
     percentile,
     print_table,
-    redis_answers,
-    serve_simulators,
-    server_answers,
-    wait_until,
-    web_server_command,
 )
 
 CHROMIUM = "/usr/bin/chromium"
@@ -258,109 +243,13 @@ class Stack:
 # ---------------------------------------------------------------- the server side
 
 
-def bench_environment(workdir: Path, redis_url: str) -> dict[str, str]:
-    """Return the settings environment bench_live.run() uses: Django, poller and daphne."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "micboard.settings",
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "REDIS_URL": redis_url,
-        "MICBOARD_REDIS_PREFIX": PREFIX,
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "False",
-        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "ALLOWED_HOSTS": "localhost,127.0.0.1",
-    }
-
-
-def start_services(
-    workdir: Path, web: socket.socket, frame_ms: int, processes: list[subprocess.Popen[bytes]]
-) -> None:
-    """Start the poller, and daphne on the listening socket `web` (both are appended to
-    `processes`, so the caller stops them)."""
-    log = (workdir / "services.log").open("ab")
-    processes.append(subprocess.Popen(
-        [sys.executable, "manage.py", "run_poller", "--id", "bench", "--frame-ms", str(frame_ms)],
-        cwd=REPO, stdout=log, stderr=log,
-    ))  # fmt: skip
-    processes.append(subprocess.Popen(
-        web_server_command("daphne", web.fileno()),
-        cwd=REPO, stdout=log, stderr=log, pass_fds=(web.fileno(),),
-    ))  # fmt: skip
-
-
-def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in reversed(processes):
-        process.send_signal(signal.SIGTERM)
-    for process in reversed(processes):
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def show_log_tail(path: Path, lines: int = 30) -> None:
-    """On failure, show what the poller and daphne said (their log is deleted afterwards)."""
-    if path.exists():
-        tail = path.read_text(errors="replace").splitlines()[-lines:]
-        print(f"--- last lines of {path.name}:", *tail, sep="\n", file=sys.stderr)
-
-
 @contextmanager
-def live_stack(config: BrowserConfig) -> Iterator[Stack]:
-    """Run redis, simulators, poller and daphne with one group of `config.tiles` units.
-
-    Configures Django in this process, so use it once per process. Every process it
-    started is stopped by PID when the block ends, also on error.
-    """
-    devices = config.tiles // CHANNELS
-    workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-browser-"))
-    web = listening_socket()  # held from now on: no simulator can take its port
-    web_port = int(web.getsockname()[1])
-    redis_port = free_port()
-    redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    os.environ.update(bench_environment(workdir, redis_url))
-    processes: list[subprocess.Popen[bytes]] = []
-    sims = None
-    try:
-        processes.append(subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
-        ))  # fmt: skip
-        wait_until(lambda: redis_answers(redis_url), "redis")
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0)
-
-        parent, child = multiprocessing.Pipe()
-        sims = multiprocessing.get_context("spawn").Process(
-            target=serve_simulators, args=(devices, child), daemon=True
-        )
-        sims.start()
-        _, tokens, _ = build_stage(parent.recv(), groups=1)
-
-        start_services(workdir, web, config.frame_ms, processes)
-        beats = redis.Redis.from_url(redis_url)
-        wait_until(lambda: server_answers(web_port), "daphne")
-        wait_until(
-            lambda: beats.hget(f"{PREFIX}:poller:bench", "devices") == str(devices).encode(),
-            "the poller to claim every device",
-        )
-        assert sims.pid is not None  # set by start()
-        pids = {"poller": processes[1].pid, "daphne": processes[2].pid, "devices": sims.pid}
-        yield Stack(f"http://127.0.0.1:{web_port}", tokens[0], pids, os.getloadavg()[0])
-    except BaseException:
-        show_log_tail(workdir / "services.log")
-        raise
-    finally:
-        stop_processes(processes)
-        if sims is not None and sims.is_alive():
-            sims.kill()
-        web.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+def browser_stack(config: BrowserConfig) -> Iterator[Stack]:
+    """bench_live's stack (on daphne, as the recorded results) with one group of
+    `config.tiles` units; stopped when the block ends."""
+    with live_stack(config.tiles // CHANNELS, 1, config.frame_ms, "daphne") as stack:
+        pids = {"daphne" if name == "web" else name: pid for name, pid in stack.pids.items()}
+        yield Stack(f"http://127.0.0.1:{stack.port}", stack.tokens[0], pids, stack.load)
 
 
 # ---------------------------------------------------------------- the browser side
@@ -464,7 +353,7 @@ def run(config: BrowserConfig) -> dict[str, Any]:
     Configures Django in this process (settings from the environment it sets), so call it
     once per process: bench/run_all.py runs each scenario in a fresh child process.
     """
-    with live_stack(config) as stack, sync_playwright() as playwright:
+    with browser_stack(config) as stack, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = open_wall(browser, stack, config)

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 from array import array
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -357,27 +359,27 @@ class LiveConfig:
     server: str = "daphne"  # or "uvicorn"
 
 
-async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
+async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
     walls = [
         Wall(
-            group=stack["groups"][i % len(stack["groups"])],
-            path=(f"/ws/groups/{stack['groups'][i % len(stack['groups'])]}/" if i % 2 == 0
-                  else f"/ws/kiosk/{stack['tokens'][i % len(stack['groups'])]}/"),
-            headers=[("Cookie", f"sessionid={stack['cookie']}")] if i % 2 == 0 else [],
+            group=stack.groups[i % len(stack.groups)],
+            path=(f"/ws/groups/{stack.groups[i % len(stack.groups)]}/" if i % 2 == 0
+                  else f"/ws/kiosk/{stack.tokens[i % len(stack.groups)]}/"),
+            headers=[("Cookie", f"sessionid={stack.cookie}")] if i % 2 == 0 else [],
         )
         for i in range(args.clients)
     ]  # fmt: skip
-    tasks = await connect_walls(walls, f"ws://127.0.0.1:{stack['port']}")
+    tasks = await connect_walls(walls, f"ws://127.0.0.1:{stack.port}")
     probe = LayerProbe()
-    tasks.append(asyncio.create_task(probe.run(stack["redis"], stack["groups"])))
+    tasks.append(asyncio.create_task(probe.run(stack.redis_url, stack.groups)))
     await asyncio.sleep(args.warmup)  # the benchmark's warm-up period, not a synchronisation
     pids = {
-        "poller": stack["poller"].pid,
-        "web": stack["web"].pid,
-        "devices": stack["sims"],
+        "poller": stack.pids["poller"],
+        "web": stack.pids["web"],
+        "devices": stack.pids["devices"],
         "clients": os.getpid(),
     }
-    beats = redis.Redis.from_url(stack["redis"], decode_responses=True)
+    beats = redis.Redis.from_url(stack.redis_url, decode_responses=True)
     counts_before = poller_counts(beats)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     recorders: list[Wall | LayerProbe] = [*walls, probe]
@@ -394,9 +396,9 @@ async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
     memory = {name: rss_mb(pid) for name, pid in pids.items()}
     load = os.getloadavg()[0]
 
-    stack["stop_devices"]()
+    stack.stop_devices()
     await wait_for_quiet(walls)
-    matching, differing = views_matching_redis(walls, stack["redis"])
+    matching, differing = views_matching_redis(walls, stack.redis_url)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -412,7 +414,7 @@ async def measure(args: LiveConfig, stack: dict[str, Any]) -> dict[str, Any]:
         "groups": args.groups,
         "seconds": elapsed,
         "frame_ms": args.frame_ms,
-        "load_before": stack["load"],
+        "load_before": stack.load,
         "load_after": load,
         "latency_ms": {
             "p50": percentile(ordered, 0.50),
@@ -543,34 +545,66 @@ def main() -> None:
     print_table(rows(result), title)
 
 
-def _show_log_tail(path: Path, lines: int = 30) -> None:
-    """On failure, show what the poller and daphne said (their log is deleted afterwards)."""
+def show_log_tail(path: Path, lines: int = 30) -> None:
+    """On failure, show what the poller and the web server said (the log is deleted after)."""
     if path.exists():
         tail = path.read_text(errors="replace").splitlines()[-lines:]
         print(f"--- last lines of {path.name}:", *tail, sep="\n", file=sys.stderr)
 
 
-def run(args: LiveConfig) -> dict[str, Any]:
-    """Start the whole stack on loopback, measure one window, stop everything, return numbers.
+def bench_environment(workdir: Path, redis_url: str) -> dict[str, str]:
+    """The settings of this process and every child: production-like, on loopback."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "micboard.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "MICBOARD_REDIS_PREFIX": PREFIX,
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "False",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+    }
 
-    Configures Django in this process (settings from the environment it sets), so call it
-    once per process: bench/run_all.py runs each scenario in a fresh child process.
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        process.send_signal(signal.SIGTERM)
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class LiveStack:
+    """What a scenario needs of the running stack."""
+
+    port: int
+    redis_url: str
+    groups: list[int]
+    tokens: list[str]
+    cookie: str
+    pids: dict[str, int]  # poller, web, devices
+    load: float  # 1-minute load average once everything ran
+    stop_devices: Callable[[], None]
+
+
+@contextmanager
+def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterator[LiveStack]:
+    """Run a private redis-server, `devices` ULXD4Q simulators, one poller and `server` on
+    loopback, with a throwaway SQLite database of `groups` monitoring groups.
+
+    Configures Django in this process (settings from the environment it sets), so use it
+    once per process. Every process it started is stopped when the block ends, also on error.
     """
     workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-"))
-    web_socket = listening_socket()
+    web_socket = listening_socket()  # held from now on: no simulator can take its port
     web_port = int(web_socket.getsockname()[1])
     redis_port = free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="micboard.settings",
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        REDIS_URL=redis_url,
-        MICBOARD_REDIS_PREFIX=PREFIX,
-        LOG_LEVEL="WARNING",
-        DEBUG="False",
-        SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        ALLOWED_HOSTS="localhost,127.0.0.1",
-    )
+    os.environ.update(bench_environment(workdir, redis_url))
     processes: list[subprocess.Popen[bytes]] = []
     sims = None
     try:
@@ -588,26 +622,24 @@ def run(args: LiveConfig) -> dict[str, Any]:
 
         parent, child = multiprocessing.Pipe()
         sims = multiprocessing.get_context("spawn").Process(
-            target=serve_simulators, args=(args.devices, child), daemon=True
+            target=serve_simulators, args=(devices, child), daemon=True
         )
         sims.start()
-        ports = parent.recv()
-        groups, tokens, cookie = build_stage(ports, args.groups)
+        group_ids, tokens, cookie = build_stage(parent.recv(), groups)
 
         log = (workdir / "services.log").open("ab")
-        python = sys.executable
         processes.append(subprocess.Popen(
-            [python, "manage.py", "run_poller", "--id", "bench", "--frame-ms", str(args.frame_ms)],
-            cwd=REPO, stdout=log, stderr=log,
+            [sys.executable, "manage.py", "run_poller", "--id", "bench",
+             "--frame-ms", str(frame_ms)], cwd=REPO, stdout=log, stderr=log,
         ))  # fmt: skip
         processes.append(subprocess.Popen(
-            web_server_command(args.server, web_socket.fileno()),
+            web_server_command(server, web_socket.fileno()),
             cwd=REPO, stdout=log, stderr=log, pass_fds=(web_socket.fileno(),),
         ))  # fmt: skip
         beats = redis.Redis.from_url(redis_url)
-        wait_until(lambda: server_answers(web_port), args.server)
+        wait_until(lambda: server_answers(web_port), server)
         wait_until(
-            lambda: beats.hget(f"{PREFIX}:poller:bench", "devices") == str(args.devices).encode(),
+            lambda: beats.hget(f"{PREFIX}:poller:bench", "devices") == str(devices).encode(),
             "the poller to claim every device",
         )
 
@@ -615,28 +647,30 @@ def run(args: LiveConfig) -> dict[str, Any]:
             parent.send("stop")
             parent.recv()
 
-        stack = {
-            "load": os.getloadavg()[0],
-            "groups": groups, "tokens": tokens, "cookie": cookie, "port": web_port,
-            "redis": redis_url, "poller": processes[1], "web": processes[2],
-            "sims": sims.pid, "stop_devices": stop_devices,
-        }  # fmt: skip
-        return uvloop.run(measure(args, stack))
+        assert sims.pid is not None  # set by start()
+        pids = {"poller": processes[1].pid, "web": processes[2].pid, "devices": sims.pid}
+        yield LiveStack(
+            web_port, redis_url, group_ids, tokens, cookie, pids, os.getloadavg()[0], stop_devices
+        )
     except BaseException:
-        _show_log_tail(workdir / "services.log")
+        show_log_tail(workdir / "services.log")
         raise
     finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGTERM)
-        for process in reversed(processes):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         if sims is not None and sims.is_alive():
             sims.kill()
         web_socket.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: LiveConfig) -> dict[str, Any]:
+    """Start the whole stack on loopback, measure one window, stop everything, return numbers.
+
+    Configures Django in this process, so call it once per process: bench/run_all.py runs
+    each scenario in a fresh child process.
+    """
+    with live_stack(args.devices, args.groups, args.frame_ms, args.server) as stack:
+        return uvloop.run(measure(args, stack))
 
 
 if __name__ == "__main__":

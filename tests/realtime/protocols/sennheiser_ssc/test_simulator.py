@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import ssl
 import statistics
 from typing import Any
 
@@ -22,6 +21,7 @@ from realtime.protocols.sennheiser_ssc.parse import (
     decode_events,
 )
 from realtime.protocols.sennheiser_ssc.simulator import SennheiserSscSimulator
+from tests.realtime.protocols.raw_http import keep_alive_status, read_until_closed
 
 from .conftest import PASSWORD
 
@@ -187,7 +187,7 @@ async def test_it_stops_without_errors_closing_streams_and_held_requests(start_s
         reader, writer = await asyncio.open_connection(
             simulator.host, simulator.port, ssl=simulator.client_ssl_context()
         )
-        assert await keep_alive_status(reader, writer) == 200
+        assert await keep_alive_status(reader, writer, VERSION_REQUEST) == 200
         async with http_client(simulator) as client, subscription(client) as (_, events):
             simulator.set_reachable(False)  # hold the next request in a stalled handler
             writer.write(VERSION_REQUEST)
@@ -201,22 +201,6 @@ async def test_it_stops_without_errors_closing_streams_and_held_requests(start_s
 
 
 VERSION_REQUEST = b"GET /api/ssc/version HTTP/1.1\r\nHost: device\r\n\r\n"
-
-
-async def keep_alive_status(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
-    """Send a version request on a raw connection and read its answer off the wire."""
-    writer.write(VERSION_REQUEST)
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
-    assert "connection: keep-alive" in head
-    length = int(head.partition("content-length:")[2].split()[0])
-    await reader.readexactly(length)
-    return int(head.split()[1])
-
-
-async def read_until_closed(reader: asyncio.StreamReader) -> None:
-    """Read until the server closes the connection, whether cleanly or with a reset."""
-    with contextlib.suppress(ConnectionError, ssl.SSLError):
-        await reader.read()
 
 
 async def test_it_is_deterministic_for_a_seed(start_simulator):

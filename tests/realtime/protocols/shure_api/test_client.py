@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +20,7 @@ from realtime.protocols.shure_api.parse import ActivityLevel, DeviceState
 from realtime.protocols.shure_api.sim_devices import SimDeviceSpec
 from realtime.protocols.shure_api.simulator import PUSH_PATH, ShureSystemApiSimulator
 from realtime.protocols.shure_api.timing import SystemApiTimings
+from tests.realtime.protocols.raw_http import keep_alive_status, read_until_closed
 
 FAST = SystemApiTimings(
     connect_timeout=1.0,
@@ -426,24 +425,6 @@ class TestStopping:
         assert [
             r for r in caplog.records if r.name == "asyncio" and r.levelno >= logging.ERROR
         ] == []
-
-
-async def keep_alive_status(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
-) -> int:
-    """Send a request on a raw connection and read its answer off the wire."""
-    writer.write(request)
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
-    assert "connection: keep-alive" in head
-    length = int(head.partition("content-length:")[2].split()[0])
-    await reader.readexactly(length)
-    return int(head.split()[1])
-
-
-async def read_until_closed(reader: asyncio.StreamReader) -> None:
-    """Read until the server closes the connection, whether cleanly or with a reset."""
-    with contextlib.suppress(ConnectionError, ssl.SSLError):
-        await reader.read()
 
 
 class TestSimulatorWire:

@@ -341,6 +341,18 @@ class PageLoads:
             self.failed.append(f"{url}: HTTP {response.status_code}")
 
 
+async def settled_views(walls: list[Wall], beats: redis.Redis, limit: float = 30.0) -> int:
+    """How many views equal Redis once the walls settle. The stopped devices' last
+    transitions (offline after each family's silence timeout) can still be on their way
+    after a quiet spell, so look again until all match or `limit` seconds pass."""
+    deadline = time.monotonic() + limit
+    while True:
+        matching = views_equal_redis(walls, beats)
+        if matching == len(walls) or time.monotonic() > deadline:
+            return matching
+        await asyncio.sleep(0.5)  # the polling interval of this wait
+
+
 def views_equal_redis(walls: list[Wall], beats: redis.Redis) -> int:
     """How many clients' views equal the unit states in Redis for their wall."""
     matching = 0
@@ -393,7 +405,7 @@ async def soak(config: Config, stack: Stack, audience: Audience, web_port: int) 
     outcome.exited = stack.exited()
     stack.stop("devices")  # no more readings: the walls settle on the final state
     await wait_for_quiet(walls)
-    outcome.matching = views_equal_redis(walls, beats)
+    outcome.matching = await settled_views(walls, beats)
     for task in tasks:
         task.cancel()
     await asyncio.gather(pages, *tasks, return_exceptions=True)

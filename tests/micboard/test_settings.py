@@ -105,6 +105,20 @@ def test_redis_sentinels_point_the_layer_and_the_clients_at_the_master_service()
     assert probe["direct"] == "micboard.layer", "frames still go out in one round trip"
 
 
+def run_with_production_settings(code: str, tmp_path: Path) -> str:
+    """Run `code` in `manage.py shell` under the production settings; return its last line."""
+    result = manage(
+        "shell",
+        "-c",
+        code,
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
 HEADERS_PROBE = """
 import json
 from django.conf import settings
@@ -122,16 +136,7 @@ print(json.dumps({
 def test_production_pages_carry_the_security_headers(tmp_path):
     """With the production settings a page over HTTPS sends HSTS, a strict CSP, no
     framing, no sniffing and a same-origin referrer policy, and cookies are Secure."""
-    result = manage(
-        "shell",
-        "-c",
-        HEADERS_PROBE,
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
-        **PRODUCTION,
-    )
-    assert result.returncode == 0, result.stderr
-    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    probe = json.loads(run_with_production_settings(HEADERS_PROBE, tmp_path))
     headers = probe["headers"]
     assert probe["status"] == 200
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
@@ -153,14 +158,5 @@ print(response.status_code, response.headers["Location"])
 
 
 def test_plain_http_is_redirected_to_https_in_production(tmp_path):
-    result = manage(
-        "shell",
-        "-c",
-        REDIRECT_PROBE,
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}",
-        **PRODUCTION,
-    )
-    assert result.returncode == 0, result.stderr
-    last = result.stdout.strip().splitlines()[-1]
+    last = run_with_production_settings(REDIRECT_PROBE, tmp_path)
     assert last == "301 https://micboard.example.org/accounts/login/"

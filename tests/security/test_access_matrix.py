@@ -708,6 +708,15 @@ def everyone_sees(*names: str) -> dict[str, set[str]]:
     return {persona: set(names) for persona in PERSONAS}
 
 
+# The assignment page and its performer search offer a tech what they see plus the
+# performers nobody has assigned yet.
+ASSIGNABLE_IN_A = seen_by(
+    tech_a={"jane", "dana"},
+    tech_b=set(),
+    admin_a={"jane", "carla", "dana"},
+    admin_b=set(),
+    superuser={"jane", "carla", "dana", "olga"},
+)
 SHOWN = [
     Shown("performers", nothing, PERFORMER_LISTS),
     Shown("performers", nothing, PERFORMER_LISTS, htmx="performer-list"),
@@ -720,28 +729,11 @@ SHOWN = [
     Shown("unit-detail", unit_a, WALL_OF_A),
     Shown("kiosk", token_a, everyone_sees("jane")),
     Shown("kiosk-tiles", token_a, everyone_sees("jane"), data=units_of_wall),
-    # The pickers offer a tech what they see plus the performers nobody has assigned yet.
-    Shown(
-        "group-assignments",
-        group_a,
-        seen_by(
-            tech_a={"jane", "dana"},
-            tech_b=set(),
-            admin_a={"jane", "carla", "dana"},
-            admin_b=set(),
-            superuser={"jane", "carla", "dana", "olga"},
-        ),
-    ),
+    Shown("group-assignments", group_a, ASSIGNABLE_IN_A),
     Shown(
         "assignment-performers",
         group_a,
-        seen_by(
-            tech_a={"jane", "dana"},
-            tech_b=set(),
-            admin_a={"jane", "carla", "dana"},
-            admin_b=set(),
-            superuser={"jane", "carla", "dana", "olga"},
-        ),
+        ASSIGNABLE_IN_A,
         data=lambda w: {"form": "new"},
         htmx="new-performer-choices",
     ),

@@ -66,7 +66,7 @@ def serve_simulators(count: int, pipe: Connection) -> None:
 
 
 async def _simulators(count: int, pipe: Connection) -> None:
-    from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+    from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 
     devices = [ShureTcpSimulator(MODEL, seed=1000 + i) for i in range(count)]
     for device in devices:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
-from realtime.protocols.shure_tcp import ShureTcpClient, SimulatorFleet
+from realtime.protocols.shure_tcp import ShureTcpClient
+from realtime.simulation.shure_tcp import SimulatorFleet
 
 MODEL = "ULXD4Q"
 CHANNELS_PER_DEVICE = 4

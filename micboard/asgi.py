@@ -13,8 +13,8 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from realtime.origin import OriginGuard  # noqa: E402
-from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.web.origin import OriginGuard  # noqa: E402
+from realtime.web.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from realtime.views import healthz
+from realtime.web.views import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from realtime.state import UnitState
+from realtime.units.state import UnitState
 
 MAX_CLIENT_FRAME = 256  # bytes; the longest valid client frame is about 20
 CLIENT_FRAME_TYPES = frozenset({"resync", "ping"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from micboard.devices import Protocol
 from micboard.models.base import TEXT_LIMIT, Campus, TenantOwned
 
 BATTERY_BARS_REPLACE = 3  # the original Micboard: 4-5 good, 3 replace, 0-2 critical
@@ -25,11 +26,6 @@ class Location(TenantOwned):
 
 class WirelessChassis(TenantOwned):
     """A receiver, or the rack unit of an in-ear monitor transmitter."""
-
-    class Protocol(models.TextChoices):
-        SHURE_TCP = "shure_tcp", "Shure TCP 2202"
-        SHURE_API = "shure_api", "Shure System API"
-        SENNHEISER_SSC = "sennheiser_ssc", "Sennheiser SSCv2"
 
     campus = models.ForeignKey(Campus, null=True, blank=True, on_delete=models.SET_NULL)
     location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)

@@ -18,8 +18,8 @@ from micboard.models.base import resolve_organization_id
 from micboard.services.common import validate_fields
 
 if TYPE_CHECKING:
+    from micboard.devices import DeviceInfo
     from micboard.services.common import ActingUser
-    from realtime.protocols.base import DeviceInfo
 
 UNIT_KIND_BY_MODEL_PREFIX = {"P10T": WirelessUnit.Kind.IEM, "PSM": WirelessUnit.Kind.IEM}
 

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 
 from micboard.services.alerts import AlertChanges, AlertService
 from realtime import frames
-from realtime.notifiers import AlertNotifier, configured_notifiers, notify
 from realtime.poller.database import run_db
+from realtime.poller.notifiers import AlertNotifier, configured_notifiers, notify
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from micboard.devices import Protocol
 from realtime.poller.topology import ChassisInfo
-from realtime.protocols.base import DeviceClient, ProtocolName
+from realtime.protocols.base import DeviceClient
 
 ClientFactory = Callable[[ChassisInfo], DeviceClient]
 
@@ -57,7 +58,7 @@ def _sennheiser_ssc(chassis: ChassisInfo) -> DeviceClient:
 
 
 _FACTORIES: dict[str, ClientFactory] = {
-    ProtocolName.SHURE_TCP: _shure_tcp,
-    ProtocolName.SHURE_API: _shure_api,
-    ProtocolName.SENNHEISER_SSC: _sennheiser_ssc,
+    Protocol.SHURE_TCP: _shure_tcp,
+    Protocol.SHURE_API: _shure_api,
+    Protocol.SENNHEISER_SSC: _sennheiser_ssc,
 }

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from micboard.services.telemetry import ChassisTelemetry, TelemetryService, UnitTelemetry
 from realtime.poller.database import run_db
-from realtime.state import UnitState
+from realtime.units.state import UnitState
 
 logger = logging.getLogger(__name__)
 

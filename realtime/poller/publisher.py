@@ -19,7 +19,7 @@ from realtime import frames, keys
 from realtime.poller.sender import FrameSender, GroupFrame
 from realtime.poller.stats import Stats
 from realtime.poller.topology import Topology
-from realtime.state import UnitState
+from realtime.units.state import UnitState
 
 SLICE = 100  # units per pipeline in once-a-second work, so no frame tick waits long
 

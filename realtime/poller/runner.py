@@ -23,13 +23,13 @@ from typing import Any
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from realtime.notifiers import AlertNotifier
 from realtime.poller import events, heartbeat
 from realtime.poller.alerts import AlertEngine
 from realtime.poller.clients import ClientFactory, default_client_factory
 from realtime.poller.config import PollerConfig
 from realtime.poller.database import run_db
 from realtime.poller.leases import LeaseKeeper
+from realtime.poller.notifiers import AlertNotifier
 from realtime.poller.persistence import TelemetryBatcher
 from realtime.poller.publisher import SLICE, Publisher
 from realtime.poller.readers import DeviceReader
@@ -37,7 +37,7 @@ from realtime.poller.stats import Stats
 from realtime.poller.topology import Topology, load_topology
 from realtime.protocols.base import Reading
 from realtime.redis_client import new_async_client
-from realtime.state import UnitTracker
+from realtime.units.state import UnitTracker
 
 logger = logging.getLogger(__name__)
 

@@ -1,23 +1,19 @@
-"""What every device family shares: the normalised Reading and the device/simulator shapes.
+"""What every device family's client shares: the normalised Reading and the client shape.
 
-Each family lives in `realtime/protocols/<name>/` with the same three modules:
-`parse.py` (pure bytes/JSON -> readings), `client.py` (talks to one device) and
-`simulator.py` (a real loopback server that behaves like the device).
+Each family lives in `realtime/protocols/<name>/`: `parse.py` (pure bytes/JSON -> readings)
+and `client.py` (talks to one device), with their helpers; its simulator lives in
+`realtime/simulation/<name>/`. What discovery learns about a device (`DeviceInfo`) and the
+protocol names are the domain's: `micboard/devices.py`.
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-
-class ProtocolName(enum.StrEnum):
-    SHURE_TCP = "shure_tcp"
-    SHURE_API = "shure_api"
-    SENNHEISER_SSC = "sennheiser_ssc"
+from micboard.devices import DeviceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,30 +54,6 @@ class Reading:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
-class ChannelInfo:
-    """One receive channel as discovered on a device."""
-
-    number: int  # 1-based
-    name: str = ""
-    frequency_khz: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceInfo:
-    """What discovery learns about one receiver."""
-
-    protocol: ProtocolName
-    host: str
-    port: int
-    manufacturer: str
-    model: str
-    name: str = ""
-    serial: str = ""
-    firmware: str = ""
-    channels: tuple[ChannelInfo, ...] = ()
-
-
 class DeviceClient(Protocol):
     """The shape every family's client has; the poller drives nothing else."""
 
@@ -96,55 +68,3 @@ class DeviceClient(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-class SimulatedDevice(Protocol):
-    """The control surface every simulator offers to tests, the stage and benchmarks.
-
-    Values set here show up on the wire exactly as the real device would send them.
-    """
-
-    host: str
-    port: int
-
-    async def start(self) -> None:
-        """Start listening; with port 0 the bound port is stored in `port`."""
-        ...
-
-    async def stop(self) -> None: ...
-
-    def device_info(self) -> DeviceInfo: ...
-
-    def set_battery(
-        self,
-        channel: int,
-        *,
-        bars: int | None = None,
-        percent: int | None = None,
-        minutes: int | None = None,
-    ) -> None:
-        """Force a transmitter's battery (and push the change as the device would)."""
-        ...
-
-    def set_tx_power(self, channel: int, *, on: bool) -> None: ...
-
-    def set_reachable(self, reachable: bool) -> None:
-        """False drops every connection and refuses or stalls new ones (a pulled cable)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class FaultRates:
-    """How often a simulator misbehaves on its own: expected events per hour of each kind.
-
-    Zero everywhere (the default) gives a well-behaved device; tests that need a fault
-    trigger it directly through the SimulatedDevice controls instead of waiting for one.
-    """
-
-    tx_power_cycle: float = 0.0  # a transmitter switched off, then on again later
-    rx_unreachable: float = 0.0  # receiver cable pulled for 5-60 s
-    reboot: float = 0.0  # receiver offline a few seconds, then a full dump again
-    slow_answer: float = 0.0  # one reply delayed by 1-3 s
-    malformed_frame: float = 0.0  # garbage bytes on the wire
-    split_frame: float = 0.0  # one message split across two writes
-    battery_swap: float = 0.0  # a fresh battery: back to full

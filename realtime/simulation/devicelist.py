@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, ProtocolName
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 
 
 def write_device_list(path: Path, devices: list[DeviceInfo]) -> None:
@@ -36,7 +36,7 @@ def _device(entry: Any, position: int) -> DeviceInfo:
             for c in entry.get("channels", [])
         )
         return DeviceInfo(
-            protocol=ProtocolName(entry["protocol"]),
+            protocol=Protocol(entry["protocol"]),
             host=str(entry["host"]),
             port=int(entry["port"]),
             manufacturer=str(entry.get("manufacturer", "")),

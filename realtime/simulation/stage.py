@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from realtime.protocols.base import DeviceInfo, FaultRates, ProtocolName, SimulatedDevice
+from micboard.devices import DeviceInfo, Protocol
+from realtime.simulation.base import FaultRates, SimulatedDevice
 
 DEMO_SSC_PASSWORD = "Micboard-Sim-1!"
 DEMO_SHURE_API_KEY = "micboard-demo-key"
@@ -34,7 +35,7 @@ DEMO_SHURE_API_KEY = "micboard-demo-key"
 class DeviceGroup:
     """`count` simulated receivers of one model."""
 
-    family: ProtocolName
+    family: Protocol
     model: str
     count: int = 1
 
@@ -53,11 +54,11 @@ class StageConfig:
 
 DEMO_STAGE = StageConfig(
     devices=(
-        DeviceGroup(ProtocolName.SHURE_TCP, "ULXD4Q", 2),
-        DeviceGroup(ProtocolName.SHURE_TCP, "AD4D", 1),
-        DeviceGroup(ProtocolName.SHURE_TCP, "SLXD4D", 1),
-        DeviceGroup(ProtocolName.SHURE_TCP, "P10T", 1),
-        DeviceGroup(ProtocolName.SENNHEISER_SSC, "EW-DX EM 4 DANTE", 1),
+        DeviceGroup(Protocol.SHURE_TCP, "ULXD4Q", 2),
+        DeviceGroup(Protocol.SHURE_TCP, "AD4D", 1),
+        DeviceGroup(Protocol.SHURE_TCP, "SLXD4D", 1),
+        DeviceGroup(Protocol.SHURE_TCP, "P10T", 1),
+        DeviceGroup(Protocol.SENNHEISER_SSC, "EW-DX EM 4 DANTE", 1),
     ),
     seed=7,
     time_scale=20.0,
@@ -70,7 +71,7 @@ def load_config(path: Path) -> StageConfig:
     data = tomllib.loads(path.read_text())
     try:
         devices = tuple(
-            DeviceGroup(ProtocolName(d["family"]), str(d["model"]), int(d.get("count", 1)))
+            DeviceGroup(Protocol(d["family"]), str(d["model"]), int(d.get("count", 1)))
             for d in data.get("devices", [])
         )
         faults = FaultRates(**{k: float(v) for k, v in data.get("faults", {}).items()})
@@ -110,7 +111,7 @@ def served_devices(simulator: SimulatedDevice) -> list[DeviceInfo]:
 
 
 def _shure_tcp(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
-    from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+    from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 
     return ShureTcpSimulator(
         model,
@@ -124,7 +125,7 @@ def _shure_tcp(model: str, host: str, port: int, config: StageConfig, index: int
 
 
 def _sennheiser_ssc(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
-    from realtime.protocols.sennheiser_ssc.simulator import SennheiserSscSimulator
+    from realtime.simulation.sennheiser_ssc.simulator import SennheiserSscSimulator
 
     return SennheiserSscSimulator(
         model,
@@ -139,7 +140,7 @@ def _sennheiser_ssc(model: str, host: str, port: int, config: StageConfig, index
 
 def _shure_api(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
     """A System API server with its usual mix of devices (`model` names the stage's label)."""
-    from realtime.protocols.shure_api.simulator import ShureSystemApiSimulator
+    from realtime.simulation.shure_api.simulator import ShureSystemApiSimulator
 
     return ShureSystemApiSimulator(
         host=host,
@@ -155,8 +156,8 @@ def _demo_channel_names(index: int) -> list[str]:
     return [f"RX{index + 1}-{n}" for n in range(1, 9)]
 
 
-_FACTORIES: dict[ProtocolName, Callable[[str, str, int, StageConfig, int], SimulatedDevice]] = {
-    ProtocolName.SHURE_TCP: _shure_tcp,
-    ProtocolName.SENNHEISER_SSC: _sennheiser_ssc,
-    ProtocolName.SHURE_API: _shure_api,
+_FACTORIES: dict[Protocol, Callable[[str, str, int, StageConfig, int], SimulatedDevice]] = {
+    Protocol.SHURE_TCP: _shure_tcp,
+    Protocol.SENNHEISER_SSC: _sennheiser_ssc,
+    Protocol.SHURE_API: _shure_api,
 }

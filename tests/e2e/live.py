@@ -39,7 +39,7 @@ from micboard.models import (
     WirelessUnit,
 )
 from micboard.services import PerformerAssignmentService, PerformerService
-from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 from tests import factories
 from tests.conftest import RedisServer, shared_database_url
 from tests.factories import TEST_PASSWORD

@@ -30,7 +30,7 @@ from micboard.models import (
 )
 from micboard.services import PerformerAssignmentService, PerformerService
 from realtime.poller import Poller, PollerConfig
-from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 from tests.factories import make_receiver, make_user
 
 ORIGIN = "http://localhost"

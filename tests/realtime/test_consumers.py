@@ -12,7 +12,7 @@ from micboard.models import Organization
 from micboard.services import GroupService, KioskService
 from realtime import codes, frames, keys
 from realtime.redis_client import async_client
-from realtime.state import UnitState
+from realtime.units.state import UnitState
 from tests.conftest import use_redis
 from tests.realtime.conftest import (
     build_live_stage,

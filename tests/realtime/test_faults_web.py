@@ -22,8 +22,8 @@ from django.conf import settings
 
 from micboard.services import PerformerAssignmentService, PerformerService
 from realtime import keys
-from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
 from realtime.redis_client import async_client
+from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 from tests.realtime.conftest import LiveStage, build_live_stage, session_cookie
 from tests.realtime.faultkit import (
     LiveClient,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from realtime.hysteresis import Hysteresis
 from realtime.protocols.base import Reading
-from realtime.state import BATTERY_HOLD, RF_LOSS_HOLD, UnitTracker, level_hold
-from realtime.status import (
+from realtime.units.hysteresis import Hysteresis
+from realtime.units.state import BATTERY_HOLD, RF_LOSS_HOLD, UnitTracker, level_hold
+from realtime.units.status import (
     PEAK_HOLD,
     PREV_WINDOW,
     UnitFacts,

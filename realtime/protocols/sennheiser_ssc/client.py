@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, ProtocolName, Reading
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
+from realtime.protocols.base import Reading
 from realtime.protocols.sennheiser_ssc.parse import (
     ChannelState,
     CloseEvent,
@@ -135,7 +136,7 @@ class SennheiserSscClient:
         channels = await self._discover_channels(identity.model)
         self._seed_states(channels, await self._fetch_ok(Resource.TRANSMITTERS.path()))
         return DeviceInfo(
-            protocol=ProtocolName.SENNHEISER_SSC,
+            protocol=Protocol.SENNHEISER_SSC,
             host=self.host,
             port=self.port,
             manufacturer=MANUFACTURER,

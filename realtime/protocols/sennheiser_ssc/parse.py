@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from realtime.protocols.base import ChannelInfo, Reading
+from micboard.devices import ChannelInfo
+from realtime.protocols.base import Reading
 from realtime.protocols.sennheiser_ssc.wire import (
     CALCULATING_MINUTES,
     Located,

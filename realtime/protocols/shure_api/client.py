@@ -22,7 +22,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import httpx
 
-from realtime.protocols.base import DeviceInfo, Reading
+from micboard.devices import DeviceInfo
+from realtime.protocols.base import Reading
 from realtime.protocols.shure_api.errors import AuthenticationError, ShureApiError
 from realtime.protocols.shure_api.parse import DeviceNode, PushEvent
 from realtime.protocols.shure_api.push import (

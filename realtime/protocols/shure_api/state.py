@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, ProtocolName, Reading
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
+from realtime.protocols.base import Reading
 from realtime.protocols.shure_api.parse import (
     AUDIO_BY_ACTIVITY,
     ActivityLevel,
@@ -122,7 +123,7 @@ class LiveDevice:
             for number in sorted(self.channels)
         )
         return DeviceInfo(
-            protocol=ProtocolName.SHURE_API,
+            protocol=Protocol.SHURE_API,
             host=host,
             port=port,
             manufacturer="Shure",

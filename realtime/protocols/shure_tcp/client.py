@@ -24,7 +24,8 @@ import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 
-from realtime.protocols.base import DeviceInfo, Reading
+from micboard.devices import DeviceInfo
+from realtime.protocols.base import Reading
 from realtime.protocols.shure_tcp.families import MODELS, ModelSpec, spec_for_model
 from realtime.protocols.shure_tcp.fields import CHANNEL_PARAMS
 from realtime.protocols.shure_tcp.parse import (

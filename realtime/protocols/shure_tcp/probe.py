@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, ProtocolName
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.shure_tcp.families import (
     MODELS,
     ULX_MODEL_BY_CHANNELS,
@@ -96,7 +96,7 @@ def describe(replies: ProbeReplies, spec: ModelSpec, host: str, port: int) -> De
     """Return the DeviceInfo for a device identified as `spec`."""
     device = replies.device
     return DeviceInfo(
-        protocol=ProtocolName.SHURE_TCP,
+        protocol=Protocol.SHURE_TCP,
         host=host,
         port=port,
         manufacturer="Shure",

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from micboard.devices import Protocol
 from micboard.models import (
     MonitoringGroup,
     Performer,
@@ -17,7 +18,6 @@ from micboard.models import (
     WirelessChassis,
     WirelessUnit,
 )
-from realtime.protocols.base import ProtocolName
 from realtime.protocols.shure_tcp.client import ShureTcpClient
 from realtime.simulation.devicelist import read_device_list, write_device_list
 from realtime.simulation.stage import (
@@ -58,9 +58,9 @@ def stage_file(tmp_path):
 def test_a_stage_file_describes_devices_and_faults(stage_file):
     config = load_config(stage_file)
     assert [(g.family, g.model, g.count) for g in config.devices] == [
-        (ProtocolName.SHURE_TCP, "AD4Q", 2),
-        (ProtocolName.SENNHEISER_SSC, "EW-DX EM 2", 1),
-        (ProtocolName.SHURE_API, "System API server", 1),
+        (Protocol.SHURE_TCP, "AD4Q", 2),
+        (Protocol.SENNHEISER_SSC, "EW-DX EM 2", 1),
+        (Protocol.SHURE_API, "System API server", 1),
     ]
     assert config.faults.split_frame == 60
     assert config.seed == 3

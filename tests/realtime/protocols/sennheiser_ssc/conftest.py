@@ -9,7 +9,7 @@ import pytest
 
 from realtime.protocols.base import Reading
 from realtime.protocols.sennheiser_ssc.client import SennheiserSscClient
-from realtime.protocols.sennheiser_ssc.simulator import SennheiserSscSimulator
+from realtime.simulation.sennheiser_ssc.simulator import SennheiserSscSimulator
 
 PASSWORD = "Stage-Left-42!"
 

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from realtime.protocols.base import FaultRates, Reading
+from realtime.protocols.base import Reading
 from realtime.protocols.sennheiser_ssc.client import SscAuthError
+from realtime.simulation.base import FaultRates
 
 ALL_FOUR = {1, 2, 3, 4}
 PUSH_INTERVAL = 0.05

@@ -20,7 +20,7 @@ from realtime.protocols.sennheiser_ssc.parse import (
     SseDecoder,
     decode_events,
 )
-from realtime.protocols.sennheiser_ssc.simulator import SennheiserSscSimulator
+from realtime.simulation.sennheiser_ssc.simulator import SennheiserSscSimulator
 from tests.realtime.protocols.raw_http import keep_alive_status, read_until_closed
 
 from .conftest import PASSWORD

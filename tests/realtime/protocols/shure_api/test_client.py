@@ -13,13 +13,14 @@ import httpx
 import pytest
 import websockets
 
-from realtime.protocols.base import DeviceClient, FaultRates, Reading, SimulatedDevice
+from realtime.protocols.base import DeviceClient, Reading
 from realtime.protocols.shure_api.client import ShureSystemApiClient, SystemApiSession
 from realtime.protocols.shure_api.errors import AuthenticationError, NotFoundError
 from realtime.protocols.shure_api.parse import ActivityLevel, DeviceState
-from realtime.protocols.shure_api.sim_devices import SimDeviceSpec
-from realtime.protocols.shure_api.simulator import PUSH_PATH, ShureSystemApiSimulator
 from realtime.protocols.shure_api.timing import SystemApiTimings
+from realtime.simulation.base import FaultRates, SimulatedDevice
+from realtime.simulation.shure_api.devices import SimDeviceSpec
+from realtime.simulation.shure_api.simulator import PUSH_PATH, ShureSystemApiSimulator
 from tests.realtime.protocols.raw_http import keep_alive_status, read_until_closed
 
 FAST = SystemApiTimings(

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from realtime.protocols.base import Reading
-from realtime.protocols.shure_tcp import ShureTcpClient, ShureTcpSimulator
+from realtime.protocols.shure_tcp import ShureTcpClient
+from realtime.simulation.shure_tcp import ShureTcpSimulator
 
 FAST: dict[str, Any] = {
     "silence_timeout": 0.5,

@@ -8,8 +8,9 @@ from collections import Counter
 
 import pytest
 
-from realtime.protocols.base import FaultRates, Reading
+from realtime.protocols.base import Reading
 from realtime.protocols.shure_tcp import DiscoveryError
+from realtime.simulation.base import FaultRates
 
 MODEL_CHANNELS = [
     ("ULXD4", 1),

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from realtime.protocols.base import FaultRates
-from realtime.protocols.shure_tcp.dynamics import (
+from realtime.simulation.base import FaultRates
+from realtime.simulation.shure_tcp.dynamics import (
     Battery,
     FaultClock,
     Rf,

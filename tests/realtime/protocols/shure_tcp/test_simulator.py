@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from realtime.protocols.base import FaultRates
-from realtime.protocols.shure_tcp import ShureTcpSimulator, SimulatorFleet
 from realtime.protocols.shure_tcp.parse import FrameSplitter
+from realtime.simulation.base import FaultRates
+from realtime.simulation.shure_tcp import ShureTcpSimulator, SimulatorFleet
 
 
 class Wire:

@@ -7,7 +7,7 @@ import uuid
 
 import orjson
 
-from realtime.protocols.shure_api.sim_http import PushSocket
+from realtime.simulation.shure_api.https_server import PushSocket
 
 # ("devices",) for DEVICE_STATE_CHANGE, (device_id, capability) for device events and
 # (device_id, channel_id, capability) for audio-channel events.

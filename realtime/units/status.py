@@ -2,7 +2,7 @@
 
 Pure functions of what is known about a unit at a moment; `now` is always passed in, so
 every rule can be checked table-style. The hysteresis that keeps tiles steady lives in
-`realtime.hysteresis`; this module only says what a settled observation means.
+`realtime.units.hysteresis`; this module only says what a settled observation means.
 """
 
 from __future__ import annotations

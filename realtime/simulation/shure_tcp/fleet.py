@@ -3,7 +3,7 @@
 Each device costs one listening socket and one task (its clock and meters), however many
 channels it has. Run from a shell to get a rack of receivers on consecutive ports:
 
-    python -m realtime.protocols.shure_tcp.fleet --model ULXD4Q --count 10 --base-port 22020
+    python -m realtime.simulation.shure_tcp.fleet --model ULXD4Q --count 10 --base-port 22020
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 from types import TracebackType
 
-from realtime.protocols.base import FaultRates
 from realtime.protocols.shure_tcp.families import MODELS
-from realtime.protocols.shure_tcp.simulator import ShureTcpSimulator
+from realtime.simulation.base import FaultRates
+from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 
 
 class SimulatorFleet:

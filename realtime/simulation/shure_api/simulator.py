@@ -34,9 +34,10 @@ from collections.abc import Callable, Sequence
 
 import trustme
 
-from realtime.protocols.base import DeviceInfo, FaultRates
+from micboard.devices import DeviceInfo
 from realtime.protocols.shure_api.parse import ActivityLevel, DeviceState
-from realtime.protocols.shure_api.sim_devices import (
+from realtime.simulation.base import FaultRates
+from realtime.simulation.shure_api.devices import (
     SimChannel,
     SimDevice,
     SimDeviceSpec,
@@ -45,9 +46,9 @@ from realtime.protocols.shure_api.sim_devices import (
     default_stage,
     device_event,
 )
-from realtime.protocols.shure_api.sim_http import HttpRequest, HttpResponse, HttpsServer
-from realtime.protocols.shure_api.sim_push import DEVICES, PushBroker
-from realtime.protocols.shure_api.sim_rest import ListMode, SimRestApi
+from realtime.simulation.shure_api.https_server import HttpRequest, HttpResponse, HttpsServer
+from realtime.simulation.shure_api.push_broker import DEVICES, PushBroker
+from realtime.simulation.shure_api.rest_api import ListMode, SimRestApi
 
 PUSH_PATH = "/api/v1/subscriptions/websocket/create"
 DEFAULT_API_KEY = "simulated-shared-key"

@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
-from realtime.protocols.base import FaultRates
+from realtime.simulation.base import FaultRates
 
 RUNTIME_MINUTES = {"LION": 660.0, "ALKA": 510.0, "NIMH": 420.0}  # SB900 ~11 h, 2xAA ~8.5 h
 CALCULATING_MINUTES = 3.0  # runtime reads 65534 "calculating" this long after power-on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from realtime.consumers import GroupConsumer, KioskConsumer
+from realtime.web.consumers import GroupConsumer, KioskConsumer
 
 websocket_urlpatterns = [
     path("ws/groups/<id:group_id>/", GroupConsumer.as_asgi()),

@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from realtime.protocols.sennheiser_ssc.dynamics import ChannelDynamics
 from realtime.protocols.sennheiser_ssc.wire import VENDOR, Located, Model, Resource
+from realtime.simulation.sennheiser_ssc.dynamics import ChannelDynamics
 
 SSC_PROTOCOL_VERSION = "2.3"
 SCHEMA_VERSION = "1.7"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from realtime.hysteresis import Hysteresis
 from realtime.protocols.base import Reading
-from realtime.status import (
+from realtime.units.hysteresis import Hysteresis
+from realtime.units.status import (
     UnitFacts,
     alert_conditions,
     battery_level,

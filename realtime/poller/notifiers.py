@@ -20,7 +20,10 @@ from micboard.services.alerts import AlertChanges
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_NOTIFIERS = ("realtime.notifiers.LogNotifier", "realtime.notifiers.EmailNotifier")
+DEFAULT_NOTIFIERS = (
+    "realtime.poller.notifiers.LogNotifier",
+    "realtime.poller.notifiers.EmailNotifier",
+)
 
 
 class AlertNotifier(Protocol):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from realtime.protocols.shure_tcp.dynamics import Channel, Meters
 from realtime.protocols.shure_tcp.families import ModelSpec
+from realtime.simulation.shure_tcp.dynamics import Channel, Meters
 
 Renderer = Callable[[Channel, ModelSpec], str]
 LiveRenderer = Callable[[Meters], str]

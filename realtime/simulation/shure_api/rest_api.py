@@ -17,14 +17,14 @@ from urllib.parse import unquote
 import orjson
 
 from realtime.protocols.shure_api.parse import DeviceState
-from realtime.protocols.shure_api.sim_devices import (
+from realtime.simulation.shure_api.devices import (
     CHANNEL_SUBSCRIPTIONS,
     DEVICE_SUBSCRIPTIONS,
     SimChannel,
     SimDevice,
 )
-from realtime.protocols.shure_api.sim_http import HttpRequest, HttpResponse
-from realtime.protocols.shure_api.sim_push import DEVICES, PushBroker, Topic
+from realtime.simulation.shure_api.https_server import HttpRequest, HttpResponse
+from realtime.simulation.shure_api.push_broker import DEVICES, PushBroker, Topic
 
 ListMode = Literal["relay", "array", "items"]
 # Values only an ONLINE device can report; cached ones (names) are served regardless.

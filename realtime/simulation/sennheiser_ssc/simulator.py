@@ -22,11 +22,7 @@ from typing import Any
 import orjson
 import trustme
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, FaultRates, ProtocolName
-from realtime.protocols.sennheiser_ssc.dynamics import FULL_RUNTIME_MINUTES, ChannelDynamics
-from realtime.protocols.sennheiser_ssc.httpserver import EventStream, HttpServer, Request, Response
-from realtime.protocols.sennheiser_ssc.resources import DeviceSetup, resource_body
-from realtime.protocols.sennheiser_ssc.sessions import GARBAGE_FRAMES, Session
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.sennheiser_ssc.wire import (
     API_USER,
     MANUFACTURER,
@@ -36,6 +32,11 @@ from realtime.protocols.sennheiser_ssc.wire import (
     locate,
     model_by_name,
 )
+from realtime.simulation.base import FaultRates
+from realtime.simulation.sennheiser_ssc.dynamics import FULL_RUNTIME_MINUTES, ChannelDynamics
+from realtime.simulation.sennheiser_ssc.httpserver import EventStream, HttpServer, Request, Response
+from realtime.simulation.sennheiser_ssc.resources import DeviceSetup, resource_body
+from realtime.simulation.sennheiser_ssc.sessions import GARBAGE_FRAMES, Session
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class SennheiserSscSimulator:
     def device_info(self) -> DeviceInfo:
         """Describe the device as discovery should find it."""
         return DeviceInfo(
-            protocol=ProtocolName.SENNHEISER_SSC,
+            protocol=Protocol.SENNHEISER_SSC,
             host=self.host,
             port=self.port,
             manufacturer=MANUFACTURER,

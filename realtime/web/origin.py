@@ -13,8 +13,8 @@ from urllib.parse import ParseResult, urlparse
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 
-from realtime.asgi_types import ASGIApp, Receive, Scope, Send
 from realtime.codes import ORIGIN_REFUSED
+from realtime.web.asgi_types import ASGIApp, Receive, Scope, Send
 
 _DEBUG_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 

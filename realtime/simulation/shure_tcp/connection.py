@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from realtime.protocols.shure_tcp.dynamics import Channel
 from realtime.protocols.shure_tcp.fields import to_int
 from realtime.protocols.shure_tcp.parse import FrameSplitter
+from realtime.simulation.shure_tcp.dynamics import Channel
 
 MAX_UNTERMINATED_BYTES = 4096
 Setter = Callable[[Channel, str], bool]

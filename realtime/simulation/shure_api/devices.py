@@ -15,7 +15,7 @@ from typing import Final
 
 import orjson
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, ProtocolName
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.shure_api.parse import ActivityLevel, DeviceState
 
 JsonDict = dict[str, object]
@@ -255,12 +255,12 @@ class SimDevice:
     def device_info(self, host: str, port: int) -> DeviceInfo:
         """Describe the device as a correct client's discovery should see it."""
         if self.state is DeviceState.DISCOVERED:
-            return DeviceInfo(ProtocolName.SHURE_API, host, port, "Shure", model="")
+            return DeviceInfo(Protocol.SHURE_API, host, port, "Shure", model="")
         channels = tuple(ChannelInfo(number=ch.index + 1, name=ch.name) for ch in self.channels)
         if not channels and self.battery is not None:
             channels = (ChannelInfo(number=1, name=self.name),)
         return DeviceInfo(
-            protocol=ProtocolName.SHURE_API,
+            protocol=Protocol.SHURE_API,
             host=host,
             port=port,
             manufacturer="Shure",

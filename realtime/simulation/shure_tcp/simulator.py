@@ -26,13 +26,14 @@ import math
 import random
 from collections.abc import Callable, Sequence
 
-from realtime.protocols.base import ChannelInfo, DeviceInfo, FaultRates, ProtocolName
-from realtime.protocols.shure_tcp.connection import SETTERS, Connection
-from realtime.protocols.shure_tcp.dynamics import Channel, FaultClock, fresh_battery, make_channels
+from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.shure_tcp.families import MODELS
 from realtime.protocols.shure_tcp.fields import to_int
 from realtime.protocols.shure_tcp.parse import Frame, parse_frame
-from realtime.protocols.shure_tcp.render import (
+from realtime.simulation.base import FaultRates
+from realtime.simulation.shure_tcp.connection import SETTERS, Connection
+from realtime.simulation.shure_tcp.dynamics import Channel, FaultClock, fresh_battery, make_channels
+from realtime.simulation.shure_tcp.render import (
     LIVE,
     METER_FRAMES,
     STATE,
@@ -139,7 +140,7 @@ class ShureTcpSimulator:
         """Return what discovery should find on this device."""
         has_id = "DEVICE_ID" in self._device
         return DeviceInfo(
-            protocol=ProtocolName.SHURE_TCP,
+            protocol=Protocol.SHURE_TCP,
             host=self.host,
             port=self.port,
             manufacturer="Shure",

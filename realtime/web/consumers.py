@@ -18,10 +18,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
-from realtime import codes, frames, keys, live_store, live_watch
-from realtime.admission import Admission, admit_kiosk, admit_user
-from realtime.asgi_types import Message, Receive, Scope, Send
+from realtime import codes, frames, keys, live_store
 from realtime.redis_client import async_client
+from realtime.web import live_watch
+from realtime.web.admission import Admission, admit_kiosk, admit_user
+from realtime.web.asgi_types import Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 

@@ -88,7 +88,8 @@ MICBOARD_SSC_PASSWORD = env_str("MICBOARD_SSC_PASSWORD", "Micboard-Sim-1!")
 MICBOARD_SHURE_API_KEY = env_str("MICBOARD_SHURE_API_KEY", "micboard-demo-key")
 # Receivers ship self-signed certificates; verify them only where a site runs its own CA.
 MICBOARD_DEVICE_TLS_VERIFY = env_bool("MICBOARD_DEVICE_TLS_VERIFY", False)
-# Where alerts go besides the walls: dotted paths of notifier classes (realtime/poller/notifiers.py).
+# Where alerts go besides the walls: dotted paths of notifier classes
+# (realtime/poller/notifiers.py).
 MICBOARD_ALERT_NOTIFIERS = env_list(
     "MICBOARD_ALERT_NOTIFIERS",
     ["realtime.poller.notifiers.LogNotifier", "realtime.poller.notifiers.EmailNotifier"],

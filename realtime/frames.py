@@ -82,6 +82,10 @@ def alert_raised(
     return _text({"type": "alert", "alert": body})
 
 
+def alert_acknowledged(*, alert_id: int, unit_id: int) -> str:
+    return _text({"type": "alert.acknowledged", "alert": {"id": alert_id, "unit": unit_id}})
+
+
 def alert_resolved(*, alert_id: int, unit_id: int) -> str:
     return _text({"type": "alert.resolved", "alert": {"id": alert_id, "unit": unit_id}})
 

@@ -1,11 +1,13 @@
-"""Committed domain changes, passed on to the live path.
+"""Committed domain changes, passed on to the live path as `micboard.events.REACTIONS` says.
 
 Each change is published on the `{p}:events` channel (the poller refreshes its unit-to-
-group map from it), the affected groups' `{p}:group:{id}:units` sets are rewritten, and
-open walls of those groups get a `structure` frame telling them which tiles to re-fetch.
-A kiosk revocation or a change of members makes that group's sockets re-check access.
-Redis being down must never fail the service call that committed the change: the poller's
-periodic map refresh repairs whatever is missed here.
+group map from it when the table says so). For a change that moves tiles, the affected
+groups' `{p}:group:{id}:units` sets are rewritten and open walls of those groups get a
+`structure` frame telling them which tiles to re-fetch; for an access change, that
+group's sockets re-check access; for an alert, its group's walls and kiosks get the
+`alert`, `alert.acknowledged` or `alert.resolved` frame.
+Redis being down must never fail the service call that committed the change: the
+poller's periodic map refresh repairs whatever is missed here.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.dispatch import receiver
 
-from micboard.events import DomainChange, domain_changed
-from micboard.models import PerformerAssignment
+from micboard.events import DomainChange, EventKind, WallFrame, domain_changed
+from micboard.models import Alert, PerformerAssignment
 from micboard.tenancy import system_context
 from realtime import frames, keys
 from realtime.poller.sender import direct_publish_prefix, pubsub_channel
@@ -29,8 +31,6 @@ from realtime.redis_client import sync_client
 logger = logging.getLogger(__name__)
 
 GroupMessage = tuple[int, dict[str, Any]]
-# Changes after which every open socket of the group re-checks that it may stay.
-ACCESS_CHANGES = frozenset({"kiosk.revoked", "group.members_changed"})
 
 
 @receiver(domain_changed)
@@ -56,6 +56,7 @@ def encode_change(change: DomainChange) -> bytes:
             "group_ids": sorted(change.group_ids),
             "unit_ids": sorted(change.unit_ids),
             "performer_ids": sorted(change.performer_ids),
+            "alert_ids": sorted(change.alert_ids),
         }
     )
 
@@ -75,10 +76,19 @@ def active_units_by_group(group_ids: Iterable[int]) -> dict[int, set[int]]:
 
 
 def _messages_for(change: DomainChange) -> list[GroupMessage]:
-    if change.kind.startswith("alert.") or not change.group_ids:
-        return []  # alert frames come from the poller, which made the alert
-    if change.kind in ACCESS_CHANGES:
+    reaction = change.reaction
+    if reaction.wall_frame is WallFrame.ALERT:
+        return _alert_messages(change)
+    if not change.group_ids:
+        return []
+    if reaction.rechecks_access:
         return [(group_id, {"type": "access.check"}) for group_id in sorted(change.group_ids)]
+    if reaction.wall_frame is WallFrame.STRUCTURE:
+        return _structure_messages(change)
+    return []
+
+
+def _structure_messages(change: DomainChange) -> list[GroupMessage]:
     before = _stored_units(change.group_ids)
     after = active_units_by_group(change.group_ids)
     _store_units(after)
@@ -98,6 +108,32 @@ def _structure_text(
         return frames.structure(group_id, None)  # tiles added, removed or reordered
     shown = change.unit_ids & after
     return frames.structure(group_id, shown) if shown else None
+
+
+def _alert_messages(change: DomainChange) -> list[GroupMessage]:
+    """Return one frame per alert, addressed to the alert's own group."""
+    with system_context():
+        alerts = list(Alert.objects.filter(pk__in=change.alert_ids).order_by("pk"))
+    return [
+        (alert.monitoring_group_id, {"type": "live.frame", "text": _alert_text(change, alert)})
+        for alert in alerts
+        if alert.monitoring_group_id is not None
+    ]
+
+
+def _alert_text(change: DomainChange, alert: Alert) -> str:
+    if change.kind is EventKind.ALERT_RAISED:
+        return frames.alert_raised(
+            alert_id=alert.pk,
+            unit_id=alert.wireless_unit_id,
+            kind=alert.kind,
+            severity=alert.severity,
+            message=alert.message,
+            created_at=alert.created_at,
+        )
+    if change.kind is EventKind.ALERT_ACKNOWLEDGED:
+        return frames.alert_acknowledged(alert_id=alert.pk, unit_id=alert.wireless_unit_id)
+    return frames.alert_resolved(alert_id=alert.pk, unit_id=alert.wireless_unit_id)
 
 
 def _stored_units(group_ids: Iterable[int]) -> dict[int, set[int]]:

@@ -1,7 +1,9 @@
-"""AlertService: alerts are opened, resolved and acknowledged only through here.
+"""AlertService: alerts are raised, resolved and acknowledged only through here.
 
 The live path calls `apply_conditions` with the conditions that hold for each unit whose
 conditions changed (a transition, never every reading); people acknowledge over HTTP.
+Each of the three is announced (`micboard.events`), and so reaches every wall and kiosk
+of the alert's group.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from micboard import access
-from micboard.events import announce
+from micboard.events import EventKind, announce
 from micboard.models import Alert, PerformerAssignment
 
 if TYPE_CHECKING:
@@ -63,18 +65,13 @@ class AlertService:
             message=_message(assignment, condition),
         )
         try:
-            # The savepoint keeps the caller's transaction usable after a duplicate.
+            # The savepoint keeps the caller's transaction usable after a duplicate, and
+            # drops the announcement with it.
             with transaction.atomic():
                 alert.save()
+                _announce(EventKind.ALERT_RAISED, [alert])
         except IntegrityError:
             return None  # another poller opened it first (the open-alert constraint)
-        return alert
-
-    @staticmethod
-    def resolve_alert(alert: Alert) -> Alert:
-        if alert.resolved_at is None:
-            alert.resolved_at = timezone.now()
-            alert.save(update_fields=["resolved_at"])
         return alert
 
     @staticmethod
@@ -92,11 +89,7 @@ class AlertService:
             alert.acknowledged_by = by_user
             alert.acknowledged_at = timezone.now()
             alert.save(update_fields=["acknowledged_by", "acknowledged_at"])
-            announce(
-                "alert.acknowledged",
-                group_ids=[alert.monitoring_group_id],
-                unit_ids=[alert.wireless_unit_id],
-            )
+            _announce(EventKind.ALERT_ACKNOWLEDGED, [alert])
         return alert
 
     @staticmethod
@@ -133,6 +126,7 @@ def _resolve_cleared(
         Alert.objects.filter(pk__in=[a.pk for a in cleared]).update(resolved_at=now)
         for alert in cleared:
             alert.resolved_at = now
+        _announce(EventKind.ALERT_RESOLVED, cleared)
     return cleared
 
 
@@ -170,3 +164,12 @@ def _raise_wanted(
 def _message(assignment: PerformerAssignment, kind: Alert.Kind) -> str:
     unit = assignment.wireless_unit
     return f"{kind.label}: {assignment.performer.name} ({unit})"
+
+
+def _announce(kind: EventKind, alerts: list[Alert]) -> None:
+    announce(
+        kind,
+        group_ids=[alert.monitoring_group_id for alert in alerts],
+        unit_ids=[alert.wireless_unit_id for alert in alerts],
+        alert_ids=[alert.pk for alert in alerts],
+    )

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from micboard import access
-from micboard.events import announce
+from micboard.events import EventKind, announce
 from micboard.models import MonitoringGroup, WirelessUnit
 from micboard.tenancy import multi_tenant_enabled
 
@@ -49,7 +49,7 @@ class GroupService:
         with transaction.atomic():
             group.users.set(members)
             # Open sockets of removed members must lose access: the live path listens.
-            announce("group.members_changed", group_ids=[group.pk])
+            announce(EventKind.GROUP_MEMBERS_CHANGED, group_ids=[group.pk])
         return group
 
     @staticmethod
@@ -62,7 +62,7 @@ class GroupService:
         with transaction.atomic():
             group.tile_order = list(order)
             group.save(update_fields=["tile_order"])
-            announce("group.tile_order_changed", group_ids=[group.pk])
+            announce(EventKind.GROUP_TILE_ORDER_CHANGED, group_ids=[group.pk])
         return group
 
 

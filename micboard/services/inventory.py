@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from django.db import models, transaction
 
 from micboard import access
-from micboard.events import announce
+from micboard.events import EventKind, announce
 from micboard.models import MonitoringGroup, RFChannel, WirelessChassis, WirelessUnit
 from micboard.models.base import resolve_organization_id
 from micboard.services.common import validate_fields
@@ -37,7 +37,7 @@ class InventoryService:
                 row.organization_id = resolve_organization_id()  # type: ignore[attr-defined]
             validate_fields(row)
             row.save()
-            _announce_row("inventory.saved", row)
+            _announce_row(EventKind.INVENTORY_SAVED, row)
         return row
 
     @staticmethod
@@ -45,7 +45,7 @@ class InventoryService:
         if by_user is not None:
             access.require_admin(by_user)
         with transaction.atomic():
-            _announce_row("inventory.deleted", row)
+            _announce_row(EventKind.INVENTORY_DELETED, row)
             row.delete()
 
     @staticmethod
@@ -64,7 +64,9 @@ class InventoryService:
                     },
                 )
                 _ensure_unit(chassis, channel, location_id)
-            announce("inventory.imported", unit_ids=chassis.units.values_list("id", flat=True))
+            announce(
+                EventKind.INVENTORY_IMPORTED, unit_ids=chassis.units.values_list("id", flat=True)
+            )
         return chassis
 
 
@@ -104,7 +106,7 @@ def _ensure_unit(chassis: WirelessChassis, channel: RFChannel, location_id: int 
     )
 
 
-def _announce_row(kind: str, row: models.Model) -> None:
+def _announce_row(kind: EventKind, row: models.Model) -> None:
     if isinstance(row, WirelessUnit):
         announce(kind, unit_ids=[row.pk])
     elif isinstance(row, MonitoringGroup):

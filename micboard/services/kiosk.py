@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from micboard import access
-from micboard.events import announce
+from micboard.events import EventKind, announce
 from micboard.models import KioskLink, MonitoringGroup
 from micboard.services.common import strip_text, validate_fields
 
@@ -57,7 +57,7 @@ class KioskService:
         with transaction.atomic():
             link.revoked_at = timezone.now()
             link.save(update_fields=["revoked_at"])
-            announce("kiosk.revoked", group_ids=[link.monitoring_group_id])
+            announce(EventKind.KIOSK_REVOKED, group_ids=[link.monitoring_group_id])
         return link
 
     @staticmethod

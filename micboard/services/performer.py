@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from micboard import access
-from micboard.events import announce
+from micboard.events import EventKind, announce
 from micboard.models import Performer, PerformerAssignment
 from micboard.models.base import resolve_organization_id
 from micboard.models.performers import PerformerQuerySet
@@ -57,7 +57,7 @@ class PerformerService:
                 performer.photo.save(_photo_name(photo_file), photo_file, save=False)
             record_history_user(performer, by_user)
             performer.save()
-            announce("performer.created", performer_ids=[performer.pk])
+            announce(EventKind.PERFORMER_CREATED, performer_ids=[performer.pk])
         return performer
 
     @staticmethod
@@ -107,7 +107,7 @@ class PerformerService:
             # Only the named fields: a concurrent deactivation must not be undone.
             photo_fields = ["photo"] if photo_file is not None else []
             performer.save(update_fields=[*changes, *photo_fields, "updated_at"])
-            _announce_performer("performer.updated", performer)
+            _announce_performer(EventKind.PERFORMER_UPDATED, performer)
         return performer
 
     @staticmethod
@@ -130,7 +130,7 @@ class PerformerService:
             record_history_user(performer, by_user)
             performer.delete()
             announce(
-                "performer.deleted",
+                EventKind.PERFORMER_DELETED,
                 group_ids=group_ids,
                 unit_ids=unit_ids,
                 performer_ids=[performer_id],
@@ -155,12 +155,12 @@ def _set_active(performer: Performer, *, active: bool, by_user: ActingUser) -> P
         performer.is_active = active
         record_history_user(performer, by_user)
         performer.save(update_fields=["is_active", "updated_at"])
-        kind = "performer.reactivated" if active else "performer.deactivated"
+        kind = EventKind.PERFORMER_REACTIVATED if active else EventKind.PERFORMER_DEACTIVATED
         _announce_performer(kind, performer)
     return performer
 
 
-def _announce_performer(kind: str, performer: Performer) -> None:
+def _announce_performer(kind: EventKind, performer: Performer) -> None:
     group_ids, unit_ids = _assignment_targets(performer)
     announce(kind, group_ids=group_ids, unit_ids=unit_ids, performer_ids=[performer.pk])
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from micboard import access
-from micboard.events import announce
+from micboard.events import EventKind, announce
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
 from micboard.models.performers import PerformerAssignmentQuerySet
 from micboard.services.common import (
@@ -77,7 +77,7 @@ class PerformerAssignmentService:
         with transaction.atomic():
             record_history_user(assignment, assigned_by)
             assignment.save()
-            _announce(assignment, "assignment.created")
+            _announce(assignment, EventKind.ASSIGNMENT_CREATED)
         return assignment
 
     @staticmethod
@@ -129,7 +129,7 @@ class PerformerAssignmentService:
             record_history_user(assignment, by_user)
             # Only the named fields: a concurrent deactivation must not be undone.
             assignment.save(update_fields=[*changes, "updated_at"])
-            _announce(assignment, "assignment.updated", also_group_id=previous_group_id)
+            _announce(assignment, EventKind.ASSIGNMENT_UPDATED, also_group_id=previous_group_id)
         return assignment
 
     @staticmethod
@@ -166,7 +166,7 @@ class PerformerAssignmentService:
             access.require_group_access(by_user, assignment.monitoring_group)
         with transaction.atomic():
             record_history_user(assignment, by_user)
-            _announce(assignment, "assignment.deleted")
+            _announce(assignment, EventKind.ASSIGNMENT_DELETED)
             assignment.delete()
 
     @staticmethod
@@ -198,7 +198,7 @@ def _set_active(
         assignment.is_active = active
         record_history_user(assignment, by_user)
         assignment.save(update_fields=["is_active", "updated_at"])
-        kind = "assignment.reactivated" if active else "assignment.deactivated"
+        kind = EventKind.ASSIGNMENT_REACTIVATED if active else EventKind.ASSIGNMENT_DEACTIVATED
         _announce(assignment, kind)
     return assignment
 
@@ -217,7 +217,7 @@ def _require_assignment_rights(
 
 
 def _announce(
-    assignment: PerformerAssignment, kind: str, *, also_group_id: int | None = None
+    assignment: PerformerAssignment, kind: EventKind, *, also_group_id: int | None = None
 ) -> None:
     announce(
         kind,

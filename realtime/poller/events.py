@@ -11,6 +11,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from micboard.events import REACTIONS, EventKind
 from realtime import keys
 
 logger = logging.getLogger(__name__)
@@ -54,3 +55,12 @@ def _decode(data: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return change if isinstance(change, dict) else {}
+
+
+def refreshes_topology(kind: Any) -> bool:
+    """Tell whether a change of this kind may move units between groups; a kind this
+    poller does not know (a newer web process) is taken to, as reloading is always safe."""
+    try:
+        return REACTIONS[EventKind(kind)].refreshes_topology
+    except ValueError:
+        return True

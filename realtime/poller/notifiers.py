@@ -1,7 +1,7 @@
 """Where alerts go besides the walls: a log line, an email to the group's users, or more.
 
 Notifiers are plain classes listed by dotted path in `settings.MICBOARD_ALERT_NOTIFIERS`
-(default: log and email). The poller calls them from its database thread, after the
+(by default: log and email). The poller calls them from its database thread, after the
 alert is committed; a failing notifier is logged and never stops the others.
 """
 
@@ -19,11 +19,6 @@ from micboard.models import Alert
 from micboard.services.alerts import AlertChanges
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_NOTIFIERS = (
-    "realtime.poller.notifiers.LogNotifier",
-    "realtime.poller.notifiers.EmailNotifier",
-)
 
 
 class AlertNotifier(Protocol):
@@ -59,8 +54,7 @@ class EmailNotifier:
 
 
 def configured_notifiers() -> list[AlertNotifier]:
-    paths: Sequence[str] = getattr(settings, "MICBOARD_ALERT_NOTIFIERS", DEFAULT_NOTIFIERS)
-    return [import_string(path)() for path in paths]
+    return [import_string(path)() for path in settings.MICBOARD_ALERT_NOTIFIERS]
 
 
 def notify(changes: AlertChanges, notifiers: Sequence[AlertNotifier]) -> None:

@@ -70,7 +70,7 @@ class Poller:
         )
         self.leases = LeaseKeeper(self.redis, self.poller_id, self.config.lease_ttl_ms)
         self.telemetry = TelemetryBatcher()
-        self.alerts = AlertEngine(self.publisher.send, notifiers)
+        self.alerts = AlertEngine(notifiers)
         self._factory = client_factory
         self._readers: dict[int, DeviceReader] = {}
         self._settling: set[int] = set()
@@ -232,8 +232,7 @@ class Poller:
     # ------------------------------------------------------------------ topology
 
     def _on_change(self, change: dict[str, Any]) -> None:
-        kind = str(change.get("kind", ""))
-        if not kind.startswith(("alert.", "kiosk.")):  # those never move a unit
+        if events.refreshes_topology(change.get("kind")):
             self._refresh.set()
 
     async def _topology_loop(self) -> None:

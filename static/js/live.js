@@ -359,7 +359,7 @@
       applyDelta(frame);
     } else if (frame.type === "alert") {
       showAlert(frame.alert);
-    } else if (frame.type === "alert.resolved") {
+    } else if (frame.type === "alert.acknowledged" || frame.type === "alert.resolved") {
       clearAlert(frame.alert);
     } else if (frame.type === "structure") {
       refresh(frame.units);

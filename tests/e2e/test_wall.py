@@ -6,7 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from micboard.models import Alert, KioskLink, PerformerAssignment
+from micboard.services import KioskService
 from tests.e2e.live import (
+    LIVE_TIMEOUT_MS,
     LiveWallTestCase,
     assign,
     make_group,
@@ -17,6 +19,8 @@ from tests.factories import make_user
 
 RED = "rgb(220, 73, 58)"
 GREEN = "rgb(105, 181, 120)"
+# An acknowledgement travels as one frame; no reload or poll could bring it this soon.
+ACKNOWLEDGED_TIMEOUT_MS = 5_000
 
 CLOSE_CODE_OF_SOCKET = """async (path) => {
   const url = location.origin.replace("http", "ws") + path;
@@ -80,6 +84,35 @@ class WallTests(LiveWallTestCase):
         self.page.keyboard.press("t")
         expect(self.page.locator("#wall")).to_have_attribute("data-mode", "tv")
         expect(self.page.locator(".site-header")).to_be_hidden()
+
+    def test_an_acknowledgement_clears_the_banner_on_every_screen_of_the_group(self) -> None:
+        self.sign_in(self.tech_a)
+        self.open_wall(self.group_a.pk)
+        link = off_the_loop(KioskService.create_link, self.group_a, "FOH")
+        other_wall = self.context.new_page()  # the same signed-in session, a second screen
+        other_wall.goto(self.url(f"/walls/{self.group_a.pk}/"))
+        screen = self.browser.new_context()
+        screen.set_default_timeout(LIVE_TIMEOUT_MS)
+        try:
+            kiosk = screen.new_page()
+            kiosk.goto(self.url(f"/kiosk/{link.token}/"))
+            screens = [self.page, other_wall, kiosk]
+            for page in screens:
+                expect(page.locator("#wall")).to_have_attribute("data-state", "live")
+
+            self.device.call(self.device.simulator.set_battery, 1, bars=1)
+            toasts = [page.locator("#alerts .toast", has_text="Jane Smith") for page in screens]
+            for toast in toasts:
+                expect(toast).to_be_visible()
+            toasts[0].get_by_role("button", name="Acknowledge").click()
+
+            for toast in toasts:
+                expect(toast).to_have_count(0, timeout=ACKNOWLEDGED_TIMEOUT_MS)
+            # Not reloaded: the other wall and the kiosk learnt it from the frame alone.
+            for page in screens[1:]:
+                assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+        finally:
+            screen.close()
 
     def test_a_tech_cannot_open_another_groups_wall_fragment_or_socket(self) -> None:
         self.sign_in(self.tech_a)

@@ -7,9 +7,16 @@ import orjson
 import pytest
 from channels.db import database_sync_to_async
 
-from micboard.models import Performer
-from micboard.services import PerformerAssignmentService, PerformerService
+from micboard.events import REACTIONS, EventKind
+from micboard.models import Alert, Performer
+from micboard.services import (
+    AlertService,
+    KioskService,
+    PerformerAssignmentService,
+    PerformerService,
+)
 from realtime import keys
+from realtime.poller.events import refreshes_topology
 from realtime.redis_client import async_client
 from tests.conftest import free_port
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket
@@ -39,6 +46,7 @@ async def test_every_change_is_published_on_the_events_channel(stage):
         "group_ids": [stage.group_a.pk],
         "unit_ids": [stage.units[0].pk],
         "performer_ids": [performer.pk],
+        "alert_ids": [],
     }
     await pubsub.aclose()
 
@@ -72,6 +80,67 @@ async def test_a_deactivated_performer_leaves_the_wall(stage):
     assert frame == {"type": "structure", "group": stage.group_a.pk, "units": None}
     assert await group_members(stage.group_a.pk) == {stage.units[0].pk}
     await wall.disconnect()
+
+
+async def test_an_alert_its_acknowledgement_and_its_end_reach_every_screen_of_its_group(stage):
+    link = await database_sync_to_async(KioskService.create_link)(stage.group_a, "FOH")
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    kiosk, _, _ = await open_socket(f"/ws/kiosk/{link.token}/")
+    for screen in (wall, kiosk):
+        await screen.receive_from()
+    jane = stage.units[0].pk
+
+    await database_sync_to_async(AlertService.apply_conditions)({jane: frozenset({"battery_low"})})
+    raised = [await next_frame(s, lambda f: f["type"] == "alert") for s in (wall, kiosk)]
+    alert = await database_sync_to_async(Alert.objects.get)(wireless_unit_id=jane)
+    assert [frame["alert"]["id"] for frame in raised] == [alert.pk, alert.pk]
+    assert raised[0]["alert"]["message"].startswith("Battery low: Jane Smith")
+
+    await database_sync_to_async(AlertService.acknowledge)(alert, by_user=stage.tech_a)
+    for screen in (wall, kiosk):
+        frame = await next_frame(screen, lambda f: f["type"].startswith("alert"))
+        assert frame == {"type": "alert.acknowledged", "alert": {"id": alert.pk, "unit": jane}}
+
+    await database_sync_to_async(AlertService.apply_conditions)({jane: frozenset()})
+    for screen in (wall, kiosk):
+        frame = await next_frame(screen, lambda f: f["type"].startswith("alert"))
+        assert frame == {"type": "alert.resolved", "alert": {"id": alert.pk, "unit": jane}}
+    for screen in (wall, kiosk):
+        await screen.disconnect()
+
+
+async def test_another_groups_wall_hears_nothing_of_an_alert(stage):
+    other, _, _ = await open_socket(f"/ws/groups/{stage.group_b.pk}/", user=stage.tech_b)
+    await other.receive_from()
+    jane = stage.units[0].pk
+    await database_sync_to_async(AlertService.apply_conditions)({jane: frozenset({"battery_low"})})
+    bob = stage.assignments[2].performer
+    # The rename is announced after the alert: group B's next frame must be the rename's.
+    await database_sync_to_async(PerformerService.update_performer)(bob, name="B. Ray")
+    frame = await next_frame(other, lambda f: f["type"] not in {"snapshot", "delta"})
+    assert frame["type"] == "structure"
+    await other.disconnect()
+
+
+def test_every_event_kind_says_what_the_live_path_does_with_it():
+    assert set(REACTIONS) == set(EventKind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "refreshes"),
+    [
+        ("assignment.created", True),
+        ("performer.deactivated", True),
+        ("inventory.saved", True),
+        ("alert.acknowledged", False),
+        ("kiosk.revoked", False),
+        ("group.members_changed", False),
+        ("group.tile_order_changed", False),
+        ("something.newer", True),  # an unknown kind: reloading is always safe
+    ],
+)
+def test_the_poller_reloads_its_map_only_for_changes_that_can_move_a_unit(kind, refreshes):
+    assert refreshes_topology(kind) is refreshes
 
 
 @pytest.mark.django_db

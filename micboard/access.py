@@ -1,28 +1,51 @@
-"""The access rules, in one place: who sees and who changes which groups, performers, units.
+"""The access rules, in one place: who sees and who changes which groups, performers, units,
+alerts and kiosk links. Views, services, the admin and socket admission all ask here.
 
 - Superusers and `admin` profiles see and change everything in their organization.
-- A `tech` sees what is assigned (actively) in their active monitoring groups, plus the
-  units at those groups' locations, and manages the assignments of their own groups.
+- A `tech` sees what is assigned (actively, to an active performer) in their active
+  monitoring groups, plus the units at those groups' locations, and manages the
+  assignments of their own groups. Of performers they read personal details (email,
+  phone, notes) only of those assigned in their groups; others are names in a picker.
+- A kiosk link, while not revoked, shows its one group's wall and nothing else.
 - Anyone else sees nothing.
-Tenant scoping comes first and always: every queryset here starts from a default manager.
+- A deactivated performer drops out of everything a user sees, except the admins'
+  performer page (`managed_performers`), where they are reactivated.
+Tenant scoping comes first and always: every queryset here starts from a default manager
+(kiosk lookups excepted: a kiosk has no user, its token names the tenant).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from micboard.models.access import MonitoringGroup, UserProfile
-from micboard.models.hardware import WirelessUnit
-from micboard.models.performers import Performer, PerformerAssignment
+from micboard.models import (
+    Alert,
+    KioskLink,
+    MonitoringGroup,
+    Performer,
+    PerformerAssignment,
+    UserProfile,
+    WirelessUnit,
+)
+from micboard.models.alerts import AlertQuerySet
+from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
     AnyUser = User | AnonymousUser
+
+# What `new_kiosk_token` makes (URL-safe base64) and the column holds; anything else
+# (a NUL, which PostgreSQL cannot even compare) is no token and never reaches a query.
+KIOSK_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+# --- who is who --------------------------------------------------------------------------
 
 
 def is_admin(user: AnyUser) -> bool:
@@ -35,6 +58,9 @@ def is_admin(user: AnyUser) -> bool:
     return profile is not None and profile.is_admin
 
 
+# --- what a user sees --------------------------------------------------------------------
+
+
 def monitoring_groups(user: AnyUser) -> QuerySet[MonitoringGroup]:
     """Return the active groups the user may watch."""
     groups = MonitoringGroup.objects.filter(is_active=True)
@@ -45,23 +71,43 @@ def monitoring_groups(user: AnyUser) -> QuerySet[MonitoringGroup]:
     return groups.filter(users=user)
 
 
-def accessible_assignments(user: AnyUser) -> QuerySet[PerformerAssignment]:
-    """Return every assignment (active or not) in the user's groups."""
+def administered_groups(user: AnyUser) -> QuerySet[MonitoringGroup]:
+    """Return the groups whose members, order and kiosk links the user may change."""
+    groups = monitoring_groups(user)
+    return groups if is_admin(user) else groups.none()
+
+
+def accessible_assignments(user: AnyUser) -> PerformerAssignmentQuerySet:
+    """Return every assignment (active or not) in the user's groups, to manage them."""
     assignments = PerformerAssignment.objects.all()
     if is_admin(user):
         return assignments
     return assignments.filter(monitoring_group__in=monitoring_groups(user))
 
 
-def accessible_performers(user: AnyUser) -> QuerySet[Performer]:
-    """Return the performers with an active assignment in the user's groups."""
-    performers = Performer.objects.all()
+def accessible_performers(user: AnyUser) -> PerformerQuerySet:
+    """Return the active performers the user may see: for a tech, those with an active
+    assignment in their groups; for an admin, all of them."""
+    performers = Performer.objects.active()
     if is_admin(user):
         return performers
-    visible = PerformerAssignment.objects.filter(
-        is_active=True, monitoring_group__in=monitoring_groups(user)
-    )
-    return performers.filter(id__in=visible.values("performer_id"))
+    return performers.filter(id__in=_active_in_groups(user).values("performer_id"))
+
+
+def managed_performers(user: AnyUser) -> PerformerQuerySet:
+    """Return the performers whose page, title and contact details the user may read:
+    an admin's include the deactivated (to reactivate them)."""
+    return Performer.objects.all() if is_admin(user) else accessible_performers(user)
+
+
+def assignable_performers(user: AnyUser) -> PerformerQuerySet:
+    """Return the performers the user may pick for a new assignment: a tech may pick one
+    they already see, or one nobody has assigned yet (listed by name only)."""
+    performers = Performer.objects.active()
+    if is_admin(user):
+        return performers
+    seen = Q(id__in=accessible_performers(user).values("id"))
+    return performers.filter(seen | Q(assignments__isnull=True)).distinct()
 
 
 def accessible_devices(user: AnyUser) -> QuerySet[WirelessUnit]:
@@ -70,32 +116,119 @@ def accessible_devices(user: AnyUser) -> QuerySet[WirelessUnit]:
     if is_admin(user):
         return units
     groups = monitoring_groups(user)
-    assigned = PerformerAssignment.objects.filter(is_active=True, monitoring_group__in=groups)
+    assigned = _active_in_groups(user).values("wireless_unit_id")
     at_group_location = Q(location__isnull=False, location_id__in=groups.values("location_id"))
-    return units.filter(Q(id__in=assigned.values("wireless_unit_id")) | at_group_location)
+    return units.filter(Q(id__in=assigned) | at_group_location)
 
 
-def can_manage_group(user: AnyUser, group: MonitoringGroup) -> bool:
-    """Return True when the user may change the assignments of `group`."""
-    return monitoring_groups(user).filter(pk=group.pk).exists()
+def visible_alerts(user: AnyUser) -> AlertQuerySet:
+    """Return the alerts of the user's groups (admins: every alert of their organization)."""
+    alerts = Alert.objects.select_related(
+        "wireless_unit", "monitoring_group", "acknowledged_by", "assignment__performer"
+    )
+    if is_admin(user):
+        return alerts
+    return alerts.filter(monitoring_group__in=monitoring_groups(user))
+
+
+def visible_assignment_history(user: AnyUser, unit: WirelessUnit) -> QuerySet[Any]:
+    """Return the audit records of a unit's assignments in the groups the user may see."""
+    records = PerformerAssignment.history.filter(
+        wireless_unit_id=unit.pk, organization_id=unit.organization_id
+    )
+    if is_admin(user):
+        return records
+    return records.filter(monitoring_group_id__in=monitoring_groups(user).values("pk"))
+
+
+def administered_kiosk_links(user: AnyUser) -> QuerySet[KioskLink]:
+    return KioskLink.objects.filter(monitoring_group__in=administered_groups(user))
+
+
+def _active_in_groups(user: AnyUser) -> PerformerAssignmentQuerySet:
+    return PerformerAssignment.objects.active().filter(monitoring_group__in=monitoring_groups(user))
+
+
+# --- what a kiosk sees -------------------------------------------------------------------
+
+
+def is_well_formed_token(token: str) -> bool:
+    return KIOSK_TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def live_kiosk_link(token: str) -> KioskLink | None:
+    """Return the unrevoked link of an active group with this token, in any tenant."""
+    if not is_well_formed_token(token):
+        return None
+    return (
+        KioskLink.unscoped.select_related("monitoring_group")
+        .filter(token=token, revoked_at__isnull=True, monitoring_group__is_active=True)
+        .first()
+    )
+
+
+def kiosk_link_revoked(token: str) -> bool:
+    """Tell a revoked kiosk link from an unknown one, so the screen can say which."""
+    if not is_well_formed_token(token):
+        return False
+    return KioskLink.unscoped.filter(token=token, revoked_at__isnull=False).exists()
+
+
+def kiosk_performers(link: KioskLink) -> PerformerQuerySet:
+    """Return the performers on a kiosk's wall (run in the link's tenant)."""
+    on_wall = PerformerAssignment.objects.active().filter(monitoring_group=link.monitoring_group)
+    return Performer.objects.filter(pk__in=on_wall.values("performer_id"))
+
+
+# --- what a user may do ------------------------------------------------------------------
+
+
+def can_watch_group(user: AnyUser, group_id: int) -> bool:
+    return monitoring_groups(user).filter(pk=group_id).exists()
 
 
 def require_group_access(user: AnyUser, group: MonitoringGroup) -> None:
-    if not can_manage_group(user, group):
+    """Allow a change to the assignments of a group the user watches."""
+    if not can_watch_group(user, group.pk):
         raise PermissionDenied(f"You do not have access to the monitoring group {group.pk}.")
 
 
+def require_group_admin(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow a change to a group's members, tile order or kiosk links."""
+    require_admin(user)
+    require_group_access(user, group)
+
+
 def require_performer_access(user: AnyUser, performer: Performer) -> None:
-    """Allow a change to a performer the user can see (admins: any in their organization)."""
+    """Allow a change to a performer of the user's performer page."""
     if performer.pk is None:
         return
-    if not accessible_performers(user).filter(pk=performer.pk).exists():
+    if not managed_performers(user).filter(pk=performer.pk).exists():
         raise PermissionDenied(f"You do not have access to the performer {performer.pk}.")
 
 
 def require_unit_access(user: AnyUser, unit: WirelessUnit) -> None:
     if not accessible_devices(user).filter(pk=unit.pk).exists():
         raise PermissionDenied(f"You do not have access to the unit {unit.pk}.")
+
+
+def require_assignment_rights(
+    user: AnyUser, group: MonitoringGroup, unit: WirelessUnit, performer: Performer
+) -> None:
+    """Allow a new assignment: the group is the user's, the unit one they see, and the
+    performer one they may pick (`assignable_performers`)."""
+    require_group_access(user, group)
+    require_unit_access(user, unit)
+    if not assignable_performers(user).filter(pk=performer.pk).exists():
+        raise PermissionDenied(f"You may not assign the performer {performer.pk}.")
+
+
+def require_alert_access(user: AnyUser, alert: Alert) -> None:
+    """Allow acknowledging an alert of the user's groups (or of a unit they see)."""
+    if alert.monitoring_group is not None:
+        require_group_access(user, alert.monitoring_group)
+    else:
+        require_unit_access(user, alert.wireless_unit)
 
 
 def require_admin(user: AnyUser) -> None:

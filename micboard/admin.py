@@ -257,7 +257,7 @@ class PerformerAssignmentAdmin(TenantHistoryAdmin):
         saved = PerformerAssignmentService.create_assignment(
             performer=form.cleaned_data["performer"],
             wireless_unit=form.cleaned_data["wireless_unit"],
-            assigned_by=request.user,
+            by_user=request.user,
             **values,
         )
         obj.pk = saved.pk

@@ -25,7 +25,7 @@ PAGE_SIZE = 50
 @require_GET
 def alert_list(request: HtmxHttpRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET, groups=access.monitoring_groups(request.user))
-    alerts: QuerySet[Alert] = lookups.visible_alerts(request.user)
+    alerts: QuerySet[Alert] = access.visible_alerts(request.user)
     if form.is_valid():
         alerts = _filtered(alerts, form.cleaned_data)
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -50,6 +50,7 @@ class PerformerPicker:
     performers: list[Performer]
     selected: int | None
     more: bool  # more performers match than are listed
+    titled: frozenset[int]  # whose title shows: a tech sees others' names only
 
     @property
     def field(self) -> str:
@@ -98,7 +99,7 @@ def assignment_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
                 performer=form.cleaned_data["performer"],
                 wireless_unit=form.cleaned_data["wireless_unit"],
                 monitoring_group=group,
-                assigned_by=request.user,
+                by_user=request.user,
                 **form.settings(),
             )
         except IntegrityError:
@@ -127,7 +128,7 @@ def assignment_bulk(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
                 wireless_unit=unit,
                 monitoring_group=group,
                 priority=form.cleaned_data["priority"],
-                assigned_by=request.user,
+                by_user=request.user,
             )
         except IntegrityError:
             problems.append(DUPLICATE.format(performer=performer, unit=unit))
@@ -191,7 +192,7 @@ def _create_form(
     return AssignmentForm(
         data,
         prefix=CREATE,
-        performers=lookups.assignable_performers(request.user),
+        performers=access.assignable_performers(request.user),
         units=_units_for(request.user, group),
     )
 
@@ -202,7 +203,7 @@ def _bulk_form(
     return BulkAssignForm(
         data,
         prefix=BULK,
-        performers=lookups.assignable_performers(request.user),
+        performers=access.assignable_performers(request.user),
         units=_units_for(request.user, group),
     )
 
@@ -252,10 +253,12 @@ def _performer_picker(user: AnyUser, prefix: str, data: Mapping[str, Any]) -> Pe
     """List the assignable performers matching the form's search, the chosen one first."""
     field = f"{prefix}-performer"
     search = data.get(f"{field}_search", "").strip()[:LONGEST_SEARCH]
-    assignable = lookups.assignable_performers(user)
+    assignable = access.assignable_performers(user)
+    readable = access.managed_performers(user)
     matches = assignable
     if search:
-        matches = matches.filter(Q(name__icontains=search) | Q(title__icontains=search))
+        by_title = Q(title__icontains=search, id__in=readable.values("id"))
+        matches = matches.filter(Q(name__icontains=search) | by_title)
     listed = list(matches.order_by("name", "id")[: PERFORMERS_LISTED + 1])
     more = len(listed) > PERFORMERS_LISTED
     del listed[PERFORMERS_LISTED:]
@@ -268,7 +271,10 @@ def _performer_picker(user: AnyUser, prefix: str, data: Mapping[str, Any]) -> Pe
             selected = None  # out of scope answers like missing: nothing is shown
         else:
             listed.insert(0, chosen)
-    return PerformerPicker(prefix, search, listed, selected, more)
+    titled = readable.filter(pk__in=[performer.pk for performer in listed])
+    return PerformerPicker(
+        prefix, search, listed, selected, more, frozenset(titled.values_list("pk", flat=True))
+    )
 
 
 def _table_context(group: MonitoringGroup) -> dict[str, Any]:

@@ -14,14 +14,14 @@ from django.views.decorators.http import require_GET
 from dashboard import lookups, walls
 from dashboard.views.common import wall_context
 from dashboard.views.walls import OPEN_ALERTS_SHOWN, render_tiles
-from micboard.models import Alert, KioskLink, Performer, PerformerAssignment
-from micboard.services import KioskService
+from micboard import access
+from micboard.models import Alert, KioskLink, Performer
 from micboard.tenancy import tenant_context
 
 
 @require_GET
 def kiosk(request: HttpRequest, token: str) -> HttpResponse:
-    link = KioskService.find_active_link(token)
+    link = access.live_kiosk_link(token)
     if link is None:
         return _unavailable(request, token)
     with tenant_context(link.organization_id):
@@ -40,7 +40,7 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def kiosk_tiles(request: HttpRequest, token: str) -> HttpResponse:
-    link = KioskService.find_active_link(token)
+    link = access.live_kiosk_link(token)
     if link is None:
         return _unavailable(request, token)
     with tenant_context(link.organization_id):
@@ -52,15 +52,12 @@ def kiosk_tiles(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def kiosk_photo(request: HttpRequest, token: str, performer_id: int) -> FileResponse:
     """Serve the photo of a performer on this kiosk's wall, and no one else's."""
-    link = KioskService.find_active_link(token)
+    link = access.live_kiosk_link(token)
     if link is None:
         raise Http404("Not found.")
     with tenant_context(link.organization_id):
-        on_wall = PerformerAssignment.objects.active().filter(
-            monitoring_group=link.monitoring_group, performer_id=performer_id
-        )
-        performer = Performer.objects.filter(pk__in=on_wall.values("performer_id")).first()
-    if performer is None or not performer.photo:
+        performer = lookups.get_kiosk_performer(link, performer_id)
+    if not performer.photo:
         raise Http404("Not found.")
     return FileResponse(performer.photo.open("rb"))
 
@@ -74,6 +71,6 @@ def _photo_url(link: KioskLink) -> walls.PhotoUrl:
 
 def _unavailable(request: HttpRequest, token: str) -> HttpResponse:
     """Say plainly why a kiosk shows nothing; never redirect a kiosk to a login page."""
-    revoked = lookups.kiosk_link_was_revoked(token)
+    revoked = access.kiosk_link_revoked(token)
     status = 410 if revoked else 404
     return render(request, "dashboard/kiosk_unavailable.html", {"revoked": revoked}, status=status)

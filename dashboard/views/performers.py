@@ -37,7 +37,7 @@ STATUS_FILTERS = {"active": True, "inactive": False, "all": None}
 @require_GET
 def performer_list(request: HtmxHttpRequest) -> HttpResponse:
     query, status = _list_filters(request)
-    performers = _filtered(access.accessible_performers(request.user), query, status)
+    performers = _filtered(access.managed_performers(request.user), query, status)
     page = Paginator(performers, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -154,7 +154,7 @@ def performer_import(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def performer_export(request: HtmxHttpRequest) -> HttpResponse:
     query, status = _list_filters(request)
-    performers = _filtered(access.accessible_performers(request.user), query, status)
+    performers = _filtered(access.managed_performers(request.user), query, status)
     response = HttpResponse(
         performer_csv.export_performers(performers), content_type="text/csv; charset=utf-8"
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from dashboard import history, lookups
 from micboard import access
-from micboard.models import PerformerAssignment, WirelessUnit
+from micboard.models import WirelessUnit
 
 RECENT_ROWS = 50
 
@@ -27,7 +27,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
         "history_unavailable": points is None,
         "chart_width": history.CHART_WIDTH,
         "chart_height": history.CHART_HEIGHT,
-        "alerts": lookups.visible_alerts(request.user).filter(wireless_unit=unit)[:RECENT_ROWS],
+        "alerts": access.visible_alerts(request.user).filter(wireless_unit=unit)[:RECENT_ROWS],
         "assignment_history": _assignment_history(request, unit),
     }
     return render(request, "dashboard/unit_detail.html", context)
@@ -35,11 +35,6 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
 
 def _assignment_history(request: HttpRequest, unit: WirelessUnit) -> list[Any]:
     """Return the audit trail of this unit's assignments in the groups the user may see."""
-    records = PerformerAssignment.history.filter(
-        wireless_unit_id=unit.pk, organization_id=unit.organization_id
-    )
-    if not access.is_admin(request.user):
-        group_ids = access.monitoring_groups(request.user).values("pk")
-        records = records.filter(monitoring_group_id__in=group_ids)
+    records = access.visible_assignment_history(request.user, unit)
     related = records.select_related("performer", "monitoring_group", "history_user")
     return list(related.order_by("-history_date")[:RECENT_ROWS])

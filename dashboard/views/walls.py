@@ -76,5 +76,5 @@ def _photo_url(performer: Performer) -> str:
 
 
 def _open_alerts(request: HttpRequest, group: MonitoringGroup) -> list[Alert]:
-    alerts = lookups.visible_alerts(request.user).filter(monitoring_group=group)
+    alerts = access.visible_alerts(request.user).filter(monitoring_group=group)
     return list(alerts.open().unacknowledged()[:OPEN_ALERTS_SHOWN])

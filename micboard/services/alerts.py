@@ -78,11 +78,8 @@ class AlertService:
     def acknowledge(alert: Alert, *, by_user: ActingUser) -> Alert:
         """Record that someone who may see the alert's group has seen it."""
         if by_user is None or not by_user.is_authenticated:
-            raise PermissionDenied("Sign in to acknowledge an alert.")
-        if alert.monitoring_group is not None:
-            access.require_group_access(by_user, alert.monitoring_group)
-        else:
-            access.require_unit_access(by_user, alert.wireless_unit)
+            raise PermissionDenied("Sign in to acknowledge an alert.")  # it records who
+        access.require_alert_access(by_user, alert)
         if alert.acknowledged_at is not None:
             return alert
         with transaction.atomic():

@@ -49,8 +49,12 @@ class InventoryService:
             row.delete()
 
     @staticmethod
-    def upsert_device(info: DeviceInfo, *, location_id: int | None = None) -> WirelessChassis:
+    def upsert_device(
+        info: DeviceInfo, *, location_id: int | None = None, by_user: ActingUser = None
+    ) -> WirelessChassis:
         """Create or refresh a receiver, its channels and one unit per channel."""
+        if by_user is not None:
+            access.require_admin(by_user)
         with transaction.atomic():
             chassis = _upsert_chassis(info, location_id)
             for channel_info in info.channels:

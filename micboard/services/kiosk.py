@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -16,14 +15,6 @@ from micboard.services.common import strip_text, validate_fields
 if TYPE_CHECKING:
     from micboard.services.common import ActingUser
 
-# What `new_kiosk_token` makes (URL-safe base64) and the column holds; anything else
-# (a NUL, which PostgreSQL cannot even compare) is no token and never reaches a query.
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-def is_well_formed_token(token: str) -> bool:
-    return TOKEN_PATTERN.fullmatch(token) is not None
-
 
 class KioskService:
     """Kiosk links are made and revoked by admins only."""
@@ -33,8 +24,7 @@ class KioskService:
         monitoring_group: MonitoringGroup, label: str, *, by_user: ActingUser = None
     ) -> KioskLink:
         if by_user is not None:
-            access.require_admin(by_user)
-            access.require_group_access(by_user, monitoring_group)
+            access.require_group_admin(by_user, monitoring_group)
         link = KioskLink(
             organization_id=monitoring_group.organization_id,
             monitoring_group=monitoring_group,
@@ -50,8 +40,7 @@ class KioskService:
     def revoke_link(link: KioskLink, *, by_user: ActingUser = None) -> KioskLink:
         """Revoke a link for good; open kiosk sockets using it are closed on commit."""
         if by_user is not None:
-            access.require_admin(by_user)
-            access.require_group_access(by_user, link.monitoring_group)
+            access.require_group_admin(by_user, link.monitoring_group)
         if link.revoked_at is not None:
             return link
         with transaction.atomic():
@@ -59,14 +48,3 @@ class KioskService:
             link.save(update_fields=["revoked_at"])
             announce(EventKind.KIOSK_REVOKED, group_ids=[link.monitoring_group_id])
         return link
-
-    @staticmethod
-    def find_active_link(token: str) -> KioskLink | None:
-        """Return the unrevoked link with this token, whatever the tenant context, or None."""
-        if not is_well_formed_token(token):
-            return None
-        return (
-            KioskLink.unscoped.select_related("monitoring_group")
-            .filter(token=token, revoked_at__isnull=True, monitoring_group__is_active=True)
-            .first()
-        )

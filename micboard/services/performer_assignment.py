@@ -50,17 +50,21 @@ class PerformerAssignmentService:
         alert_enabled: bool = True,
         notes: str = "",
         assigned_by: ActingUser = None,
+        *,
+        by_user: ActingUser = None,
         **alert_flags: bool,
     ) -> PerformerAssignment:
         """Assign a performer to a unit in a group; a duplicate pair raises IntegrityError.
 
-        When `assigned_by` is given, that user must be allowed to manage the group and to
-        see the unit and the performer.
+        `assigned_by` is the audit fact "who made this assignment" and nothing more (it
+        defaults to `by_user`). `by_user`, the acting user, must be allowed to manage the
+        group and to see the unit, and may pick the performer (`access`).
         """
         reject_unknown_fields(alert_flags, ALERT_FLAGS)
         require_same_organization(performer, wireless_unit, monitoring_group)
-        if assigned_by is not None:
-            _require_assignment_rights(assigned_by, monitoring_group, wireless_unit, performer)
+        if by_user is not None:
+            access.require_assignment_rights(by_user, monitoring_group, wireless_unit, performer)
+        creator = assigned_by if assigned_by is not None else by_user
         assignment = PerformerAssignment(
             organization_id=monitoring_group.organization_id,
             performer=performer,
@@ -69,13 +73,13 @@ class PerformerAssignmentService:
             priority=priority,
             alert_enabled=alert_enabled,
             notes=strip_text(notes) or "",
-            assigned_by=assigned_by if isinstance(assigned_by, User) else None,
+            assigned_by=creator if isinstance(creator, User) else None,
             **alert_flags,
         )
         validate_fields(assignment)
         # The savepoint keeps the caller's transaction usable after a duplicate.
         with transaction.atomic():
-            record_history_user(assignment, assigned_by)
+            record_history_user(assignment, by_user if by_user is not None else assigned_by)
             assignment.save()
             _announce(assignment, EventKind.ASSIGNMENT_CREATED)
         return assignment
@@ -115,15 +119,16 @@ class PerformerAssignmentService:
     ) -> PerformerAssignment:
         """Change only the given fields: priority, notes, the alert flags, or the group."""
         reject_unknown_fields(changes, EDITABLE_FIELDS)
+        new_group = changes.get("monitoring_group")
+        if new_group is not None:
+            require_same_organization(assignment, new_group)
         if by_user is not None:
             access.require_group_access(by_user, assignment.monitoring_group)
+            if new_group is not None:
+                access.require_group_access(by_user, new_group)
         previous_group_id = assignment.monitoring_group_id
         for name, value in changes.items():
             setattr(assignment, name, strip_text(value))
-        if "monitoring_group" in changes:
-            require_same_organization(assignment, assignment.monitoring_group)
-            if by_user is not None:
-                access.require_group_access(by_user, assignment.monitoring_group)
         validate_fields(assignment)
         with transaction.atomic():
             record_history_user(assignment, by_user)
@@ -201,19 +206,6 @@ def _set_active(
         kind = EventKind.ASSIGNMENT_REACTIVATED if active else EventKind.ASSIGNMENT_DEACTIVATED
         _announce(assignment, kind)
     return assignment
-
-
-def _require_assignment_rights(
-    user: ActingUser, group: MonitoringGroup, unit: WirelessUnit, performer: Performer
-) -> None:
-    assert user is not None
-    access.require_group_access(user, group)
-    access.require_unit_access(user, unit)
-    if not access.is_admin(user):
-        # A tech may assign a performer they already see, or one nobody has assigned yet.
-        unassigned = not PerformerAssignment.objects.filter(performer=performer).exists()
-        if not unassigned:
-            access.require_performer_access(user, performer)
 
 
 def _announce(

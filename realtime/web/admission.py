@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from micboard import access
-from micboard.models import KioskLink
-from micboard.services.kiosk import KioskService, is_well_formed_token
 from micboard.tenancy import context_for_user, tenant_context
 from realtime import codes
 
@@ -31,19 +29,14 @@ def admit_user(user: AnyUser, group_id: int) -> Admission:
     with tenant_context(
         tenant.organization_id, campus=tenant.campus_id, unrestricted=tenant.unrestricted
     ):
-        visible = access.monitoring_groups(user).filter(pk=group_id).exists()
+        visible = access.can_watch_group(user, group_id)
     return Admission(group_id=group_id) if visible else Admission(refusal=codes.NO_ACCESS)
 
 
 def admit_kiosk(token: str) -> Admission:
     """Admit a kiosk whose link is live; a revoked link is told so (4410)."""
-    link = KioskService.find_active_link(token)
+    link = access.live_kiosk_link(token)
     if link is not None:
         return Admission(group_id=link.monitoring_group_id)
-    return Admission(refusal=codes.KIOSK_REVOKED if kiosk_revoked(token) else codes.NO_ACCESS)
-
-
-def kiosk_revoked(token: str) -> bool:
-    if not is_well_formed_token(token):
-        return False
-    return KioskLink.unscoped.filter(token=token, revoked_at__isnull=False).exists()
+    revoked = access.kiosk_link_revoked(token)
+    return Admission(refusal=codes.KIOSK_REVOKED if revoked else codes.NO_ACCESS)

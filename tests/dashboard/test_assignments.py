@@ -121,6 +121,18 @@ class TestPerformerPicker:
         assert choices(search(tech_a, show.group_a, "jan")) == ["Jane Smith"]
         assert choices(search(tech_a, show.group_a, "GUITAR")) == ["Bob Jones"]  # the title
 
+    def test_a_tech_finds_a_performer_assigned_nowhere_by_name_only(
+        self, show: Show, tech_a: Client, admin: Client
+    ) -> None:
+        Performer.objects.create(name="Newcomer", title="Keytar", email="new@example.com")
+        assert choices(search(tech_a, show.group_a, "keytar")) == []
+        listed = search(tech_a, show.group_a, "newcomer")
+        assert choices(listed) == ["Newcomer"]
+        assert "Keytar" not in listed
+        assert "new@example.com" not in listed
+        assert "Guitar" in search(tech_a, show.group_a, "bob")  # their own performer's title
+        assert "Keytar" in search(admin, show.group_a, "keytar")
+
     def test_a_tech_never_finds_another_groups_performer(self, show: Show, tech_a: Client) -> None:
         html = search(tech_a, show.group_a, "Carla")
         assert choices(html) == []

@@ -3,12 +3,15 @@ assignments, through every helper and service; admins see their whole organizati
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from micboard import access
+from micboard import access, services
 from micboard.models import PerformerAssignment
 from micboard.services import PerformerAssignmentService, PerformerService
+from micboard.services.inventory import InventoryService
 
 pytestmark = pytest.mark.django_db
 
@@ -91,21 +94,21 @@ def test_a_tech_cannot_assign_into_another_group_or_with_unseen_units(stage, ass
             performer=jane,
             wireless_unit=stage.units[0],
             monitoring_group=stage.group_b,
-            assigned_by=tech,
+            by_user=tech,
         )
     with pytest.raises(PermissionDenied):  # unit 2 is neither assigned in A nor kept there
         PerformerAssignmentService.create_assignment(
             performer=jane,
             wireless_unit=stage.units[2],
             monitoring_group=stage.group_a,
-            assigned_by=tech,
+            by_user=tech,
         )
     with pytest.raises(PermissionDenied):  # Bob belongs to group B's wall
         PerformerAssignmentService.create_assignment(
             performer=bob,
             wireless_unit=stage.units[0],
             monitoring_group=stage.group_a,
-            assigned_by=tech,
+            by_user=tech,
         )
     assert PerformerAssignment.objects.count() == 2
 
@@ -117,7 +120,7 @@ def test_a_tech_can_manage_their_own_group(stage, assigned):
         performer=newcomer,
         wireless_unit=stage.units[0],
         monitoring_group=stage.group_a,
-        assigned_by=stage.tech_a,
+        by_user=stage.tech_a,
     )
     PerformerAssignmentService.update_assignment(jane_a, by_user=stage.tech_a, priority="high")
     jane_a.refresh_from_db()
@@ -134,3 +137,54 @@ def test_an_anonymous_or_inactive_user_sees_nothing(stage, assigned):
         assert not access.monitoring_groups(user).exists()
         assert not access.accessible_performers(user).exists()
         assert not access.accessible_devices(user).exists()
+
+
+# The live path's own writes: no person ever makes them, so no person is named.
+LIVE_PATH_WRITES = {
+    "AlertService.apply_conditions",
+    "AlertService.raise_alert",
+    "TelemetryService.save_units",
+    "TelemetryService.save_chassis",
+}
+READERS = ("get_", "count_", "search_", "candidate_")
+
+
+def service_writes() -> list[tuple[str, inspect.Signature]]:
+    classes = [getattr(services, name) for name in services.__all__ if name != "AssignmentService"]
+    return [
+        (f"{service.__name__}.{name}", inspect.signature(member.__func__))
+        for service in [*classes, InventoryService]
+        for name, member in vars(service).items()
+        if isinstance(member, staticmethod) and not name.startswith(READERS)
+    ]
+
+
+@pytest.mark.parametrize(("name", "signature"), service_writes(), ids=lambda v: str(v)[:60])
+def test_every_write_takes_the_acting_user_as_the_keyword_by_user(name, signature):
+    if name in LIVE_PATH_WRITES:
+        assert "by_user" not in signature.parameters
+        return
+    acting = signature.parameters["by_user"]
+    assert acting.kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_a_deactivated_performer_drops_out_of_a_techs_view(stage, assigned):
+    jane, _, jane_a, _ = assigned
+    PerformerService.deactivate_performer(jane, by_user=stage.admin)
+    tech = stage.tech_a
+    assert jane not in tech.get_accessible_performers()
+    assert jane not in access.assignable_performers(tech)
+    assert jane_a.wireless_unit not in access.accessible_devices(tech).filter(location=None)
+    assert jane in access.managed_performers(stage.admin)
+    assert jane not in access.managed_performers(tech)
+
+
+def test_a_tech_reads_details_only_of_performers_assigned_in_their_groups(stage, assigned):
+    jane, bob, _, _ = assigned
+    newcomer = PerformerService.create_performer(name="Newcomer", email="new@example.com")
+    tech = stage.tech_a
+    assert set(access.managed_performers(tech)) == {jane}
+    assert {jane, newcomer} <= set(access.assignable_performers(tech))
+    assert bob not in access.assignable_performers(tech)
+    with pytest.raises(PermissionDenied):
+        PerformerService.update_performer(newcomer, by_user=tech, notes="peeked")

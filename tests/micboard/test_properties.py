@@ -35,6 +35,8 @@ from dashboard.forms import (
     PerformerForm,
     PerformerImportConfirmForm,
 )
+from micboard import access
+from micboard.access import is_well_formed_token
 from micboard.models import (
     Location,
     MonitoringGroup,
@@ -51,7 +53,6 @@ from micboard.services import (
     performer_csv,
 )
 from micboard.services.inventory import InventoryService
-from micboard.services.kiosk import is_well_formed_token
 from micboard.tenancy import system_context, tenant_context
 from tests.security.conftest import World, build_world
 
@@ -262,7 +263,7 @@ def apply(world: World, op: tuple) -> None:
         _, p, u, g, persona, priority, alert_enabled = op
         call = lambda: PerformerAssignmentService.create_assignment(  # noqa: E731
             performers[p], units[u], groups[g], priority=priority,
-            alert_enabled=alert_enabled, assigned_by=world.user(persona) if persona else None,
+            alert_enabled=alert_enabled, by_user=world.user(persona) if persona else None,
         )  # fmt: skip
     else:
         kind, index, persona, value = op
@@ -387,7 +388,7 @@ def test_kiosk_links_get_a_fresh_token_and_lookups_never_fail(
     in_org_a: World, label: Any, probe: str
 ) -> None:
     with rolled_back():
-        found = KioskService.find_active_link(probe)
+        found = access.live_kiosk_link(probe)
         assert found is None or found.token == probe
         try:
             link = KioskService.create_link(in_org_a.a.group_a, label)
@@ -395,7 +396,7 @@ def test_kiosk_links_get_a_fresh_token_and_lookups_never_fail(
             assert_names_only(error, {"label"})
             return
         assert is_well_formed_token(link.token)
-        assert KioskService.find_active_link(link.token) == link
+        assert access.live_kiosk_link(link.token) == link
 
 
 VALID_CHASSIS = {

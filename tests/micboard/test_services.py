@@ -191,7 +191,7 @@ def test_service_calls_cost_the_same_queries_whatever_the_rows(
                 performer=performer,
                 wireless_unit=unit,
                 monitoring_group=stage.group_a,
-                assigned_by=stage.tech_a,
+                by_user=stage.tech_a,
             ),
             lambda: PerformerAssignmentService.update_assignment(
                 PerformerAssignment.objects.get(performer=performer),

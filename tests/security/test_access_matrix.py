@@ -9,7 +9,9 @@ For every row and persona the test checks:
   refuse (to the login page, to the admin's login page, to the admin index);
 - a refused request changed nothing in the database, and one that names an object id
   answers exactly (status and body) like the same request for an id that does not exist;
-- an allowed write changed the database (so "allowed" is not a form error in disguise).
+- an allowed write changed the database (so "allowed" is not a form error in disguise),
+  and every service write it made was told the signed-in user as `by_user` (the acting
+  user the access rules are checked against).
 
 `test_every_url_has_rows` walks the URL resolver: a new URL without rows fails it.
 
@@ -21,6 +23,8 @@ enumeration), and the two WebSocket routes with the close codes of docs/live-pro
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,9 +43,11 @@ from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from micboard import services
 from micboard.admin import MicboardAdminMixin
 from micboard.models import KioskLink, Performer
-from micboard.services import KioskService
+from micboard.services import KioskService, performer_csv
+from micboard.services.inventory import InventoryService
 from micboard.tenancy import tenant_context
 from tests.realtime.conftest import closed_with, open_socket, refused_with
 from tests.security.conftest import MISSING_ID, PERSONAS, World, build_world, client_for
@@ -932,10 +938,54 @@ SMUGGLED += [
 CSRF_TOKEN = re.compile(rb"[A-Za-z0-9]{64}")  # masked afresh on every render
 
 
+SERVICE_CLASSES = [getattr(services, name) for name in services.__all__] + [InventoryService]
+
+
+@pytest.fixture
+def acting_users(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record the `by_user` of every call to a service write (a method taking `by_user`)."""
+    seen: list[Any] = []
+
+    def recording(write: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(write)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen.append(kwargs.get("by_user"))
+            return write(*args, **kwargs)
+
+        return call
+
+    for service in SERVICE_CLASSES:
+        for name, member in vars(service).items():
+            if isinstance(member, staticmethod) and takes_acting_user(member.__func__):
+                monkeypatch.setattr(service, name, staticmethod(recording(member.__func__)))
+    monkeypatch.setattr(
+        performer_csv, "import_performers", recording(performer_csv.import_performers)
+    )
+    return seen
+
+
+def takes_acting_user(function: Callable[..., Any]) -> bool:
+    return "by_user" in inspect.signature(function).parameters
+
+
+def test_the_recorder_sees_every_write_a_page_can_make() -> None:
+    writes = [
+        f"{service.__name__}.{name}"
+        for service in SERVICE_CLASSES
+        for name, member in vars(service).items()
+        if isinstance(member, staticmethod) and takes_acting_user(member.__func__)
+    ]
+    assert "PerformerAssignmentService.create_assignment" in writes
+    assert "AlertService.acknowledge" in writes
+    assert len(writes) >= 15
+
+
 @pytest.mark.usefixtures("tenancy_on")
 class TestHttpMatrix:
     @pytest.mark.parametrize(("row", "persona"), CASES)
-    def test_row(self, db: None, world: World, row: Row, persona: str) -> None:
+    def test_row(
+        self, db: None, world: World, row: Row, persona: str, acting_users: list[Any]
+    ) -> None:
         client = client_for(world, persona)
         kwargs = row.kwargs(world)
         before = database_state()
@@ -950,6 +1000,8 @@ class TestHttpMatrix:
         if got in ALLOWED:
             if row.method == POST and row.writes:
                 assert database_state() != before, "an allowed write changed nothing"
+                assert acting_users, "an allowed write went around the services"
+                assert set(acting_users) == {world.user(persona)}, "by_user is not who is signed in"
             return
         assert database_state() == before, "a refused request changed the database"
         name = id_argument(kwargs)

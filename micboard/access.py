@@ -231,6 +231,12 @@ def require_alert_access(user: AnyUser, alert: Alert) -> None:
         require_unit_access(user, alert.wireless_unit)
 
 
+def reads_health_details(user: AnyUser) -> bool:
+    """Tell whether the health page may show the user its poller details (staff, admins)."""
+    staff = user.is_active and getattr(user, "is_staff", False)
+    return bool(staff) or is_admin(user)
+
+
 def require_admin(user: AnyUser) -> None:
     if not is_admin(user):
         raise PermissionDenied("Only an admin may do this.")

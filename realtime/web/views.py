@@ -6,7 +6,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from realtime.health import may_see_details, report
+from micboard import access
+from realtime.health import report
 from realtime.redis_client import sync_client
 
 
@@ -20,6 +21,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """
     body = report(sync_client())
     status = 200 if body["healthy"] else 503
-    if not may_see_details(request.user):
+    if not access.reads_health_details(request.user):
         body = {"healthy": body["healthy"]}
     return JsonResponse(body, status=status)

@@ -72,15 +72,6 @@ class ReadingStream:
         await wait_until_async(every_channel, within, f"{what} on {channels} channels", interval=0)
         return seen
 
-    async def during(self, seconds: float) -> list[Reading]:
-        """Return every reading that arrives in the next `seconds` (a measurement window)."""
-        out: list[Reading] = []
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                while True:
-                    out.append(await self.queue.get())
-        return out
-
     async def stop(self) -> None:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

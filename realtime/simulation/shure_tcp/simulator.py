@@ -164,11 +164,6 @@ class ShureTcpSimulator:
         self._channel(channel).battery.force(bars=bars, percent=percent, minutes=minutes)
         self._publish()
 
-    def swap_battery(self, channel: int, *, kind: str = "LION") -> None:
-        """Put a fresh battery of `kind` (LION, ALKA, NIMH) in a transmitter."""
-        self._channel(channel).battery = fresh_battery(self._rng, kind=kind)
-        self._publish()
-
     def set_tx_power(self, channel: int, *, on: bool) -> None:
         """Switch a transmitter on or off."""
         self._channel(channel).power(on)
@@ -182,11 +177,6 @@ class ShureTcpSimulator:
     def set_channel_name(self, channel: int, name: str) -> None:
         """Rename a channel on the front panel."""
         self._channel(channel).name = name
-        self._publish()
-
-    def set_interference(self, channel: int, *, detected: bool) -> None:
-        """Raise or clear the interference alarm of a channel."""
-        self._channel(channel).interference = detected
         self._publish()
 
     def send_garbage(self) -> None:

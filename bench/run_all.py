@@ -10,6 +10,8 @@ a scenario that overruns its limit is stopped and reported as such. Scenarios:
   metering at 10 Hz with 1, 50 and 200 clients (bench/bench_live.py);
 - poller capacity: readings/s kept up, CPU and memory of the one poller in those runs, and
   the Shure TCP protocol client alone at 500 and 2,000 channels (bench/bench_shure_tcp.py);
+- protocol rates: readings per second per channel of each protocol client against the
+  metering or push rate it asked for (bench/bench_rates.py);
 - fan-out: web-process (daphne) CPU per 1,000 client messages/s, from the live runs;
 - pages and service calls (bench/bench_pages.py).
 
@@ -41,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
 TOTAL_LIMIT = 14 * 60.0  # seconds: leave every later scenario out past this point
 CHANNELS_PER_DEVICE = 4
+RATES_SECONDS = 5.0  # per row of bench/bench_rates.py: 50 readings a channel at 10 Hz
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,12 @@ def _shure(devices: int, seconds: float) -> dict[str, Any]:
     }
 
 
+def _rates(seconds: float) -> dict[str, Any]:
+    from bench.bench_rates import run
+
+    return {"rows": run(seconds)}
+
+
 def _pages(requests: int, budget: float) -> dict[str, Any]:
     from bench.bench_pages import run
 
@@ -118,6 +127,7 @@ def _browser(**kwargs: Any) -> dict[str, Any]:
 SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "live": _live,
     "shure": _shure,
+    "rates": _rates,
     "pages": _pages,
     "browser": _browser,
 }
@@ -178,6 +188,9 @@ def run_plan(plan: Plan) -> dict[str, Any]:
         }
         if budget_left("shure", kwargs):
             outcomes.append(run_scenario("shure", plan.shure_seconds + 60, **kwargs))
+    kwargs = {"seconds": RATES_SECONDS}
+    if budget_left("rates", kwargs):
+        outcomes.append(run_scenario("rates", 6 * RATES_SECONDS + 60, **kwargs))
     for channels in plan.live_channels:
         for clients in plan.live_clients:
             kwargs = {
@@ -326,6 +339,7 @@ def render(report: dict[str, Any]) -> str:
     lines += _table(
         ["channels", "readings/s due", "received/s", "CPU", "loop lag p99", "load"], shure_rows
     )
+    lines += _rates_section(scenarios)
     lines += ["", "## Fan-out: web process cost", ""]
     lines += _table(
         ["channels", "clients", "web server", "client frames/s", "server CPU",
@@ -334,6 +348,21 @@ def render(report: dict[str, Any]) -> str:
     lines += _browser_section(scenarios)
     lines += _pages_section(scenarios)
     return "\n".join(lines) + "\n"
+
+
+def _rates_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "Protocol clients, one simulator each: readings/s per channel", ""]
+    outcome = next((o for o in scenarios if o["scenario"] == "rates"), None)
+    if outcome is None or "ok" not in outcome:
+        return [*lines, f"not measured: {outcome['error'] if outcome else 'not run'}"]
+    rows = []
+    for row in outcome["ok"]["rows"]:
+        rates = list(row["per_channel_per_s"].values()) or [math.nan]
+        rows.append([
+            row["label"], _f(row["asked_per_s"], ".1f"), _f(min(rates), ".1f"),
+            _f(max(rates), ".1f"), str(len(row["per_channel_per_s"])), _load(outcome),
+        ])  # fmt: skip
+    return lines + _table(["client", "asked/s", "min/s", "max/s", "channels", "load"], rows)
 
 
 def _browser_section(scenarios: list[dict[str, Any]]) -> list[str]:

@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,6 +24,8 @@ from urllib.parse import quote
 
 import pytest
 import redis
+
+from tests.waiting import wait_until
 
 REDIS_START_TIMEOUT = 10.0
 
@@ -100,18 +101,19 @@ class RedisServer:
 def wait_for_redis(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
     """Return once the server answers PING; fail after REDIS_START_TIMEOUT."""
     client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
-    deadline = time.monotonic() + REDIS_START_TIMEOUT
-    while True:
+
+    def answers() -> bool:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {process.returncode}")
         try:
-            client.ping()
-            client.close()
-            return
+            return bool(client.ping())
         except redis.ConnectionError:
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {process.returncode}") from None
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)  # polling for the server to come up, not standing in for it
+            return False
+
+    try:
+        wait_until(answers, REDIS_START_TIMEOUT, f"redis-server answering at {url}")
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

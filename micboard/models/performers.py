@@ -100,9 +100,6 @@ class PerformerAssignmentQuerySet(TenantQuerySet["PerformerAssignment"]):
         )
         return wanted.filter(updated_at__gte=after) if after is not None else wanted
 
-    def by_severity(self) -> PerformerAssignmentQuerySet:
-        return self.order_by(PRIORITY_SEVERITY.desc(), "id")
-
 
 PerformerAssignmentManager = TenantManager.from_queryset(PerformerAssignmentQuerySet)
 
@@ -151,10 +148,6 @@ class PerformerAssignment(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.performer} → {self.wireless_unit}"
-
-    @property
-    def priority_rank(self) -> int:
-        return PRIORITY_RANK.get(Priority(self.priority), 0)
 
     def get_alert_preferences(self) -> dict[str, bool]:
         return {

@@ -12,7 +12,6 @@ from micboard.services.common import require_same_organization
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-    from django.db.models import QuerySet
 
 _ADVICE = "AssignmentService is deprecated; use PerformerService and PerformerAssignmentService."
 
@@ -33,17 +32,6 @@ class AssignmentService:
                 channel=channel,
                 alert_enabled=alert_enabled,
             )
-
-    @staticmethod
-    def get_user_assignments(user: User) -> QuerySet[DeviceAssignment]:
-        warnings.warn(_ADVICE, DeprecationWarning, stacklevel=2)
-        return DeviceAssignment.objects.filter(user=user).select_related("channel")
-
-    @staticmethod
-    def delete_assignment(assignment: DeviceAssignment) -> None:
-        warnings.warn(_ADVICE, DeprecationWarning, stacklevel=2)
-        with transaction.atomic():
-            assignment.delete()
 
 
 def _profile_organization_holder(user: User, channel: RFChannel) -> RFChannel:

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +42,7 @@ from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 from tests import factories
 from tests.conftest import RedisServer, shared_database_url
 from tests.factories import TEST_PASSWORD
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 # The docs' screenshots change only when asked (MICBOARD_UPDATE_SCREENSHOTS=1), so an
@@ -118,14 +118,14 @@ class ServerProgram:
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"daphne exited with {process.returncode}")
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
-            return
-        time.sleep(0.1)  # polling for the server to come up, not standing in for it
-    raise RuntimeError("daphne did not start listening")
+            return True
+        return False
+
+    wait_until(listening, 30, f"daphne listening on {host}:{port}")
 
 
 def stop_program(process: subprocess.Popen[bytes], *, grace: float = 15) -> None:

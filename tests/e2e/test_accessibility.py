@@ -52,7 +52,7 @@ class AccessibilityTests(LiveWallTestCase):
             str(unit.pk): unit_state(unit.pk, status=status, bars=4, clip=status == "AUDIO_PEAK")
             for unit, status in zip(self.units, STATUSES, strict=True)
         }
-        self.server.wait_for(lambda: len(self.server.sockets) == 1)
+        self.server.wait_for(lambda: len(self.server.sockets) == 1, "the wall connecting")
         self.server.send({"type": "snapshot", "group": self.group.pk, "seq": 1, "units": states})
         expect(self.page.locator("#wall")).to_have_attribute("data-state", "live")
 

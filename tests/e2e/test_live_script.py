@@ -32,6 +32,7 @@ from tests.e2e.live import (
     off_the_loop,
 )
 from tests.factories import make_user
+from tests.waiting import wait_until
 
 WAIT_SECONDS = 15
 NEXT_FRAMES = (
@@ -66,12 +67,15 @@ class ScriptedServer:
     def send(self, frame: dict[str, Any] | str) -> None:
         self.sockets[-1].send(frame if isinstance(frame, str) else json.dumps(frame))
 
-    def wait_for(self, condition: Callable[[], bool]) -> None:
-        """Let the browser run until `condition` holds (polled), or fail."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not condition():
-            assert time.monotonic() < deadline, "the browser never got there"
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        """Let the browser run until `condition` holds (polled), or fail naming `what`."""
+
+        def after_a_moment() -> bool:
+            # Sync Playwright runs the page's socket handlers only inside its own calls.
             self.page.wait_for_timeout(25)
+            return condition()
+
+        wait_until(after_a_moment, WAIT_SECONDS, what, interval=0)
 
 
 @pytest.mark.e2e
@@ -82,7 +86,7 @@ class LiveScriptTests(LiveWallTestCase):
         self.server = ScriptedServer(self.page)
         self.sign_in(self.tech)
         self.page.goto(self.url(f"/walls/{self.group.pk}/"))
-        self.server.wait_for(lambda: len(self.server.sockets) == 1)
+        self.server.wait_for(lambda: len(self.server.sockets) == 1, "the wall connecting")
         self.wall = self.page.locator("#wall")
 
     def build_stage(self) -> None:
@@ -128,7 +132,7 @@ class LiveScriptTests(LiveWallTestCase):
         assert {"type": "resync"} not in self.server.received
         self.delta(14, 0, status="PREV_GOOD", bars=None)
         expect(self.tile(0)).to_have_attribute("data-status", "PREV_GOOD")
-        self.server.wait_for(lambda: {"type": "resync"} in self.server.received)
+        self.server.wait_for(lambda: {"type": "resync"} in self.server.received, "a resync")
 
     def test_only_changed_values_touch_the_page(self) -> None:
         self.snapshot(seq=1)
@@ -163,7 +167,9 @@ class LiveScriptTests(LiveWallTestCase):
             expect(self.tile(0).locator(".tile-head")).to_have_css(
                 "background-color", "rgb(74, 74, 74)"
             )
-            self.server.wait_for(lambda count=count: len(self.server.sockets) == count + 1)
+            self.server.wait_for(
+                lambda count=count: len(self.server.sockets) == count + 1, "a reconnect"
+            )
             self.snapshot(seq=1)  # a restarted poller counts from zero again
             expect(self.tile(0).locator(".tile-head")).to_have_css(
                 "background-color", "rgb(105, 181, 120)"
@@ -185,7 +191,7 @@ class LiveScriptTests(LiveWallTestCase):
         self.page.clock.run_for(9_000)
         assert len(self.server.sockets) == 1
         self.page.clock.run_for(2_000)
-        self.server.wait_for(lambda: len(self.server.sockets) == 2)
+        self.server.wait_for(lambda: len(self.server.sockets) == 2, "the wall reconnecting")
 
     def test_a_structure_frame_refetches_the_named_tiles(self) -> None:
         self.snapshot()
@@ -199,7 +205,7 @@ class LiveScriptTests(LiveWallTestCase):
         off_the_loop(assign, "Carl May", self.units[2], self.group)
         self.server.send({"type": "structure", "group": self.group.pk, "units": [self.units[2].pk]})
         expect(self.tile(2)).to_contain_text("Carl May")
-        self.server.wait_for(lambda: {"type": "resync"} in self.server.received)
+        self.server.wait_for(lambda: {"type": "resync"} in self.server.received, "a resync")
 
     def test_html_frames_are_swapped_by_id(self) -> None:
         self.snapshot()
@@ -252,36 +258,27 @@ def big_stage(size: int) -> tuple[list[int], int, User]:
     return [unit.pk for unit in units], group.pk, tech
 
 
-LONG_TASKS = """() => {
-  window.longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) { window.longTasks.push(entry.duration); }
-  }).observe({type: "longtask", buffered: false});
-}"""
-
-
 @pytest.mark.e2e
 class BigWallTests(LiveWallTestCase):
     SIZE = 500
 
-    def test_five_hundred_tiles_follow_ten_deltas_a_second(self) -> None:
+    def test_five_hundred_tiles_follow_every_delta_to_the_last(self) -> None:
+        """Every tile ends on the last delta's state; bench/bench_browser.py measures the
+        main thread's load (busy %, long tasks) on such a wall."""
         unit_ids, group_id, tech = off_the_loop(big_stage, self.SIZE)
         server = ScriptedServer(self.page)
         self.sign_in(tech)
         self.page.goto(self.url(f"/walls/{group_id}/"))
-        server.wait_for(lambda: len(server.sockets) == 1)
+        server.wait_for(lambda: len(server.sockets) == 1, "the wall connecting")
         units = {str(pk): unit_state(pk) for pk in unit_ids}
         server.send({"type": "snapshot", "group": group_id, "seq": 1, "units": units})
         expect(self.page.locator("#wall")).to_have_attribute("data-state", "live")
-        self.page.evaluate(LONG_TASKS)
-        for seq in range(2, 32):  # three seconds of every tile changing at 10 Hz
+        for seq in range(2, 32):  # thirty deltas, each changing every tile
             level = -60.0 + seq
             frame_units = {k: unit_state(int(k), audio=level, peak=level) for k in units}
             server.send({"type": "delta", "group": group_id, "seq": seq, "units": frame_units})
-            self.page.wait_for_timeout(100)  # the sending rate under test, not a wait for a result
         last = {k: unit_state(int(k), audio=level, peak=level, status="REPLACE") for k in units}
         server.send({"type": "delta", "group": group_id, "seq": 32, "units": last})
-        long_tasks = self.page.evaluate("window.longTasks")
         shown = round((level + 60) / 60 * 200) / 200  # the meter's half-percent steps
         for pk in (unit_ids[0], unit_ids[250], unit_ids[-1]):
             tile = self.page.locator(f"#tile-{pk}")
@@ -289,8 +286,7 @@ class BigWallTests(LiveWallTestCase):
             tile.scroll_into_view_if_needed()
             meter = tile.locator("[data-meter='audio']")
             expect(meter).to_have_attribute("style", re.compile(rf"--level: {shown};"))
-        assert max(long_tasks, default=0) < 200, f"main thread blocked: {long_tasks}"
-        assert len(long_tasks) < 10, f"too many long tasks: {long_tasks}"
+        assert {"type": "resync"} not in server.received  # no delta was lost or out of order
 
 
 FAKE_WAKE_LOCK = """
@@ -308,7 +304,7 @@ class KioskScriptTests(LiveWallTestCase):
         self.page.add_init_script(FAKE_WAKE_LOCK)
         server = ScriptedServer(self.page)
         self.page.goto(self.url(f"/kiosk/{token}/"))
-        server.wait_for(lambda: len(server.sockets) == 1)
+        server.wait_for(lambda: len(server.sockets) == 1, "the wall connecting")
         assert server.sockets[0].url.endswith(f"/ws/kiosk/{token}/")
         assert self.page.evaluate("window.wakeRequests") == ["screen"]
         expect(self.page.get_by_role("toolbar")).to_have_count(0)

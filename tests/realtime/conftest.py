@@ -32,6 +32,7 @@ from micboard.services import PerformerAssignmentService, PerformerService
 from realtime.poller import Poller, PollerConfig
 from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 from tests.factories import make_receiver, make_user
+from tests.waiting import wait_until_async
 
 ORIGIN = "http://localhost"
 FRAME_TIMEOUT = 10.0
@@ -161,16 +162,17 @@ async def next_frame(
     communicator: WebsocketCommunicator,
     matches: Callable[[dict[str, Any]], bool],
     limit: float = FRAME_TIMEOUT,
+    *,
+    what: str = "a matching frame",
 ) -> dict[str, Any]:
     """Return the first frame for which `matches` is true; fail after `limit` seconds."""
 
-    async def wait() -> dict[str, Any]:
-        while True:
-            frame = orjson.loads(await communicator.receive_from(timeout=limit))
-            if matches(frame):
-                return frame
+    async def next_match() -> dict[str, Any] | None:
+        # A read may wait longer than the whole wait, so the wait's deadline is what fails.
+        frame = orjson.loads(await communicator.receive_from(timeout=limit + 1))
+        return frame if matches(frame) else None
 
-    return await asyncio.wait_for(wait(), limit)
+    return await wait_until_async(next_match, limit, what, interval=0)
 
 
 def unit_in(frame: dict[str, Any], unit_id: int) -> dict[str, Any] | None:

@@ -18,7 +18,6 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from realtime import live_store
 from realtime.redis_client import async_client
 from tests.conftest import free_port, shared_database_url
 from tests.e2e.live import stop_program, wait_for_port
+from tests.waiting import wait_until_async
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGIN = "http://localhost"
@@ -325,8 +325,8 @@ async def start_clients(clients: list[LiveClient], batch: int = 20) -> list[asyn
 
 
 async def wait_all_live(clients: list[LiveClient], limit: float) -> None:
-    async with asyncio.timeout(limit):
-        await asyncio.gather(*(client.live.wait() for client in clients))
+    live = f"{len(clients)} clients live"
+    await wait_until_async(lambda: all(c.live.is_set() for c in clients), limit, live)
 
 
 async def stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -347,13 +347,3 @@ async def views_match_redis(clients: list[LiveClient], redis: aioredis.Redis | N
     """Return True if every client is live and shows exactly what Redis holds."""
     views = {group: await redis_view(group, redis) for group in {c.group for c in clients}}
     return all(client.live.is_set() and client.view == views[client.group] for client in clients)
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], limit: float, what: str) -> float:
-    """Wait until `check()` is true; return how long it took; fail after `limit` seconds."""
-    started = time.monotonic()
-    while not await check():
-        if time.monotonic() - started > limit:
-            raise AssertionError(f"not within {limit:g} s: {what}")
-        await asyncio.sleep(0.1)  # polling the condition, not standing in for it
-    return time.monotonic() - started

@@ -26,8 +26,9 @@ from realtime import keys
 from realtime.redis_client import async_client
 from tests.conftest import shared_database_url
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket
-from tests.realtime.faultkit import TcpProxy, log_tails, start_program, stop_programs, wait_for
+from tests.realtime.faultkit import TcpProxy, log_tails, start_program, stop_programs
 from tests.realtime.test_live_path import delta_with
+from tests.waiting import wait_until_async
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -82,8 +83,8 @@ async def test_the_live_path_rides_out_a_10_second_database_outage(
     wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
     try:
         device.set_battery(2, bars=1)  # committed before the cut: Ann CRITICAL, alerted
-        await wait_for(lambda: saved_as(jane, "GOOD", 0), 30, "Jane GOOD in the database")
-        await wait_for(lambda: saved_as(ann, "CRITICAL", 1), 30, "Ann's alert committed")
+        await wait_until_async(lambda: saved_as(jane, "GOOD", 0), 30, "Jane GOOD in the database")
+        await wait_until_async(lambda: saved_as(ann, "CRITICAL", 1), 30, "Ann's alert committed")
         before = await database_sync_to_async(saved)(ann)
 
         await database.cut()
@@ -91,7 +92,7 @@ async def test_the_live_path_rides_out_a_10_second_database_outage(
         device.set_battery(1, bars=3)
         await next_frame(wall, delta_with(jane, status="REPLACE"), limit=5)
         await next_frame(wall, lambda f: f["type"] == "delta", limit=5)  # still streaming
-        await wait_for(lambda: failed_batches_above(0), OUTAGE, "a telemetry batch fails")
+        await wait_until_async(lambda: failed_batches_above(0), OUTAGE, "a telemetry batch fails")
         assert await database_sync_to_async(saved)(jane) == ("GOOD", [])
         await asyncio.sleep(cut + OUTAGE - time.monotonic())  # the outage lasts 10 s
         await database.heal()
@@ -100,7 +101,7 @@ async def test_the_live_path_rides_out_a_10_second_database_outage(
         raised = await next_frame(wall, lambda f: f["type"] == "alert", limit=30)
         alerted = time.monotonic() - healed
         assert (raised["alert"]["unit"], raised["alert"]["kind"]) == (jane, "battery_low")
-        await wait_for(lambda: saved_as(jane, "REPLACE", 1), 30, "Jane's telemetry saved")
+        await wait_until_async(lambda: saved_as(jane, "REPLACE", 1), 30, "Jane's telemetry saved")
         saved_after = time.monotonic() - healed
         assert await database_sync_to_async(saved)(ann) == before  # nothing committed is lost
         assert poller.poll() is None

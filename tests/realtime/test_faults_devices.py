@@ -18,7 +18,8 @@ from channels.db import database_sync_to_async
 from realtime import keys
 from realtime.redis_client import async_client
 from tests.realtime.conftest import build_live_stage
-from tests.realtime.faultkit import TcpProxy, log_tails, start_program, stop_programs, wait_for
+from tests.realtime.faultkit import TcpProxy, log_tails, start_program, stop_programs
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +85,7 @@ async def test_only_the_flooding_stalled_or_half_open_device_is_affected(
     watches = [Watch(healthy), Watch(flood_units)]
     tasks = []
     try:
-        await wait_for(lambda: all_online(units), 30, "the poller reads all four devices")
+        await wait_until_async(lambda: all_online(units), 30, "the poller reads all four devices")
         tasks = [asyncio.create_task(watch.run()) for watch in watches]
 
         faulted = time.monotonic()
@@ -94,12 +95,14 @@ async def test_only_the_flooding_stalled_or_half_open_device_is_affected(
         taken = {}
         for name, dead in (("stalled", stall_units), ("half-open", half_units)):
             limit = SILENCE_TIMEOUT + 5
-            await wait_for(lambda d=dead: all_offline(d), limit, f"{name} device offline")
+            await wait_until_async(lambda d=dead: all_offline(d), limit, f"{name} device offline")
             taken[f"{name} offline"] = time.monotonic() - faulted
         devices[0].set_battery(1, bars=3)  # changes still get through, from both devices
         devices[1].set_battery(1, bars=1)
-        await wait_for(lambda: status_of(healthy[0], "REPLACE"), 5, "healthy unit REPLACE")
-        await wait_for(lambda: status_of(flood_units[0], "CRITICAL"), 5, "flooded unit CRITICAL")
+        await wait_until_async(lambda: status_of(healthy[0], "REPLACE"), 5, "healthy unit REPLACE")
+        await wait_until_async(
+            lambda: status_of(flood_units[0], "CRITICAL"), 5, "flooded unit CRITICAL"
+        )
         await asyncio.sleep(faulted + FAULT - time.monotonic())  # the faults last 10 s
         assert flooding.flooded > 500_000  # over 50 times what the device itself sends
 
@@ -107,7 +110,9 @@ async def test_only_the_flooding_stalled_or_half_open_device_is_affected(
             await proxy.heal()
         healed, healed_at = time.monotonic(), time.time()
         for name, dead in (("stalled", stall_units), ("half-open", half_units)):
-            await wait_for(lambda d=dead: all_online(d, healed_at), 30, f"{name} device back")
+            await wait_until_async(
+                lambda d=dead: all_online(d, healed_at), 30, f"{name} device back"
+            )
             taken[f"{name} back"] = time.monotonic() - healed
         print("\n", ", ".join(f"{k} after {v:.1f} s" for k, v in taken.items()))
         print(f" flood: {flooding.flooded / 1e6:.1f} MB of repeated meter frames")

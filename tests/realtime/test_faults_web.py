@@ -35,8 +35,8 @@ from tests.realtime.faultkit import (
     stop_programs,
     stop_tasks,
     views_match_redis,
-    wait_for,
 )
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,7 +101,7 @@ async def farm(live_settings, simulators, tmp_path) -> AsyncIterator[Farm]:
     chassis = [c.pk for c in stage.chassis]
     farm = Farm(devices, stage, pollers, webs, ports, balancer, cookies, tmp_path)
     try:
-        await wait_for(lambda: both_pollers_read(chassis), 30, "each poller reads a device")
+        await wait_until_async(lambda: both_pollers_read(chassis), 30, "each poller reads a device")
         yield farm
     except BaseException:
         print(log_tails(tmp_path))
@@ -133,8 +133,8 @@ async def test_walls_move_to_the_surviving_web_process_when_one_is_killed(farm: 
         assert on_victim == CLIENTS // 2  # round robin
         farm.webs[0].send_signal(signal.SIGKILL)
         killed = time.monotonic()
-        await wait_for(lambda: dropped(clients, on_victim), 15, "the victim's walls notice")
-        await wait_for(lambda: all_live(clients), 60, "every wall live again")
+        await wait_until_async(lambda: dropped(clients, on_victim), 15, "the victim's walls notice")
+        await wait_until_async(lambda: all_live(clients), 60, "every wall live again")
         recovered = time.monotonic() - killed
         assert farm.balancer.links_to(farm.web_ports[1]) == CLIENTS
         assert sum(1 for c in clients if c.snapshots >= 2) >= on_victim
@@ -142,10 +142,10 @@ async def test_walls_move_to_the_surviving_web_process_when_one_is_killed(farm: 
         farm.devices[0].set_battery(1, bars=3)  # Jane, group A
         farm.devices[0].set_battery(3, bars=3)  # Bob, group B
         units = {stage.group_a.pk: stage.units[0].pk, stage.group_b.pk: stage.units[2].pk}
-        await wait_for(lambda: replaced(clients, units), 20, "a live change on every wall")
+        await wait_until_async(lambda: replaced(clients, units), 20, "a live change on every wall")
         for device in farm.devices:
             await device.stop()  # the view stops moving: every wall must equal Redis
-        await wait_for(lambda: views_match_redis(clients), 30, "every view equals Redis")
+        await wait_until_async(lambda: views_match_redis(clients), 30, "every view equals Redis")
         print(f"\n{on_victim} walls on the killed process, all live again after {recovered:.1f} s")
     finally:
         await stop_tasks(tasks)
@@ -166,14 +166,14 @@ async def test_a_wall_on_each_web_process_gets_the_same_deltas_in_order(farm: Fa
     clients = [farm.client(group, port) for port in farm.web_ports]
     tasks = await start_clients(clients)
     try:
-        await wait_for(lambda: enough_deltas(clients, 100), 30, "100 deltas on each wall")
+        await wait_until_async(lambda: enough_deltas(clients, 100), 30, "100 deltas on each wall")
         farm.devices[0].set_battery(1, bars=3)  # through one poller
         farm.devices[1].set_battery(1, bars=1)  # through the other
         changed = {str(stage.units[0].pk): "REPLACE", str(stage.units[4].pk): "CRITICAL"}
-        await wait_for(lambda: shows(clients, changed), 20, "both changes on both walls")
+        await wait_until_async(lambda: shows(clients, changed), 20, "both changes on both walls")
         for device in farm.devices:
             await device.stop()
-        await wait_for(lambda: views_match_redis(clients), 30, "both views equal Redis")
+        await wait_until_async(lambda: views_match_redis(clients), 30, "both views equal Redis")
 
         first, second = ([(d["seq"], d["units"]) for d in c.deltas] for c in clients)
         common = {seq for seq, _ in first} & {seq for seq, _ in second}

@@ -21,7 +21,7 @@ from micboard.models import Organization
 from tests.conftest import free_port
 from tests.factories import make_user
 from tests.realtime.conftest import build_live_stage
-from tests.realtime.test_live_path import until
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,11 +87,11 @@ async def test_healthz_and_live_status_show_a_running_poller(simulators, pollers
     stage = await database_sync_to_async(build_live_stage)([simulator.port])
     poller = pollers()
 
-    async def poller_reads_its_device() -> tuple[int, str]:
+    async def poller_reads_its_device() -> bool:
         status, body = await healthz(stage.admin)
-        return status, body["pollers"].get(poller.poller_id, {}).get("devices", "")
+        return (status, body["pollers"].get(poller.poller_id, {}).get("devices")) == (200, "1")
 
-    await until(poller_reads_its_device, (200, "1"))
+    await wait_until_async(poller_reads_its_device, 10, "the poller's device in /healthz")
     _, body = await healthz(stage.admin)
     assert {"host", "pid"} <= set(body["pollers"][poller.poller_id])
     # The same moment, seen by a probe and by a tech: healthy, and not a word more.

@@ -17,6 +17,7 @@ from realtime import keys
 from realtime.poller.sender import direct_publish_prefix
 from realtime.redis_client import async_client
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket, unit_in
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,28 +144,17 @@ async def test_telemetry_and_history_are_kept(live):
     simulator.set_battery(1, bars=3)
     await next_frame(wall, delta_with(unit.pk, status="REPLACE"))
 
-    def saved() -> tuple:
+    @database_sync_to_async
+    def saved() -> bool:
         row = WirelessUnit.objects.get(pk=unit.pk)
         chassis = WirelessChassis.objects.get(pk=stage.chassis[0].pk)
-        return row.status, row.battery_bars, row.battery_low, chassis.is_online
+        facts = (row.status, row.battery_bars, row.battery_low, chassis.is_online)
+        return facts == ("REPLACE", 3, True, True)
 
-    await until(lambda: database_sync_to_async(saved)(), ("REPLACE", 3, True, True))
-    await until(lambda: history_length(unit.pk), lambda n: n > 0)
+    await wait_until_async(saved, 10, "REPLACE at 3 bars, battery low, in the database")
+    await wait_until_async(lambda: history_length(unit.pk), 10, "a history entry")
     await wall.disconnect()
 
 
 async def history_length(unit_id: int) -> int:
     return int(await async_client().xlen(keys.unit_history(unit_id)))
-
-
-async def until(probe, expected, limit: float = 10.0) -> None:
-    """Wait until `probe()` gives `expected` (or satisfies it, if callable)."""
-
-    async def poll() -> None:
-        while True:
-            value = await probe()
-            if expected(value) if callable(expected) else value == expected:
-                return
-            await asyncio.sleep(0.1)
-
-    await asyncio.wait_for(poll(), limit)

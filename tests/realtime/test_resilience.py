@@ -24,7 +24,8 @@ from realtime import keys
 from realtime.redis_client import async_client
 from tests.conftest import RedisServer, shared_database_url, use_redis
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket, unit_in
-from tests.realtime.test_live_path import delta_with, until
+from tests.realtime.test_live_path import delta_with
+from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,11 +83,12 @@ async def owners(chassis_ids: list[int]) -> list[str | None]:
     return [value.decode() if value else None for value in values]
 
 
-async def latest_ts(unit_ids: list[int]) -> list[float]:
+async def read_since(unit_ids: list[int], since: float) -> bool:
+    """Tell whether every unit's live state was written after `since` (a poller reads it)."""
     import orjson
 
     values = await async_client().mget([keys.unit_state(uid) for uid in unit_ids])
-    return [orjson.loads(value)["ts"] if value else 0.0 for value in values]
+    return all(value and orjson.loads(value)["ts"] > since for value in values)
 
 
 async def test_a_killed_pollers_devices_are_read_again_within_10_seconds(
@@ -99,22 +101,24 @@ async def test_a_killed_pollers_devices_are_read_again_within_10_seconds(
     processes = [spawn_poller("first", tmp_path / "first.log")]
     max_connections = 0
 
-    async def sampled_owners() -> list[str | None]:
+    async def owned_by(*pollers: str) -> bool:
         nonlocal max_connections  # one connection per device: never read twice at once
         max_connections = max(max_connections, *(d.connection_count for d in devices))
-        return await owners(chassis)
+        return sorted(map(str, await owners(chassis))) == sorted(pollers)
 
     try:
-        await until(sampled_owners, ["first"] * 4, limit=30)
+        await wait_until_async(lambda: owned_by(*["first"] * 4), 30, "the first poller's leases")
         processes.append(spawn_poller("second", tmp_path / "second.log"))
         shared = ["first", "first", "second", "second"]
-        await until(sampled_owners, lambda o: sorted(map(str, o)) == shared, limit=30)
+        await wait_until_async(lambda: owned_by(*shared), 30, "the two pollers sharing devices")
 
         processes[0].send_signal(signal.SIGKILL)
         killed_at = time.time()
-        await until(sampled_owners, ["second"] * 4, limit=10)
-        await until(lambda: latest_ts(units), lambda ts: min(ts) > killed_at, limit=10)
-        assert time.time() - killed_at < 10
+
+        async def taken_over() -> bool:
+            return await owned_by(*["second"] * 4) and await read_since(units, killed_at)
+
+        await wait_until_async(taken_over, 10, "the second poller reading all four devices")
         assert max_connections == 1
     finally:
         for process in processes:
@@ -150,7 +154,7 @@ async def test_a_device_sending_garbage_leaves_the_others_alone(simulators, poll
     await next_frame(wall, delta_with(stage.units[0].pk, status="REPLACE"))
     noisy_units = [u.pk for u in stage.units[4:8]]
     since = time.time()
-    await until(lambda: latest_ts(noisy_units), lambda ts: min(ts) > since)  # still read
+    await wait_until_async(lambda: read_since(noisy_units, since), 10, "the noisy device read")
     await wall.disconnect()
     babbler.close()
     await babbler.wait_closed()
@@ -166,31 +170,27 @@ async def test_the_live_path_keeps_going_while_the_database_is_locked(
     poller = pollers()
     wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
     await next_frame(wall, delta_with(unit.pk, status="GOOD"))
-    await until(lambda: saved_status(unit.pk), "GOOD")
+    await wait_until_async(lambda: saved_as(unit.pk, "GOOD"), 10, "GOOD in the database")
     failures = poller.telemetry.failed_batches
 
     with writes_locked_out(WirelessUnit._meta.db_table):
         simulator.set_battery(1, bars=3)
         await next_frame(wall, delta_with(unit.pk, status="REPLACE"))
-        await until(probe(lambda: poller.telemetry.failed_batches), lambda n: n > failures)
+        await wait_until_async(
+            lambda: poller.telemetry.failed_batches > failures, 10, "a batch failing on the lock"
+        )
         await next_frame(wall, lambda f: f["type"] == "delta")  # and it keeps streaming
         assert await asyncio.to_thread(status_bypassing_lock, unit.pk) == "GOOD"
-    await until(lambda: saved_status(unit.pk), "REPLACE")  # the batch was retried
+    retried = "REPLACE in the database: the batch retried"
+    await wait_until_async(lambda: saved_as(unit.pk, "REPLACE"), 10, retried)
     raised = await next_frame(wall, lambda f: f["type"] == "alert")
     assert raised["alert"]["kind"] == "battery_low"
     await wall.disconnect()
 
 
-def probe(read):
-    async def value():
-        return read()
-
-    return value
-
-
-async def saved_status(unit_id: int) -> str:
+async def saved_as(unit_id: int, status: str) -> bool:
     return await database_sync_to_async(
-        lambda: WirelessUnit.objects.values_list("status", flat=True).get(pk=unit_id)
+        lambda: WirelessUnit.objects.filter(pk=unit_id, status=status).exists()
     )()
 
 

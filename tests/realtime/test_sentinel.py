@@ -9,12 +9,10 @@ and a newly connected wall work through it, and nothing was restarted.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +36,7 @@ from tests.realtime.conftest import (
     open_socket,
     unit_in,
 )
-from tests.realtime.faultkit import wait_for
+from tests.waiting import wait_until, wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,14 +51,6 @@ class SentinelStage:
     master: RedisServer
     replica: RedisServer
     sentinel_port: int
-
-
-def poll_until(condition: Callable[[], bool], limit: float, what: str) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {limit:g} s: {what}")
-        time.sleep(0.05)  # polling the condition, not standing in for it
 
 
 def replica_in_sync(replica: RedisServer) -> bool:
@@ -109,9 +99,9 @@ def sentinel_stage() -> Iterator[SentinelStage]:
     try:
         # The Sentinel learns of replicas from the master's INFO, asked at once on start
         # and then every 10 s: start it once the replica is attached.
-        poll_until(lambda: replica_in_sync(replica), READY_TIMEOUT, "the replica in sync")
+        wait_until(lambda: replica_in_sync(replica), READY_TIMEOUT, "the replica in sync")
         sentinel, port = start_sentinel(directory, master.port)
-        poll_until(lambda: sentinel_sees_replica(port, replica), READY_TIMEOUT, "Sentinel sees it")
+        wait_until(lambda: sentinel_sees_replica(port, replica), READY_TIMEOUT, "Sentinel sees it")
         yield SentinelStage(master, replica, port)
     finally:
         if sentinel is not None:
@@ -165,17 +155,17 @@ async def live_again_or_told_to_retry(wall: WebsocketCommunicator, unit: int, ba
     """Follow a wall opened before the failover: a short failover leaves it open and it
     shows the new reading; a longer one (over live_watch.DOWN_AFTER) closes it with 4503."""
 
-    async def follow() -> str:
-        while True:
-            output = await wall.receive_output(timeout=FRAME_TIMEOUT)
-            if output["type"] == "websocket.close":
-                assert output.get("code") == codes.TRY_AGAIN
-                return "closed with 4503"
-            state = unit_in(orjson.loads(output["text"]), unit)
-            if state is not None and state["bars"] == bars:
-                return "live"
+    async def next_outcome() -> str | None:
+        # A read may wait longer than the whole wait, so the wait's deadline is what fails.
+        output = await wall.receive_output(timeout=FRAME_TIMEOUT + 1)
+        if output["type"] == "websocket.close":
+            assert output.get("code") == codes.TRY_AGAIN
+            return "closed with 4503"
+        state = unit_in(orjson.loads(output["text"]), unit)
+        return "live" if state is not None and state["bars"] == bars else None
 
-    return await asyncio.wait_for(follow(), FRAME_TIMEOUT)
+    what = f"the old wall live at {bars} bars, or closed with 4503"
+    return await wait_until_async(next_outcome, FRAME_TIMEOUT, what, interval=0)
 
 
 async def test_the_live_path_follows_a_sentinel_failover(
@@ -197,7 +187,7 @@ async def test_the_live_path_follows_a_sentinel_failover(
     async def promoted() -> bool:
         return await master_port(sentinel_stage.sentinel_port) == replica
 
-    await wait_for(promoted, FAILOVER_TIMEOUT, "Sentinel promotes the replica")
+    await wait_until_async(promoted, FAILOVER_TIMEOUT, "Sentinel promotes the replica")
 
     fresh, accepted, _ = await open_socket(group, user=stage.tech_a)
     assert accepted

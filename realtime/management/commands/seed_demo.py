@@ -125,8 +125,3 @@ def _next_band(unit: WirelessUnit) -> Any:
     performer = PerformerService.get_performer_by_name(band[unit.pk % len(band)])
     assert performer is not None
     return performer
-
-
-def _stage_position(unit: WirelessUnit) -> tuple[int, int]:
-    """Order units as they sit on the stage: receiver by receiver, channel by channel."""
-    return (unit.base_chassis.port, unit.rf_channel.number if unit.rf_channel else 0)

@@ -108,7 +108,6 @@ class ShureTcpSimulator:
         self._server: asyncio.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake: asyncio.Future[None] | None = None
-        self._changed = asyncio.Event()
         self._started_at = 0.0
         self._last_step = 0.0
         self._reachable = True
@@ -165,11 +164,6 @@ class ShureTcpSimulator:
         self._channel(channel).battery.force(bars=bars, percent=percent, minutes=minutes)
         self._publish()
 
-    def swap_battery(self, channel: int, *, kind: str = "LION") -> None:
-        """Put a fresh battery of `kind` (LION, ALKA, NIMH) in a transmitter."""
-        self._channel(channel).battery = fresh_battery(self._rng, kind=kind)
-        self._publish()
-
     def set_tx_power(self, channel: int, *, on: bool) -> None:
         """Switch a transmitter on or off."""
         self._channel(channel).power(on)
@@ -185,11 +179,6 @@ class ShureTcpSimulator:
         self._channel(channel).name = name
         self._publish()
 
-    def set_interference(self, channel: int, *, detected: bool) -> None:
-        """Raise or clear the interference alarm of a channel."""
-        self._channel(channel).interference = detected
-        self._publish()
-
     def send_garbage(self) -> None:
         """Write a piece of junk to every client right now, between whole frames."""
         junk = self._rng.choice(GARBAGE)
@@ -200,20 +189,20 @@ class ShureTcpSimulator:
         """False stalls every connection and resets new ones (a pulled cable)."""
         self._reachable = reachable
         self._reachable_again_at = None
-        self._after_outage_change()
+        self._wake_up()
 
     def reboot(self) -> None:
         """Drop every client and refuse connections for `reboot_seconds`."""
         self._offline_until = asyncio.get_running_loop().time() + self.reboot_seconds
         self._drop_connections()
-        self._after_outage_change()
+        self._wake_up()
 
     def set_controller_access(self, allowed: bool) -> None:
         """SLX-D only: while not allowed the receiver ignores every command and sends nothing."""
         if not self.spec.family.needs_controller_access:
             raise ValueError(f"{self.spec.name} has no controller access setting")
         self._controller_access = allowed
-        self._after_outage_change()
+        self._wake_up()
 
     # ------------------------------------------------------------------ observation
 
@@ -221,20 +210,6 @@ class ShureTcpSimulator:
     def connection_count(self) -> int:
         """Return how many clients are connected."""
         return len(self._connections)
-
-    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        """Wait until `predicate()` holds, re-checked whenever a client connects, disconnects
-        or sends commands; raise TimeoutError after `within` seconds."""
-        async with asyncio.timeout(within):
-            while True:
-                changed = self._changed
-                if predicate():
-                    return
-                await changed.wait()
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
 
     # ------------------------------------------------------------------ connections
 
@@ -250,7 +225,6 @@ class ShureTcpSimulator:
             return
         conn = Connection(next(self._ids), writer, self.spec.family.line_end)
         self._connections.add(conn)
-        self._notify()
         try:
             while data := await reader.read(4096):
                 if self._answering():  # otherwise input goes nowhere, as on a dead link
@@ -260,7 +234,6 @@ class ShureTcpSimulator:
         finally:
             self._connections.discard(conn)
             writer.close()
-            self._notify()
 
     def _receive(self, conn: Connection, data: bytes) -> None:
         for body in conn.commands(data):
@@ -268,15 +241,10 @@ class ShureTcpSimulator:
             replies = self._answer(conn, parse_frame(body))
             if replies:
                 self._reply(conn, replies)
-        self._notify()
 
     def _drop_connections(self) -> None:
         for conn in list(self._connections):
             conn.writer.transport.abort()
-
-    def _after_outage_change(self) -> None:
-        self._wake_up()
-        self._notify()
 
     # ------------------------------------------------------------------ commands
 

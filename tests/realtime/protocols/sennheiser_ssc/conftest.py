@@ -10,6 +10,7 @@ import pytest
 from realtime.protocols.base import Reading
 from realtime.protocols.sennheiser_ssc.client import SennheiserSscClient
 from realtime.simulation.sennheiser_ssc.simulator import SennheiserSscSimulator
+from tests.waiting import wait_until_async
 
 PASSWORD = "Stage-Left-42!"
 
@@ -30,36 +31,50 @@ class ReadingFeed:
 
     async def next(self, within: float = 5.0) -> Reading:
         """Return the next reading, raising what readings() raised."""
-        async with asyncio.timeout(within):
-            item = await self.queue.get()
+        return await wait_until_async(self._take, within, "a reading", interval=0)
+
+    async def until(
+        self, predicate: Callable[[Reading], bool], what: str, *, within: float = 5.0
+    ) -> Reading:
+        """Return the first reading that satisfies `predicate` (described by `what`)."""
+
+        async def next_match() -> Reading | None:
+            reading = await self._take()
+            return reading if predicate(reading) else None
+
+        return await wait_until_async(next_match, within, what, interval=0)
+
+    async def channels_until(
+        self,
+        predicate: Callable[[Reading], bool],
+        channels: set[int],
+        what: str,
+        *,
+        within: float = 5.0,
+    ) -> None:
+        """Wait until every listed channel has produced a reading that satisfies `predicate`."""
+        seen: set[int] = set()
+
+        async def every_channel() -> bool:
+            reading = await self._take()
+            if predicate(reading):
+                seen.add(reading.channel)
+            return seen == channels
+
+        await wait_until_async(every_channel, within, f"{what} on channels {channels}", interval=0)
+
+    async def _take(self) -> Reading:
+        item = await self.queue.get()
         if isinstance(item, BaseException):
             raise item
         return item
-
-    async def until(self, predicate: Callable[[Reading], bool], within: float = 5.0) -> Reading:
-        """Return the first reading that matches, failing after `within` seconds."""
-        async with asyncio.timeout(within):
-            while not predicate(reading := await self.next(within)):
-                pass
-        return reading
-
-    async def channels_until(
-        self, predicate: Callable[[Reading], bool], channels: set[int], within: float = 5.0
-    ) -> None:
-        """Wait until every listed channel has produced a matching reading."""
-        seen: set[int] = set()
-        async with asyncio.timeout(within):
-            while seen != channels:
-                reading = await self.next(within)
-                if predicate(reading):
-                    seen.add(reading.channel)
 
     async def none_within(self, predicate: Callable[[Reading], bool], seconds: float) -> None:
         """Assert that no matching reading arrives for `seconds` (a silence check)."""
         try:
             async with asyncio.timeout(seconds):
                 while True:
-                    reading = await self.next(seconds)
+                    reading = await self._take()
                     assert not predicate(reading), f"unexpected reading {reading}"
         except TimeoutError:
             return

@@ -22,6 +22,7 @@ from realtime.protocols.sennheiser_ssc.parse import (
 )
 from realtime.simulation.sennheiser_ssc.simulator import SennheiserSscSimulator
 from tests.realtime.protocols.raw_http import keep_alive_status, read_until_closed
+from tests.waiting import wait_until_async
 
 from .conftest import PASSWORD
 
@@ -49,16 +50,27 @@ class EventStream:
 
     async def next(self) -> object:
         """Return the next event, waiting at most two seconds."""
-        async with asyncio.timeout(2.0):
-            while not self._pending:
-                self._pending += decode_events(self._decoder, [await anext(self._chunks)])
+
+        async def decoded() -> bool:
+            self._pending += decode_events(self._decoder, [await anext(self._chunks)])
+            return bool(self._pending)
+
+        if not self._pending:
+            await wait_until_async(decoded, 2.0, "an SSE event", interval=0)
         return self._pending.pop(0)
 
     async def until_the_end(self) -> list[object]:
         """Return every event left until the server ends the stream, waiting at most 2 s."""
-        async with asyncio.timeout(2.0):
-            async for chunk in self._chunks:
-                self._pending += decode_events(self._decoder, [chunk])
+
+        async def ended() -> bool:
+            try:
+                chunk = await anext(self._chunks)
+            except StopAsyncIteration:
+                return True
+            self._pending += decode_events(self._decoder, [chunk])
+            return False
+
+        await wait_until_async(ended, 2.0, "the end of the event stream", interval=0)
         remaining, self._pending = self._pending, []
         return remaining
 

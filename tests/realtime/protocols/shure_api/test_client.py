@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from realtime.simulation.base import FaultRates, SimulatedDevice
 from realtime.simulation.shure_api.devices import SimDeviceSpec
 from realtime.simulation.shure_api.simulator import PUSH_PATH, ShureSystemApiSimulator
 from tests.realtime.protocols.raw_http import keep_alive_status, read_until_closed
+from tests.waiting import wait_until_async
 
 FAST = SystemApiTimings(
     connect_timeout=1.0,
@@ -76,13 +76,19 @@ async def following(client: ShureSystemApiClient) -> AsyncIterator[AsyncGenerato
 
 
 async def next_matching(
-    stream: AsyncIterator[Reading], matches: Callable[[Reading], bool], within: float = 5.0
+    stream: AsyncIterator[Reading],
+    matches: Callable[[Reading], bool],
+    what: str,
+    within: float = 5.0,
 ) -> Reading:
-    async with asyncio.timeout(within):
-        async for reading in stream:
-            if matches(reading):
-                return reading
-    raise AssertionError("the readings ended")
+    """Return the first reading from `stream` that `matches` (described by `what`)."""
+
+    async def next_match() -> Reading | None:
+        reading = await anext(stream, None)
+        assert reading is not None, "the readings ended"
+        return reading if matches(reading) else None
+
+    return await wait_until_async(next_match, within, what, interval=0)
 
 
 def clipping(reading: Reading) -> bool:
@@ -136,9 +142,9 @@ class TestDiscovery:
         client = session.device(receiver.serial)
         assert await client.discover() == sim.device_info(receiver.device_id)
         async with following(client) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable)
+            await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             sim.set_activity(1, ActivityLevel.CLIPPING, device_id=receiver.device_id)
-            await next_matching(stream, clipping)
+            await next_matching(stream, clipping, "channel 1 clipping")
 
     async def test_an_unknown_device_is_a_clear_error(self, session):
         with pytest.raises(NotFoundError, match="no device has the id or serial number 'X1'"):
@@ -165,20 +171,22 @@ class TestLiveReadings:
     async def test_activity_pushes_arrive_as_audio_readings(self, sim, session):
         receiver = id_of(sim, "ULXD4D")
         async with following(session.device(receiver)) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable)
+            await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             sim.set_activity(1, ActivityLevel.CLIPPING, device_id=receiver)
-            clipped = await next_matching(stream, clipping)
+            clipped = await next_matching(stream, clipping, "channel 1 clipping")
             assert (clipped.audio_peak_dbfs, clipped.audio_rms_dbfs) == (0.0, -6.0)
             sim.set_activity(1, ActivityLevel.LOW, device_id=receiver)
             low = await next_matching(
-                stream, lambda r: r.channel == 1 and r.audio_rms_dbfs == -60.0
+                stream, lambda r: r.channel == 1 and r.audio_rms_dbfs == -60.0, "channel 1 LOW"
             )
             assert not low.audio_clipped
             assert low.channel_name == sim.device_info(receiver).channels[0].name
             assert (low.rf_a_dbm, low.battery_percent, low.frequency_khz) == (None, None, None)
             # The level keeps being re-pushed every activity interval, as the server does.
             for _ in range(3):
-                repeat = await next_matching(stream, lambda r: r.channel == 1, within=1.0)
+                repeat = await next_matching(
+                    stream, lambda r: r.channel == 1, "channel 1 again", 1.0
+                )
                 assert repeat.audio_rms_dbfs == -60.0
 
     async def test_a_transmitter_switched_off_reads_as_silence(self, sim, session):
@@ -186,27 +194,33 @@ class TestLiveReadings:
         async with following(session.device(receiver)) as stream:
             # A pinned clip marks where the stream stands before the switch-off.
             sim.set_activity(3, ActivityLevel.CLIPPING, device_id=receiver)
-            await next_matching(stream, lambda r: r.channel == 3 and r.audio_clipped)
+            await next_matching(
+                stream, lambda r: r.channel == 3 and r.audio_clipped, "channel 3 clipping"
+            )
             sim.set_tx_power(3, on=False, device_id=receiver)
             sim.set_activity(3, None, device_id=receiver)
             # Random speech is LOW about a third of the time; ten LOWs in a row is silence.
             for _ in range(10):
                 reading = await next_matching(
-                    stream, lambda r: r.channel == 3 and not r.audio_clipped
+                    stream, lambda r: r.channel == 3 and not r.audio_clipped, "channel 3 unclipped"
                 )
                 assert reading.audio_rms_dbfs == -60.0
 
     async def test_battery_values_set_in_the_simulator_arrive(self, sim, session):
         pack = id_of(sim, "ULXD6")
         async with following(session.device(pack)) as stream:
-            first = await next_matching(stream, lambda r: r.rx_reachable)
+            first = await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             assert first.battery_percent is not None
             assert (first.tx_model, first.channel_name) == ("ULXD6", "Pack Lead Vocal")
             sim.set_battery(1, percent=42, minutes=250, device_id=pack)
-            reading = await next_matching(stream, lambda r: r.battery_percent == 42)
+            reading = await next_matching(
+                stream, lambda r: r.battery_percent == 42, "a battery at 42 %"
+            )
             assert reading.battery_minutes == 250
             sim.set_battery(1, bars=1, device_id=pack)
-            reading = await next_matching(stream, lambda r: r.battery_percent == 20)
+            reading = await next_matching(
+                stream, lambda r: r.battery_percent == 20, "a battery at 20 %"
+            )
             assert reading.battery_minutes == 20 * 7
 
     async def test_a_pack_drains_a_minute_per_tick_and_a_percent_per_seven(self):
@@ -221,13 +235,17 @@ class TestLiveReadings:
                 timings=FAST,
             )
             async with following(client) as stream:
-                start = await next_matching(stream, lambda r: r.battery_minutes is not None)
+                start = await next_matching(
+                    stream, lambda r: r.battery_minutes is not None, "a battery runtime"
+                )
                 start_minutes, start_percent = (
                     start.battery_minutes or 0,
                     start.battery_percent or 0,
                 )
                 later = await next_matching(
-                    stream, lambda r: (r.battery_minutes or 999) <= start_minutes - 15
+                    stream,
+                    lambda r: (r.battery_minutes or 999) <= start_minutes - 15,
+                    "a quarter of an hour drained",
                 )
             await client.close()
         drained = start_minutes - (later.battery_minutes or 0)
@@ -236,23 +254,40 @@ class TestLiveReadings:
     async def test_a_device_turned_offline_reads_unreachable_then_recovers(self, sim, session):
         receiver = id_of(sim, "ULXD4D")
         async with following(session.device(receiver)) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable and r.audio_rms_dbfs is not None)
+            await next_matching(
+                stream,
+                lambda r: r.rx_reachable and r.audio_rms_dbfs is not None,
+                "a reachable audio level",
+            )
             sim.set_reachable(False, device_id=receiver)
-            down = [await next_matching(stream, lambda r: not r.rx_reachable) for _ in range(2)]
+            down = [
+                await next_matching(stream, lambda r: not r.rx_reachable, "an unreachable reading")
+                for _ in range(2)
+            ]
             assert sorted(r.channel for r in down) == [1, 2]
             assert all(r.audio_rms_dbfs is None and r.channel_name for r in down)
             sim.set_reachable(True, device_id=receiver)
-            await next_matching(stream, lambda r: r.rx_reachable and r.audio_rms_dbfs is not None)
+            await next_matching(
+                stream,
+                lambda r: r.rx_reachable and r.audio_rms_dbfs is not None,
+                "a reachable audio level",
+            )
 
     async def test_a_pack_switched_off_reads_unreachable(self, sim, session):
         pack = id_of(sim, "ULXD8")
         async with following(session.device(pack)) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable and r.battery_percent is not None)
+            await next_matching(
+                stream,
+                lambda r: r.rx_reachable and r.battery_percent is not None,
+                "a reachable battery level",
+            )
             sim.set_tx_power(1, on=False, device_id=pack)
-            off = await next_matching(stream, lambda r: not r.rx_reachable)
+            off = await next_matching(
+                stream, lambda r: not r.rx_reachable, "an unreachable reading"
+            )
             assert (off.battery_percent, off.battery_minutes) == (None, None)
             sim.set_tx_power(1, on=True, device_id=pack)
-            on = await next_matching(stream, lambda r: r.rx_reachable)
+            on = await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
         # A pack just switched on is still calculating its runtime (D.4).
         assert on.battery_percent is not None
         assert on.battery_minutes is None
@@ -268,16 +303,16 @@ class TestLiveReadings:
                 timings=FAST,
             )
             async with following(client) as stream:
-                await next_matching(stream, lambda r: r.rx_reachable)
+                await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
                 simulator.reboot(receiver)
-                await next_matching(stream, lambda r: not r.rx_reachable)
-                back = await next_matching(stream, lambda r: r.rx_reachable)
+                await next_matching(stream, lambda r: not r.rx_reachable, "an unreachable reading")
+                back = await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             await client.close()
         assert back.channel_name is not None
 
     async def test_an_offline_device_reads_unreachable_from_the_start(self, sim, session):
         async with following(session.device(id_of(sim, "ANX4"))) as stream:
-            readings = [await next_matching(stream, lambda r: True) for _ in range(4)]
+            readings = [await next_matching(stream, lambda r: True, "a reading") for _ in range(4)]
         assert [r.channel for r in readings] == [1, 2, 3, 4]
         assert not any(r.rx_reachable for r in readings)
 
@@ -287,12 +322,14 @@ class TestLiveReadings:
             following(session.device(receiver)) as audio,
             following(session.device(pack)) as battery,
         ):
-            await next_matching(audio, lambda r: r.rx_reachable)
-            await next_matching(battery, lambda r: r.rx_reachable)
+            await next_matching(audio, lambda r: r.rx_reachable, "a reachable reading")
+            await next_matching(battery, lambda r: r.rx_reachable, "a reachable reading")
             sim.set_activity(2, ActivityLevel.CLIPPING, device_id=receiver)
             sim.set_battery(1, percent=33, device_id=pack)
-            await next_matching(audio, lambda r: r.channel == 2 and r.audio_clipped)
-            await next_matching(battery, lambda r: r.battery_percent == 33)
+            await next_matching(
+                audio, lambda r: r.channel == 2 and r.audio_clipped, "channel 2 clipping"
+            )
+            await next_matching(battery, lambda r: r.battery_percent == 33, "a battery at 33 %")
             assert sim.push_connections == 1
 
 
@@ -302,14 +339,17 @@ class TestFailures:
     ):
         receiver = id_of(sim, "ULXD4D")
         async with following(session.device(receiver)) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable)
-            pulled = time.monotonic()
+            await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             sim.set_reachable(False)
-            await next_matching(stream, lambda r: not r.rx_reachable, within=5.0)
-            assert time.monotonic() - pulled < 5.0
+            await next_matching(stream, lambda r: not r.rx_reachable, "an unreachable reading", 5.0)
             sim.set_reachable(True)
             sim.set_activity(1, ActivityLevel.CLIPPING, device_id=receiver)
-            await next_matching(stream, lambda r: r.rx_reachable and clipping(r), within=5.0)
+            await next_matching(
+                stream,
+                lambda r: r.rx_reachable and clipping(r),
+                "channel 1 reachable and clipping",
+                5.0,
+            )
 
     async def test_a_server_down_at_start_is_waited_for(self, sim, session):
         sim.set_reachable(False)
@@ -318,38 +358,49 @@ class TestFailures:
             done, _ = await asyncio.wait({first}, timeout=0.5)
             assert not done  # nothing to report: no channel is known yet
             sim.set_reachable(True)
-            reading = await asyncio.wait_for(first, 5.0)
-        assert reading.rx_reachable
+            await wait_until_async(first.done, 5.0, "a reading once the server is up")
+        assert first.result().rx_reachable
 
     async def test_unreachable_is_repeated_at_most_every_repeat_interval(self, sim, session):
         async with following(session.device(id_of(sim, "ULXD6"))) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable)
+            await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             sim.set_reachable(False)
-            first = await next_matching(stream, lambda r: not r.rx_reachable)
-            again = await next_matching(stream, lambda r: not r.rx_reachable)
+            first = await next_matching(
+                stream, lambda r: not r.rx_reachable, "an unreachable reading"
+            )
+            again = await next_matching(
+                stream, lambda r: not r.rx_reachable, "an unreachable reading"
+            )
         assert again.timestamp - first.timestamp >= FAST.unreachable_repeat * 0.9
 
     async def test_a_silent_server_is_noticed_by_keepalive_and_recovers(self, sim, session):
         receiver = id_of(sim, "ULXD4D")
         async with following(session.device(receiver)) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable)
+            await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             sim.set_reachable(False, stall=True)
-            stalled = time.monotonic()
-            await next_matching(stream, lambda r: not r.rx_reachable, within=5.0)
-            assert time.monotonic() - stalled < 5.0
+            await next_matching(stream, lambda r: not r.rx_reachable, "an unreachable reading", 5.0)
             sim.set_reachable(True)
             sim.set_activity(1, ActivityLevel.CLIPPING, device_id=receiver)
-            await next_matching(stream, lambda r: r.rx_reachable and clipping(r), within=5.0)
+            await next_matching(
+                stream,
+                lambda r: r.rx_reachable and clipping(r),
+                "channel 1 reachable and clipping",
+                5.0,
+            )
 
     async def test_malformed_and_split_frames_are_survived(self, sim, session):
         receiver = id_of(sim, "ULXD4D")
         async with following(session.device(receiver)) as stream:
-            await next_matching(stream, lambda r: r.rx_reachable)
+            await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading")
             for garbage in ("not json", '{"envelope": 42}', "[]", '{"transportId": 1}', "{"):
                 sim.inject_malformed_frame(garbage)
             sim.inject_split_frame()
             sim.set_activity(1, ActivityLevel.CLIPPING, device_id=receiver)
-            reading = await next_matching(stream, lambda r: clipping(r) or not r.rx_reachable)
+            reading = await next_matching(
+                stream,
+                lambda r: clipping(r) or not r.rx_reachable,
+                "a clip or an unreachable reading",
+            )
         assert reading.rx_reachable
 
     async def test_it_keeps_reporting_through_a_storm_of_faults(self):
@@ -372,8 +423,10 @@ class TestFailures:
                 timings=FAST,
             )
             async with following(client) as stream:
-                await next_matching(stream, lambda r: not r.rx_reachable, within=10.0)
-                await next_matching(stream, lambda r: r.rx_reachable, within=10.0)
+                await next_matching(
+                    stream, lambda r: not r.rx_reachable, "an unreachable reading", 10.0
+                )
+                await next_matching(stream, lambda r: r.rx_reachable, "a reachable reading", 10.0)
             await client.close()
 
     async def test_close_ends_a_running_readings_loop(self, sim):
@@ -386,10 +439,10 @@ class TestFailures:
         )
         first_reading = asyncio.Event()
         consumer = asyncio.create_task(_count_readings(client, first_reading))
-        async with asyncio.timeout(5):
-            await first_reading.wait()
-            await client.close()
-            assert await consumer > 0
+        await wait_until_async(first_reading.is_set, 5.0, "a first reading")
+        await client.close()
+        await wait_until_async(consumer.done, 5.0, "readings() ending after close")
+        assert consumer.result() > 0
 
 
 async def _count_readings(client: ShureSystemApiClient, first_reading: asyncio.Event) -> int:

@@ -12,6 +12,7 @@ import pytest
 from realtime.protocols.base import Reading
 from realtime.protocols.shure_tcp import ShureTcpClient
 from realtime.simulation.shure_tcp import ShureTcpSimulator
+from tests.waiting import wait_until_async
 
 FAST: dict[str, Any] = {
     "silence_timeout": 0.5,
@@ -40,33 +41,36 @@ class ReadingStream:
             async for reading in readings:
                 self.queue.put_nowait(reading)
 
-    async def until(self, predicate: Callable[[Reading], bool], within: float = 3.0) -> Reading:
-        """Return the first reading that satisfies `predicate`; fail after `within` seconds."""
-        async with asyncio.timeout(within):
-            while not predicate(reading := await self.queue.get()):
-                pass
-        return reading
+    async def until(
+        self, predicate: Callable[[Reading], bool], what: str, *, within: float = 3.0
+    ) -> Reading:
+        """Return the first reading that satisfies `predicate` (described by `what`)."""
+
+        async def next_match() -> Reading | None:
+            reading = await self.queue.get()
+            return reading if predicate(reading) else None
+
+        return await wait_until_async(next_match, within, what, interval=0)
 
     async def all_channels(
-        self, channels: int, predicate: Callable[[Reading], bool], within: float = 3.0
+        self,
+        channels: int,
+        predicate: Callable[[Reading], bool],
+        what: str,
+        *,
+        within: float = 3.0,
     ) -> dict[int, Reading]:
         """Return, per channel, the first reading that satisfies `predicate`."""
         seen: dict[int, Reading] = {}
-        async with asyncio.timeout(within):
-            while len(seen) < channels:
-                reading = await self.queue.get()
-                if predicate(reading):
-                    seen.setdefault(reading.channel, reading)
-        return seen
 
-    async def during(self, seconds: float) -> list[Reading]:
-        """Return every reading that arrives in the next `seconds` (a measurement window)."""
-        out: list[Reading] = []
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                while True:
-                    out.append(await self.queue.get())
-        return out
+        async def every_channel() -> bool:
+            reading = await self.queue.get()
+            if predicate(reading):
+                seen.setdefault(reading.channel, reading)
+            return len(seen) == channels
+
+        await wait_until_async(every_channel, within, f"{what} on {channels} channels", interval=0)
+        return seen
 
     async def stop(self) -> None:
         self.task.cancel()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from dashboard import lookups, walls
-from dashboard.views.common import wall_context
+from dashboard.views.common import photo_response, wall_context
 from dashboard.views.walls import OPEN_ALERTS_SHOWN, render_tiles
 from micboard import access
 from micboard.models import Alert, KioskLink, Performer
@@ -56,10 +56,7 @@ def kiosk_photo(request: HttpRequest, token: str, performer_id: int) -> FileResp
     if link is None:
         raise Http404("Not found.")
     with tenant_context(link.organization_id):
-        performer = lookups.get_kiosk_performer(link, performer_id)
-    if not performer.photo:
-        raise Http404("Not found.")
-    return FileResponse(performer.photo.open("rb"))
+        return photo_response(lookups.get_kiosk_performer(link, performer_id))
 
 
 def _photo_url(link: KioskLink) -> walls.PhotoUrl:

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,7 +24,7 @@ from dashboard.forms import (
     PerformerImportForm,
     show_service_errors,
 )
-from dashboard.views.common import HtmxHttpRequest, active_flag
+from dashboard.views.common import HtmxHttpRequest, active_flag, photo_response
 from micboard import access
 from micboard.models import Performer
 from micboard.services import PerformerService, performer_csv
@@ -124,10 +124,7 @@ def performer_delete(request: HtmxHttpRequest, performer_id: int) -> HttpRespons
 @require_GET
 def performer_photo(request: HtmxHttpRequest, performer_id: int) -> FileResponse:
     """Serve a photo only to someone who may see the performer; photos are personal data."""
-    performer = lookups.get_performer_for_user(request.user, performer_id)
-    if not performer.photo:
-        raise Http404("No photo.")
-    return FileResponse(performer.photo.open("rb"))
+    return photo_response(lookups.get_performer_for_user(request.user, performer_id))
 
 
 @login_required

@@ -18,7 +18,7 @@ from micboard.services.common import (
     strip_text,
     validate_fields,
 )
-from micboard.services.photos import validate_photo
+from micboard.services.photos import prepare_photo
 
 if TYPE_CHECKING:
     from micboard.services.common import ActingUser
@@ -48,13 +48,12 @@ class PerformerService:
             phone=strip_text(phone) or "",
             notes=notes or "",
         )
-        if photo_file is not None:
-            validate_photo(photo_file)
+        photo = prepare_photo(photo_file) if photo_file is not None else None
         with transaction.atomic():
             performer.organization_id = resolve_organization_id()
             validate_fields(performer)
-            if photo_file is not None:
-                performer.photo.save(_photo_name(photo_file), photo_file, save=False)
+            if photo is not None:
+                performer.photo.save(photo.name, photo.content, save=False)
             record_history_user(performer, by_user)
             performer.save()
             announce(EventKind.PERFORMER_CREATED, performer_ids=[performer.pk])
@@ -97,15 +96,17 @@ class PerformerService:
             access.require_performer_access(by_user, performer)
         for name, value in changes.items():
             setattr(performer, name, strip_text(value))
-        if photo_file is not None:
-            validate_photo(photo_file)
+        photo = prepare_photo(photo_file) if photo_file is not None else None
+        replaced = performer.photo.name if photo is not None else ""
         with transaction.atomic():
             validate_fields(performer)
-            if photo_file is not None:
-                performer.photo.save(_photo_name(photo_file), photo_file, save=False)
+            if photo is not None:
+                performer.photo.save(photo.name, photo.content, save=False)
+                if replaced:
+                    _delete_file_after_commit(performer, replaced)
             record_history_user(performer, by_user)
             # Only the named fields: a concurrent deactivation must not be undone.
-            photo_fields = ["photo"] if photo_file is not None else []
+            photo_fields = ["photo"] if photo is not None else []
             performer.save(update_fields=[*changes, *photo_fields, "updated_at"])
             _announce_performer(EventKind.PERFORMER_UPDATED, performer)
         return performer
@@ -174,5 +175,7 @@ def _assignment_targets(performer: Performer) -> tuple[list[int], list[int]]:
     return [group for group, _ in pairs], [unit for _, unit in pairs]
 
 
-def _photo_name(photo_file: Any) -> str:
-    return str(getattr(photo_file, "name", "") or "photo").rsplit("/", 1)[-1]
+def _delete_file_after_commit(performer: Performer, name: str) -> None:
+    """Remove a replaced photo's file once the new one is committed (never before)."""
+    storage = performer.photo.storage
+    transaction.on_commit(lambda: storage.delete(name))

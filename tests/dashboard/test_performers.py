@@ -87,7 +87,7 @@ class TestCreate:
         response = admin.post("/performers/new/", {"name": "Dana", "photo": fake})
         html = response.content.decode()
         assert 'id="id_photo_error"' in html
-        assert "not a readable image" in html
+        assert "not a JPEG, PNG, WebP or GIF image" in html
         assert not Performer.objects.filter(name="Dana").exists()
 
     def test_a_good_photo_is_saved_and_served_to_who_may_see_it(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -161,6 +162,7 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
     serve_static = True
     redis_server: ClassVar[RedisServer | None] = None
     redis_url: ClassVar[str]
+    media_root: ClassVar[str]
     playwright: ClassVar[Playwright]
     browser: ClassVar[Browser]
 
@@ -171,8 +173,10 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
         cls._async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         cls._start_redis()
+        cls.media_root = tempfile.mkdtemp(prefix="micboard-e2e-media-")  # uploads land here
         prefix = f"e2e{uuid.uuid4().hex[:8]}"
         cls._redis_settings = override_settings(
+            MEDIA_ROOT=cls.media_root,
             REDIS_URL=cls.redis_url,
             MICBOARD_REDIS_PREFIX=prefix,
             CHANNEL_LAYERS={
@@ -193,6 +197,7 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
         cls.playwright.stop()
         super().tearDownClass()
         cls._redis_settings.disable()
+        shutil.rmtree(cls.media_root, ignore_errors=True)
         if cls.redis_server is not None:
             cls.redis_server.cleanup()
         if cls._async_unsafe is None:
@@ -236,6 +241,7 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
             "DATABASE_URL": shared_database_url(),
             "REDIS_URL": cls.redis_url,
             "MICBOARD_REDIS_PREFIX": settings.MICBOARD_REDIS_PREFIX,
+            "MEDIA_ROOT": cls.media_root,
             "LOG_LEVEL": "WARNING",
         }
 

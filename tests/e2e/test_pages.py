@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from micboard.models import MonitoringGroup, PerformerAssignment, WirelessUnit
+from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
 from tests.e2e.live import (
     LiveWallTestCase,
     assign,
@@ -16,8 +16,20 @@ from tests.e2e.live import (
     off_the_loop,
 )
 from tests.factories import make_user
+from tests.security.polyglots import gif_that_is_javascript
 
 BUSY = re.compile(r"htmx-request")  # htmx marks an element while its request runs
+# Load a URL as a <script> on our own origin ('self' in the CSP), as an injected tag would.
+LOAD_AS_SCRIPT = """async (url) => {
+  const loaded = await new Promise((resolve) => {
+    const script = document.createElement("script");
+    script.src = url;
+    script.onload = () => resolve(true);
+    script.onerror = () => resolve(false);
+    document.head.appendChild(script);
+  });
+  return {loaded, ran: window.__polyglotRan === true};
+}"""
 
 
 @pytest.mark.e2e
@@ -34,6 +46,26 @@ class PageTests(LiveWallTestCase):
         assign("Jane Smith", self.units[0], self.group, title="Lead vocals")
         assign("Ann Lee", self.units[1], self.group)
         assign("Annette Ray", self.units[2], self.group)
+
+    def test_a_photo_that_is_also_a_script_never_runs_as_one(self) -> None:
+        """A GIF whose bytes are valid JavaScript, uploaded as `a.js`: once stored, a page
+        that loads it as a script gets an error, and opened on its own it is an image."""
+        jane = Performer.objects.get(name="Jane Smith")
+        self.page.goto(self.url(f"/performers/{jane.pk}/edit/"))
+        self.page.get_by_label("Photo").set_input_files(
+            files=[
+                {"name": "a.js", "mimeType": "text/javascript", "buffer": gif_that_is_javascript()}
+            ]
+        )
+        self.page.get_by_role("button", name="Save").click()
+        expect(self.page.get_by_text("Jane Smith was saved.")).to_be_visible()
+
+        photo_url = f"/performers/{jane.pk}/photo/"
+        outcome = self.page.evaluate(LOAD_AS_SCRIPT, photo_url)
+        assert outcome == {"loaded": False, "ran": False}
+        self.page.goto(self.url(photo_url))
+        assert self.page.evaluate("document.contentType") == "image/jpeg"
+        assert self.page.evaluate("window.__polyglotRan === undefined")
 
     def test_live_search_filters_as_you_type(self) -> None:
         self.page.goto(self.url("/performers/"))

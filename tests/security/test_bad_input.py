@@ -267,7 +267,7 @@ def png_declaring(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + pixels + png_chunk(b"IEND", b"")
 
 
-NOT_AN_IMAGE = "not a readable image"
+NOT_AN_IMAGE = "not a JPEG, PNG, WebP or GIF image"
 BAD_PHOTOS = [
     ("text renamed .jpg", "face.jpg", b"just some text, honestly", NOT_AN_IMAGE),
     (
@@ -277,7 +277,7 @@ BAD_PHOTOS = [
         NOT_AN_IMAGE,
     ),
     ("PDF", "face.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", NOT_AN_IMAGE),
-    ("BMP", "face.bmp", encoded("BMP"), "Upload a JPEG, PNG, WebP or GIF image."),
+    ("BMP", "face.bmp", encoded("BMP"), NOT_AN_IMAGE),
     ("oversize", "face.png", encoded("PNG") + b"\x00" * MAX_PHOTO_BYTES, "larger than 5 MB"),
     ("50,000 x 50,000 bomb", "bomb.png", png_declaring(50_000, 50_000), "too many pixels"),
     ("6,000 x 6,000", "big.png", png_declaring(6_000, 6_000), "too many pixels"),

@@ -30,8 +30,10 @@ class EventKind(enum.StrEnum):
     PERFORMER_DEACTIVATED = "performer.deactivated"
     PERFORMER_REACTIVATED = "performer.reactivated"
     PERFORMER_DELETED = "performer.deleted"
-    GROUP_MEMBERS_CHANGED = "group.members_changed"
+    GROUP_CHANGED = "group.changed"  # saved or deleted, on any path (a model signal)
+    GROUP_MEMBERS_CHANGED = "group.members_changed"  # on any path (a model signal)
     GROUP_TILE_ORDER_CHANGED = "group.tile_order_changed"
+    USER_CHANGED = "user.changed"  # signed out, deactivated, new password, new profile
     INVENTORY_SAVED = "inventory.saved"
     INVENTORY_DELETED = "inventory.deleted"
     INVENTORY_IMPORTED = "inventory.imported"
@@ -58,8 +60,10 @@ class Reaction:
 
 # Tiles may appear, go or change: the poller re-reads its map, walls re-fetch tiles.
 _TILES = Reaction(refreshes_topology=True, rechecks_access=False, wall_frame=WallFrame.STRUCTURE)
-# Who may watch changed: every open socket of the group asks again.
+# Who may watch changed: every open socket of the group (or of the user) asks again.
 _ACCESS = Reaction(refreshes_topology=False, rechecks_access=True, wall_frame=WallFrame.NONE)
+# A group itself changed (deactivated, moved to another location): all of the above.
+_GROUP = Reaction(refreshes_topology=True, rechecks_access=True, wall_frame=WallFrame.STRUCTURE)
 # Only the order of the tiles changed: walls re-fetch the grid, the poller's map holds.
 _ORDER = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.STRUCTURE)
 _ALERT = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.ALERT)
@@ -75,12 +79,14 @@ REACTIONS: dict[EventKind, Reaction] = {
     EventKind.PERFORMER_DEACTIVATED: _TILES,
     EventKind.PERFORMER_REACTIVATED: _TILES,
     EventKind.PERFORMER_DELETED: _TILES,
+    EventKind.GROUP_CHANGED: _GROUP,
     EventKind.GROUP_MEMBERS_CHANGED: _ACCESS,
     EventKind.GROUP_TILE_ORDER_CHANGED: _ORDER,
     EventKind.INVENTORY_SAVED: _TILES,
     EventKind.INVENTORY_DELETED: _TILES,
     EventKind.INVENTORY_IMPORTED: _TILES,
     EventKind.KIOSK_REVOKED: _ACCESS,
+    EventKind.USER_CHANGED: _ACCESS,
     EventKind.ALERT_RAISED: _ALERT,
     EventKind.ALERT_ACKNOWLEDGED: _ALERT,
     EventKind.ALERT_RESOLVED: _ALERT,
@@ -96,6 +102,7 @@ class DomainChange:
     unit_ids: frozenset[int] = field(default_factory=frozenset)
     performer_ids: frozenset[int] = field(default_factory=frozenset)
     alert_ids: frozenset[int] = field(default_factory=frozenset)
+    user_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def reaction(self) -> Reaction:
@@ -109,6 +116,7 @@ def announce(
     unit_ids: Iterable[int | None] = (),
     performer_ids: Iterable[int | None] = (),
     alert_ids: Iterable[int | None] = (),
+    user_ids: Iterable[int | None] = (),
 ) -> None:
     """Send `domain_changed` once the surrounding transaction commits."""
     change = DomainChange(
@@ -117,6 +125,7 @@ def announce(
         unit_ids=_ids(unit_ids),
         performer_ids=_ids(performer_ids),
         alert_ids=_ids(alert_ids),
+        user_ids=_ids(user_ids),
     )
     transaction.on_commit(lambda: domain_changed.send(sender=DomainChange, change=change))
 

@@ -48,3 +48,8 @@ def events() -> str:
 def layer_group(group_id: int) -> str:
     """Return the channel-layer group of everyone watching a monitoring group."""
     return f"mg.{group_id}"
+
+
+def layer_user(user_id: int) -> str:
+    """Return the channel-layer group of every socket a user has open, on any wall."""
+    return f"user.{user_id}"

@@ -25,12 +25,14 @@ from micboard.events import DomainChange, EventKind, WallFrame, domain_changed
 from micboard.models import Alert, PerformerAssignment
 from micboard.tenancy import system_context
 from realtime import frames, keys
-from realtime.poller.sender import direct_publish_prefix, pubsub_channel
+from realtime.poller.sender import direct_publish_prefix, layer_pubsub_channel
 from realtime.redis_client import sync_client
 
 logger = logging.getLogger(__name__)
 
-GroupMessage = tuple[int, dict[str, Any]]
+# A message for a channel-layer group: a wall's (keys.layer_group) or a user's.
+GroupMessage = tuple[str, dict[str, Any]]
+ACCESS_CHECK = {"type": "access.check"}
 
 
 @receiver(domain_changed)
@@ -57,6 +59,7 @@ def encode_change(change: DomainChange) -> bytes:
             "unit_ids": sorted(change.unit_ids),
             "performer_ids": sorted(change.performer_ids),
             "alert_ids": sorted(change.alert_ids),
+            "user_ids": sorted(change.user_ids),
         }
     )
 
@@ -79,13 +82,13 @@ def _messages_for(change: DomainChange) -> list[GroupMessage]:
     reaction = change.reaction
     if reaction.wall_frame is WallFrame.ALERT:
         return _alert_messages(change)
-    if not change.group_ids:
-        return []
+    messages: list[GroupMessage] = []
     if reaction.rechecks_access:
-        return [(group_id, {"type": "access.check"}) for group_id in sorted(change.group_ids)]
-    if reaction.wall_frame is WallFrame.STRUCTURE:
-        return _structure_messages(change)
-    return []
+        messages += [(keys.layer_group(gid), ACCESS_CHECK) for gid in sorted(change.group_ids)]
+        messages += [(keys.layer_user(uid), ACCESS_CHECK) for uid in sorted(change.user_ids)]
+    if reaction.wall_frame is WallFrame.STRUCTURE and change.group_ids:
+        messages += _structure_messages(change)
+    return messages
 
 
 def _structure_messages(change: DomainChange) -> list[GroupMessage]:
@@ -96,7 +99,7 @@ def _structure_messages(change: DomainChange) -> list[GroupMessage]:
     for group_id, units in sorted(after.items()):
         text = _structure_text(group_id, change, before[group_id], units)
         if text is not None:
-            messages.append((group_id, {"type": "live.frame", "text": text}))
+            messages.append((keys.layer_group(group_id), {"type": "live.frame", "text": text}))
     return messages
 
 
@@ -115,7 +118,10 @@ def _alert_messages(change: DomainChange) -> list[GroupMessage]:
     with system_context():
         alerts = list(Alert.objects.filter(pk__in=change.alert_ids).order_by("pk"))
     return [
-        (alert.monitoring_group_id, {"type": "live.frame", "text": _alert_text(change, alert)})
+        (
+            keys.layer_group(alert.monitoring_group_id),
+            {"type": "live.frame", "text": _alert_text(change, alert)},
+        )
         for alert in alerts
         if alert.monitoring_group_id is not None
     ]
@@ -167,11 +173,11 @@ def _send_to_groups(messages: list[GroupMessage]) -> None:
         async_to_sync(_group_send_each)(layer, messages)
         return
     pipe = sync_client().pipeline(transaction=False)
-    for group_id, message in messages:
-        pipe.publish(pubsub_channel(prefix, group_id), layer.serialize(message))
+    for layer_group, message in messages:
+        pipe.publish(layer_pubsub_channel(prefix, layer_group), layer.serialize(message))
     pipe.execute()
 
 
 async def _group_send_each(layer: Any, messages: list[GroupMessage]) -> None:
-    for group_id, message in messages:
-        await layer.group_send(keys.layer_group(group_id), message)
+    for layer_group, message in messages:
+        await layer.group_send(layer_group, message)

@@ -48,9 +48,8 @@ class GroupService:
         if strangers:
             raise ValidationError({"users": f"Not allowed in this group: {', '.join(strangers)}."})
         with transaction.atomic():
+            # Announced by the membership signal (micboard/signals.py), as on every path.
             group.users.set(members)
-            # Open sockets of removed members must lose access: the live path listens.
-            announce(EventKind.GROUP_MEMBERS_CHANGED, group_ids=[group.pk])
         return group
 
     @staticmethod

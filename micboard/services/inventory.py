@@ -13,7 +13,7 @@ from django.db import models, transaction
 
 from micboard import access
 from micboard.events import EventKind, announce
-from micboard.models import MonitoringGroup, RFChannel, WirelessChassis, WirelessUnit
+from micboard.models import RFChannel, WirelessChassis, WirelessUnit
 from micboard.models.base import resolve_organization_id
 from micboard.services.common import validate_fields
 
@@ -111,10 +111,10 @@ def _ensure_unit(chassis: WirelessChassis, channel: RFChannel, location_id: int 
 
 
 def _announce_row(kind: EventKind, row: models.Model) -> None:
+    """Announce a change to equipment; a group's own save is announced by its model signal
+    (micboard/signals.py), on every path."""
     if isinstance(row, WirelessUnit):
         announce(kind, unit_ids=[row.pk])
-    elif isinstance(row, MonitoringGroup):
-        announce(kind, group_ids=[row.pk])
     elif isinstance(row, WirelessChassis | RFChannel):
         announce(kind, unit_ids=_units_of(row))
 

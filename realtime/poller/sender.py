@@ -154,7 +154,12 @@ def message_head(layer: Any) -> bytes | None:
 
 def pubsub_channel(prefix: str, group_id: int) -> str:
     """Return the Redis channel the pubsub layer subscribes a group's members to."""
-    return f"{prefix}__group__{keys.layer_group(group_id)}"
+    return layer_pubsub_channel(prefix, keys.layer_group(group_id))
+
+
+def layer_pubsub_channel(prefix: str, layer_group: str) -> str:
+    """Return the Redis channel of any channel-layer group (as channels_redis names it)."""
+    return f"{prefix}__group__{layer_group}"
 
 
 def direct_publish_prefix() -> str | None:

@@ -1,9 +1,15 @@
-"""Who may open a live socket: the access rules, applied once per connection."""
+"""Who may open a live socket, and keep it: the access rules, applied on connect and again
+whenever a change may have taken access away (`micboard.events.REACTIONS`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib import auth
 
 from micboard import access
 from micboard.tenancy import context_for_user, tenant_context
@@ -19,6 +25,23 @@ class Admission:
 
     group_id: int | None = None
     refusal: int | None = None
+    user_id: int | None = None  # whose socket it is, so a change to them reaches it
+
+
+def admit_session(session_key: str | None, group_id: int) -> Admission:
+    """Admit the user the session belongs to now, read afresh from the session store."""
+    return admit_user(session_user(session_key), group_id)
+
+
+def session_user(session_key: str | None) -> AnyUser:
+    """Return who is signed in on this session now: anonymous once it was signed out, its
+    user deactivated, or their password changed elsewhere (Django's session hash check).
+
+    The user a socket was opened with is a copy from that moment; asking again is what
+    lets a re-check see the change.
+    """
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    return auth.get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
 
 
 def admit_user(user: AnyUser, group_id: int) -> Admission:
@@ -30,7 +53,9 @@ def admit_user(user: AnyUser, group_id: int) -> Admission:
         tenant.organization_id, campus=tenant.campus_id, unrestricted=tenant.unrestricted
     ):
         visible = access.can_watch_group(user, group_id)
-    return Admission(group_id=group_id) if visible else Admission(refusal=codes.NO_ACCESS)
+    if not visible:
+        return Admission(refusal=codes.NO_ACCESS)
+    return Admission(group_id=group_id, user_id=user.pk)
 
 
 def admit_kiosk(token: str) -> Admission:

@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from realtime import codes, frames, keys, live_store
 from realtime.redis_client import async_client
 from realtime.web import live_watch
-from realtime.web.admission import Admission, admit_kiosk, admit_user
+from realtime.web.admission import Admission, admit_kiosk, admit_session
 from realtime.web.asgi_types import Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     """What both kinds of wall share; subclasses say who is admitted."""
 
     group_id: int | None = None
+    layer_groups: tuple[str, ...] = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Channels' consumer loop, with the socket and the channel layer each read by
@@ -100,9 +101,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=admission.refusal)
             return
         try:
-            await self.channel_layer.group_add(
-                keys.layer_group(admission.group_id), self.channel_name
-            )
+            self.layer_groups = _layer_groups(admission)
+            for layer_group in self.layer_groups:
+                await self.channel_layer.group_add(layer_group, self.channel_name)
             self.group_id = admission.group_id
             await self.send_snapshot()
             live_watch.watch(self)  # closes with TRY_AGAIN if Redis goes away
@@ -115,9 +116,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.group_id is None:
             return
         try:
-            await self.channel_layer.group_discard(
-                keys.layer_group(self.group_id), self.channel_name
-            )
+            for layer_group in self.layer_groups:
+                await self.channel_layer.group_discard(layer_group, self.channel_name)
         except LIVE_STORE_ERRORS:
             logger.info("could not leave group %s cleanly", self.group_id, exc_info=True)
 
@@ -174,7 +174,8 @@ class GroupConsumer(LiveConsumer):
 
     async def admit(self) -> Admission:
         group_id = int(self.scope["url_route"]["kwargs"]["group_id"])
-        return await database_sync_to_async(admit_user)(self.scope["user"], group_id)
+        session_key = self.scope["session"].session_key
+        return await database_sync_to_async(admit_session)(session_key, group_id)
 
 
 class KioskConsumer(LiveConsumer):
@@ -183,3 +184,13 @@ class KioskConsumer(LiveConsumer):
     async def admit(self) -> Admission:
         token = str(self.scope["url_route"]["kwargs"]["token"])
         return await database_sync_to_async(admit_kiosk)(token)
+
+
+def _layer_groups(admission: Admission) -> tuple[str, ...]:
+    """The channel-layer groups a socket joins: its wall's, and its user's (so that
+    signing out, deactivation or a password change reaches every socket they have)."""
+    assert admission.group_id is not None
+    wall = keys.layer_group(admission.group_id)
+    if admission.user_id is None:
+        return (wall,)
+    return (wall, keys.layer_user(admission.user_id))

@@ -125,17 +125,23 @@ def session_cookie(user: User) -> str:
 
 
 async def open_socket(
-    path: str, *, user: User | None = None, origin: str | None = ORIGIN
+    path: str,
+    *,
+    user: User | None = None,
+    origin: str | None = ORIGIN,
+    session: str | None = None,
 ) -> tuple[WebsocketCommunicator, bool, Any]:
-    """Connect to the real ASGI app; return the communicator, accepted?, close code."""
+    """Connect to the real ASGI app, signed in as `user` (a new session) or on `session`
+    (a session cookie's value); return the communicator, accepted?, close code."""
     from micboard.asgi import application
 
     headers = [(b"host", b"localhost")]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     if user is not None:
-        cookie = await database_sync_to_async(session_cookie)(user)
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        session = await database_sync_to_async(session_cookie)(user)
+    if session is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
     accepted, detail = await communicator.connect(timeout=FRAME_TIMEOUT)
     return communicator, accepted, detail

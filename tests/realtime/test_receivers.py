@@ -47,6 +47,7 @@ async def test_every_change_is_published_on_the_events_channel(stage):
         "unit_ids": [stage.units[0].pk],
         "performer_ids": [performer.pk],
         "alert_ids": [],
+        "user_ids": [],
     }
     await pubsub.aclose()
 
@@ -135,6 +136,8 @@ def test_every_event_kind_says_what_the_live_path_does_with_it():
         ("alert.acknowledged", False),
         ("kiosk.revoked", False),
         ("group.members_changed", False),
+        ("user.changed", False),
+        ("group.changed", True),
         ("group.tile_order_changed", False),
         ("something.newer", True),  # an unknown kind: reloading is always safe
     ],

@@ -8,13 +8,18 @@ users, half kiosks) that stay connected and apply frames as static/js/live.js do
 wall page, a kiosk page and /healthz fetched every few seconds.
 
 After a warm-up under full load, every few seconds it samples each process's RSS and
-open file descriptors, each poller's asyncio task count (from its heartbeat) and the
-number of Redis keys. The window is cut into fifths: a figure is flat when the median of
-the last fifth is at most a tolerance above the median of the second (the first may still
-be settling). At the end the devices stop, the walls settle, every client's view is
-compared with Redis, and every process's log is scanned for tracebacks and errors: those
-logged under load fail the soak; those as the devices, clients and processes stop are
-counted and shown. It prints a verdict table and exits 1 on any failure.
+open file descriptors by kind (/proc/<pid>/fd: pipes, files, TCP sockets by state and by
+which process holds the other end), each poller's asyncio task count (from its heartbeat)
+and the number of Redis keys. The window is cut into fifths: a figure is flat when the
+median of the last fifth is at most a tolerance above the median of the second (the first
+may still be settling). The open links between pollers and devices are left out of the fd
+figures: the faults swing them by dozens within a minute, inside the clients' pool limits,
+while a leaked socket is not one of them (its other end is gone), so it still counts.
+
+At the end the devices stop, the walls settle, every client's view is compared with
+Redis, and every process's log is scanned for tracebacks and errors: those logged under
+load fail the soak; those as the devices, clients and processes stop are counted and
+shown. It prints a verdict table and exits 1 on any failure.
 
     .venv/bin/python bench/soak.py [--minutes 30] [--clients 20] [--pollers 2]
 """
@@ -33,11 +38,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
+from typing import NamedTuple
 
 import httpx
 import orjson
@@ -272,24 +279,119 @@ def heartbeats(beats: redis.Redis, pollers: int, name: str) -> list[float]:
 # ---------------------------------------------------------------- sampling
 
 
-def open_fds(pid: int) -> float:
+# The state column of /proc/net/tcp (include/net/tcp_states.h).
+TCP_STATES = {
+    "01": "ESTABLISHED", "02": "SYN_SENT", "03": "SYN_RECV", "04": "FIN_WAIT1",
+    "05": "FIN_WAIT2", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT",
+    "09": "LAST_ACK", "0A": "LISTEN", "0B": "CLOSING",
+}  # fmt: skip
+
+
+class TcpSocket(NamedTuple):
+    state: str
+    local: str  # address:port, hex as /proc writes it
+    remote: str
+
+
+def tcp_sockets() -> dict[str, TcpSocket]:
+    """Return every TCP socket of this network namespace (the whole soak is on loopback)."""
+    sockets = {}
+    for table in ("tcp", "tcp6"):
+        for row in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            cells = row.split()
+            state = TCP_STATES.get(cells[3], cells[3])
+            sockets[cells[9]] = TcpSocket(state, cells[1], cells[2])
+    return sockets
+
+
+def fd_links(pid: int) -> list[str]:
+    """Return what each open fd of a process points at (none once it has gone)."""
     try:
-        return float(len(os.listdir(f"/proc/{pid}/fd")))
+        names = os.listdir(f"/proc/{pid}/fd")
     except FileNotFoundError:
-        return 0.0
+        return []
+    links = []
+    for name in names:
+        with suppress(FileNotFoundError):  # closed between the listing and the reading
+            links.append(os.readlink(f"/proc/{pid}/fd/{name}"))
+    return links
+
+
+def fd_kinds(pids: dict[str, int], ports: dict[int, str] | None = None) -> dict[str, Counter[str]]:
+    """Count each process's open fds by kind: pipe, file, anon inode, unix socket, or a TCP
+    socket by state and by which of these processes holds its other end. An end no process
+    holds is named by `ports` (its port) or else "nobody"."""
+    links = {name: fd_links(pid) for name, pid in pids.items()}
+    tcp = tcp_sockets()
+    unix = unix_sockets()
+    ports = ports or {}
+    held_by = {
+        tcp[inode].local: name
+        for name, targets in links.items()
+        for inode in map(socket_inode, targets)
+        if inode in tcp
+    }
+    kinds: dict[str, Counter[str]] = {}
+    for name, targets in links.items():
+        counts = kinds[name] = Counter()
+        for target in targets:
+            inode = socket_inode(target)
+            found = tcp.get(inode)
+            if found is None:
+                counts["unix socket" if inode in unix else link_kind(target)] += 1
+            elif found.state == "LISTEN":
+                counts["tcp LISTEN"] += 1
+            else:
+                peer = held_by.get(found.remote) or ports.get(int(found.remote[-4:], 16))
+                counts[f"tcp {found.state} to {peer or 'nobody'}"] += 1
+    return kinds
+
+
+def unix_sockets() -> set[str]:
+    return {row.split()[6] for row in Path("/proc/net/unix").read_text().splitlines()[1:]}
+
+
+def device_links(name: str, kinds: Counter[str]) -> int:
+    """Count the open connections between a poller and the devices, seen from either end.
+
+    Their number follows the faults (a pulled cable drops a device's links, a slow answer
+    opens another pooled one) within the clients' pool limits, so it swings by dozens
+    within a minute; a leaked socket is not one of them: its other end is gone.
+    """
+    if name == "devices":
+        return sum(n for kind, n in kinds.items() if kind.startswith("tcp ESTABLISHED to poller-"))
+    return kinds["tcp ESTABLISHED to devices"] if name.startswith("poller-") else 0
+
+
+def socket_inode(target: str) -> str:
+    return target[len("socket:[") : -1] if target.startswith("socket:[") else ""
+
+
+def link_kind(target: str) -> str:
+    if target.startswith("socket:["):
+        # No longer in the kernel's TCP tables: reset by its peer, or never connected.
+        return "tcp socket without a connection"
+    if target.startswith("pipe:["):
+        return "pipe"
+    if target.startswith("anon_inode:"):
+        return target[len("anon_inode:") :].strip("[]")  # eventpoll, eventfd, io_uring
+    return "file"
 
 
 @dataclass
 class Samples:
     series: dict[str, list[float]] = field(default_factory=dict)
+    fds: dict[str, list[Counter[str]]] = field(default_factory=dict)  # by process, by kind
 
     def add(self, name: str, value: float) -> None:
         self.series.setdefault(name, []).append(value)
 
     def take(self, stack: Stack, beats: redis.Redis, pollers: int) -> None:
-        for name, process in stack.processes.items():
-            self.add(f"{name} RSS", rss_mb(process.pid))
-            self.add(f"{name} fds", open_fds(process.pid))
+        pids = {name: process.pid for name, process in stack.processes.items()}
+        kinds = fd_kinds({**pids, "soak": os.getpid()})  # the soak's own: the clients
+        for name, pid in pids.items():
+            self.add(f"{name} RSS", rss_mb(pid))
+            self.fds.setdefault(name, []).append(kinds[name])
         for n, tasks in enumerate(heartbeats(beats, pollers, "tasks"), start=1):
             self.add(f"poller-{n} asyncio tasks", tasks)
         self.add("Redis keys", float(beats.dbsize()))
@@ -353,6 +455,29 @@ async def settled_views(walls: list[Wall], beats: redis.Redis, limit: float = 30
         await asyncio.sleep(0.5)  # the polling interval of this wait
 
 
+def sockets_left_to_devices(stack: Stack, pollers: int) -> Counter[str]:
+    """Return the poller sockets still open to the stopped devices, by process and kind.
+
+    Idle pooled HTTP connections stay open (CLOSE_WAIT) until their client next uses its
+    pool, so some are expected: shown, not judged.
+    """
+    from realtime.simulation.devicelist import read_device_list
+
+    pids = {name: process.pid for name, process in stack.processes.items()}
+    devices = read_device_list(stack.workdir / "devices.json")
+    ports = {device.port: f"stopped {device.protocol.value}" for device in devices}
+    names = {f"poller-{n}" for n in range(1, pollers + 1)}
+    return Counter(
+        {
+            f"{name} {kind}": n
+            for name, counts in fd_kinds(pids, ports).items()
+            if name in names
+            for kind, n in counts.items()
+            if kind.startswith("tcp ") and not kind.endswith(" to redis")
+        }
+    )
+
+
 def views_equal_redis(walls: list[Wall], beats: redis.Redis) -> int:
     """How many clients' views equal the unit states in Redis for their wall."""
     matching = 0
@@ -380,6 +505,8 @@ class Outcome:
     pages: PageLoads
     connected_at_end: int = 0
     matching: int = 0
+    # Poller sockets still open after the devices stopped, by process and kind.
+    left_to_devices: Counter[str] = field(default_factory=Counter)
     exited: list[str] = field(default_factory=list)
     marks: list[dict[str, int]] = field(default_factory=list)  # window start, end, clients gone
     during: list[str] = field(default_factory=list)  # errors logged under load
@@ -406,6 +533,7 @@ async def soak(config: Config, stack: Stack, audience: Audience, web_port: int) 
     stack.stop("devices")  # no more readings: the walls settle on the final state
     await wait_for_quiet(walls)
     outcome.matching = await settled_views(walls, beats)
+    outcome.left_to_devices = sockets_left_to_devices(stack, config.pollers)
     for task in tasks:
         task.cancel()
     await asyncio.gather(pages, *tasks, return_exceptions=True)
@@ -419,6 +547,9 @@ def verdict(outcome: Outcome, config: Config) -> list[Check]:
             checks.append(flat(f"{name} flat", samples, MEMORY, " MiB"))
         elif not name.endswith("RSS"):
             checks.append(flat(f"{name} flat", samples, COUNT))
+    for name, counts in outcome.samples.fds.items():
+        settled = [float(c.total() - device_links(name, c)) for c in counts]
+        checks.append(flat(f"{name} fds besides device links flat", settled, COUNT))
     checks += [
         exact("processes that died", len(outcome.exited), 0),
         exact("errors/tracebacks logged under load", len(outcome.during), 0),
@@ -435,7 +566,18 @@ def verdict(outcome: Outcome, config: Config) -> list[Check]:
 def info_rows(outcome: Outcome) -> list[Check]:
     """Figures worth seeing that have no pass mark."""
     redis_rss = outcome.samples.series["redis RSS"]
+    all_fds = [
+        flat(f"{name} fds, device links too", [float(c.total()) for c in counts], COUNT)
+        for name, counts in outcome.samples.fds.items()
+    ]
     return [
+        *(Check(c.name, c.value, "info", True) for c in all_fds),
+        Check(
+            "poller sockets to the devices once they stopped and the walls settled",
+            ", ".join(f"{kind} {n}" for kind, n in sorted(outcome.left_to_devices.items())) or "0",
+            "info",
+            True,
+        ),
         Check("redis-server RSS (history streams fill for an hour)",
               f"{redis_rss[0]:.1f} -> {redis_rss[-1]:.1f} MiB", "info", True),
         Check("errors/tracebacks as devices and clients left", str(len(outcome.leaving)),
@@ -454,6 +596,15 @@ def show_log_tails(stack: Stack, lines: int = 20) -> None:
     for name in stack.processes:
         text = (stack.workdir / f"{name}.log").read_text(errors="replace")
         print(f"--- last lines of {name}.log:", *text.splitlines()[-lines:], sep="\n")
+
+
+def show_fd_kinds(samples: Samples) -> None:
+    """Print each process's open fds by kind: at the first sample, at most, at the last."""
+    print("\nopen fds by kind: first sample / most / last sample")
+    for name, counts in samples.fds.items():
+        kinds = sorted(set().union(*counts))
+        cells = [f"{k} {counts[0][k]}/{max(c[k] for c in counts)}/{counts[-1][k]}" for k in kinds]
+        print(f"  {name}: {', '.join(cells)}")
 
 
 def show_entries(what: str, entries: list[str], lines: int = 30) -> None:
@@ -505,6 +656,7 @@ def run(config: Config) -> bool:
         f"{len(outcome.samples.series['redis RSS'])} samples, one every {config.interval:g} s"
     )
     print_verdict([*checks, *info_rows(outcome)], title)
+    show_fd_kinds(outcome.samples)
     show_entries("under load", outcome.during)
     show_entries("as devices and clients left", outcome.leaving)
     show_entries("while stopping the processes", outcome.shutdown)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from django.urls import reverse
 
-from dashboard.templatetags.micboard_display import decibels, mhz, runtime
+from dashboard.templatetags.micboard_display import BATTERY, decibels, mhz, runtime
 from micboard.converters import is_id
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment
 from micboard.models.performers import PRIORITY_RANK, Priority
@@ -41,7 +41,6 @@ STATUSES: dict[str, StatusInfo] = {
     "AUDIO_PEAK": StatusInfo("PEAK", "◆", "Audio peaked in the last 10 seconds"),
 }
 UNKNOWN_STATUS = "UNASSIGNED"
-BATTERY_SEGMENTS = 5
 MAX_TILE_IDS = 1000
 
 PhotoUrl = Callable[[Performer], str]
@@ -51,15 +50,6 @@ ID_MARKER = "999999999999999999"  # an id as the URL converter takes it (18 digi
 
 def normalise_status(raw: str) -> str:
     return raw if raw in STATUSES else UNKNOWN_STATUS
-
-
-def battery_bars(unit: WallUnit) -> int | None:
-    """Return the lit segments: the device's bars, or its percentage in fifths."""
-    if unit.battery_bars is not None:
-        return min(unit.battery_bars, BATTERY_SEGMENTS)
-    if unit.battery_percent is not None:
-        return min(BATTERY_SEGMENTS, -(-unit.battery_percent // 20))  # ceiling division
-    return None
 
 
 class WallUnit(NamedTuple):
@@ -234,7 +224,7 @@ def _tile(
     with_photo = next((w for w in wearers if w.photo), None)
     status = normalise_status(unit.status)
     priority = wearers[0].priority
-    bars = battery_bars(unit)
+    bars = BATTERY.bars(unit.battery_bars, unit.battery_percent)
     return Tile(
         unit=unit,
         key=str(unit.pk),
@@ -249,7 +239,7 @@ def _tile(
         glyph=STATUSES[status].glyph,
         label=STATUSES[status].label,
         bars="" if bars is None else str(bars),
-        battery="Battery unknown" if bars is None else f"Battery {bars} of {BATTERY_SEGMENTS} bars",
+        battery=BATTERY.spoken(bars),
         runtime=runtime(unit.battery_minutes),
         tx_offset=decibels(unit.tx_offset_db),
         frequency=mhz(unit.frequency_khz),

@@ -1,39 +1,123 @@
-"""Formatting of telemetry for the wall, matching what static/js/live.js writes later."""
+"""Formatting of telemetry for the wall, as rules that static/js/live.js applies too.
+
+The wall page emits the rules once (`wall_rules`), so a tile the server rendered and the
+same tile updated live by the script read the same, and neither side repeats the other.
+"""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 
 from micboard import access
+from realtime import codes
 
 register = template.Library()
+
+
+class Readout(NamedTuple):
+    """How one reading prints on a tile.
+
+    `style` "clock" prints minutes as H:MM; "fixed" prints `digits` decimals; "general"
+    prints up to `digits` significant digits without trailing zeros, as printf's %g.
+    """
+
+    source: str  # the reading's key in a live frame's unit state
+    style: Literal["clock", "fixed", "general"]
+    scale: int = 1  # the reading is divided by this first
+    digits: int = 0
+    suffix: str = ""
+    zero_is_unknown: bool = False  # a frequency of 0 means "not tuned", not 0 MHz
+
+    def text(self, value: float | None) -> str:
+        """Return the reading as the tile shows it, blank when unknown."""
+        if value is None or (self.zero_is_unknown and not value):
+            return ""
+        if self.style == "clock":
+            minutes = int(value)
+            return f"{minutes // 60}:{minutes % 60:02d}{self.suffix}"
+        kind = "f" if self.style == "fixed" else "g"
+        return f"{value / self.scale:.{self.digits}{kind}}{self.suffix}"
+
+
+# Keyed by the tile element's data-field.
+READOUTS: dict[str, Readout] = {
+    "runtime": Readout("minutes", "clock"),
+    "tx_offset": Readout("tx_offset", "general", digits=6, suffix=" dB"),
+    "freq": Readout("freq", "fixed", scale=1000, digits=3, suffix=" MHz", zero_is_unknown=True),
+}
+
+
+class MeterScale(NamedTuple):
+    """The range a meter spans: `floor` shows empty, `ceil` full, in the reading's unit."""
+
+    floor: float
+    ceil: float
+
+
+METERS: dict[str, MeterScale] = {"audio": MeterScale(-60, 0), "rf": MeterScale(-100, -30)}
+
+
+class BatteryGauge(NamedTuple):
+    """The battery's segments, lit from the device's bars or else from its percentage."""
+
+    segments: int
+    percent_per_segment: int
+    label: str  # spoken; {bars} and {segments} are filled in
+    unknown_label: str
+
+    def bars(self, bars: int | None, percent: int | None) -> int | None:
+        """Return the lit segments, None when the device reports neither."""
+        if bars is not None:
+            return min(bars, self.segments)
+        if percent is not None:
+            return min(self.segments, -(-percent // self.percent_per_segment))  # ceiling
+        return None
+
+    def spoken(self, bars: int | None) -> str:
+        if bars is None:
+            return self.unknown_label
+        return self.label.format(bars=bars, segments=self.segments)
+
+
+BATTERY = BatteryGauge(5, 20, "Battery {bars} of {segments} bars", "Battery unknown")
 
 
 @register.filter
 def runtime(minutes: int | None) -> str:
     """Format battery minutes as H:MM, blank when unknown."""
-    if minutes is None:
-        return ""
-    return f"{minutes // 60}:{minutes % 60:02d}"
+    return READOUTS["runtime"].text(minutes)
 
 
 @register.filter
 def mhz(khz: int | None) -> str:
     """Format a frequency in kHz as MHz with three decimals, blank when unknown."""
-    if not khz:
-        return ""
-    return f"{khz / 1000:.3f} MHz"
+    return READOUTS["freq"].text(khz)
 
 
 @register.filter
 def decibels(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:g} dB"
+    """Format a transmitter offset in dB, blank when unknown."""
+    return READOUTS["tx_offset"].text(value)
+
+
+@register.simple_tag
+def wall_rules(*, kiosk: bool) -> dict[str, Any]:
+    """Return the rules live.js draws with; the wall page emits them as json_script."""
+    return {
+        "readouts": {field: rule._asdict() for field, rule in READOUTS.items()},
+        "meters": {name: scale._asdict() for name, scale in METERS.items()},
+        "battery": BATTERY._asdict(),
+        "close": {
+            "messages": codes.final_messages(kiosk=bool(kiosk)),
+            "NOT_SIGNED_IN": codes.NOT_SIGNED_IN,
+            "NO_ACCESS": codes.NO_ACCESS,
+            "KIOSK_REVOKED": codes.KIOSK_REVOKED,
+        },
+    }
 
 
 class NavItem(NamedTuple):

@@ -17,18 +17,15 @@
   const BACKOFF_MAX_MS = 30000;
   const CHART_WINDOW_MS = 15000; // about as fast as the original's scrolling chart
   const PEAK_HOLD_MS = 2000;
-  const AUDIO_FLOOR = -60; // dBFS shown as an empty meter
-  const RF_FLOOR = -100; // dBm
-  const RF_CEIL = -30;
   const kiosk = wall.dataset.kiosk === "true";
-  // Close codes after which reconnecting cannot help: say why and stop.
-  const FINAL_CLOSE = {
-    4401: "Signed out. Sign in again to watch this wall.",
-    4403: kiosk ? "This kiosk link is not valid." : "You no longer have access to this wall.",
-    4410: "This kiosk link was revoked.",
-  };
 
   const statusLabels = JSON.parse(document.getElementById("status-labels").textContent);
+  // Formatting, meter ranges and close codes come from the server (wall_rules in
+  // dashboard/templatetags/micboard_display.py), so live values read as the server renders.
+  const rules = JSON.parse(document.getElementById("wall-rules").textContent);
+  const METERS = rules.meters;
+  const BATTERY = rules.battery;
+  const CLOSE = rules.close; // codes by name, and `messages`: why the wall stops, per final code
   const connectionText = document.querySelector("#connection .connection-text");
   const blocked = wall.querySelector(".wall-blocked");
 
@@ -45,39 +42,47 @@
   let stopped = false;
   let connectedBefore = false;
 
-  // ---- formatting: the same as dashboard/templatetags/micboard_display.py -----------------
+  // ---- formatting: applies the server's rules, as Readout.text and BatteryGauge do ------------
 
-  function runtime(minutes) {
-    if (minutes === null || minutes === undefined) {
+  function readout(value, rule) {
+    if (value === null || value === undefined || (rule.zero_is_unknown && !value)) {
       return "";
     }
-    const rest = minutes % 60;
-    return Math.floor(minutes / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+    if (rule.style === "clock") {
+      const minutes = Math.trunc(value);
+      const rest = ((minutes % 60) + 60) % 60; // Python's % never goes negative
+      return Math.floor(minutes / 60) + ":" + (rest < 10 ? "0" : "") + rest + rule.suffix;
+    }
+    const scaled = value / rule.scale;
+    if (rule.style === "fixed") {
+      return scaled.toFixed(rule.digits) + rule.suffix;
+    }
+    // printf's %g: significant digits, then no trailing zeros (Number drops them).
+    return String(Number(scaled.toPrecision(rule.digits))) + rule.suffix;
   }
 
-  function mhz(khz) {
-    return khz ? (khz / 1000).toFixed(3) + " MHz" : "";
-  }
-
-  function decibels(value) {
-    return value === null || value === undefined ? "" : value + " dB";
-  }
-
-  function fraction(value, floor, ceil) {
+  function fraction(value, scale) {
     if (value === null || value === undefined) {
       return 0;
     }
-    return Math.min(1, Math.max(0, (value - floor) / (ceil - floor)));
+    return Math.min(1, Math.max(0, (value - scale.floor) / (scale.ceil - scale.floor)));
   }
 
   function batteryBars(state) {
     if (state.bars !== null && state.bars !== undefined) {
-      return Math.min(state.bars, 5);
+      return Math.min(state.bars, BATTERY.segments);
     }
     if (state.percent !== null && state.percent !== undefined) {
-      return Math.min(5, Math.ceil(state.percent / 20));
+      return Math.min(BATTERY.segments, Math.ceil(state.percent / BATTERY.percent_per_segment));
     }
     return null;
+  }
+
+  function batteryLabel(bars) {
+    if (bars === null) {
+      return BATTERY.unknown_label;
+    }
+    return BATTERY.label.replace("{bars}", bars).replace("{segments}", BATTERY.segments);
   }
 
   // ---- one tile's elements, and what was last written to each -------------------------------
@@ -86,14 +91,16 @@
     constructor(root) {
       this.root = root;
       this.last = {};
-      this.held = { peak: AUDIO_FLOOR, until: 0 };
+      this.held = { peak: METERS.audio.floor, until: 0 };
       const find = (selector) => root.querySelector(selector);
       this.label = find('[data-field="label"]');
       this.glyph = find('[data-field="glyph"]');
       this.battery = find(".battery");
-      this.runtime = find('[data-field="runtime"]');
-      this.offset = find('[data-field="tx_offset"]');
-      this.freq = find('[data-field="freq"]');
+      this.readouts = Object.entries(rules.readouts).map(([field, rule]) => ({
+        field: field,
+        rule: rule,
+        element: find('[data-field="' + field + '"]'),
+      }));
       this.quality = find(".quality");
       this.qualityText = find('[data-field="quality"]');
       this.audio = find('[data-meter="audio"]');
@@ -127,11 +134,11 @@
       this.put("glyph", info.glyph, (v) => (this.glyph.textContent = v));
       this.put("bars", bars === null ? "" : String(bars), (v) => {
         this.battery.dataset.bars = v;
-        this.battery.setAttribute("aria-label", v === "" ? "Battery unknown" : "Battery " + v + " of 5 bars");
+        this.battery.setAttribute("aria-label", batteryLabel(bars));
       });
-      this.put("runtime", runtime(state.minutes), (v) => (this.runtime.textContent = v));
-      this.put("offset", decibels(state.tx_offset), (v) => (this.offset.textContent = v));
-      this.put("freq", mhz(state.freq), (v) => (this.freq.textContent = v));
+      for (const { field, rule, element } of this.readouts) {
+        this.put(field, readout(state[rule.source], rule), (v) => (element.textContent = v));
+      }
       const quality = state.quality === null || state.quality === undefined ? "" : String(Math.round(state.quality / 20));
       this.put("quality", quality, (v) => {
         this.quality.dataset.quality = v;
@@ -143,10 +150,10 @@
       if (!onScreen) {
         return;
       }
-      this.meter(this.rfA, "rfA", fraction(state.rf_a, RF_FLOOR, RF_CEIL));
-      this.meter(this.rfB, "rfB", fraction(state.rf_b, RF_FLOOR, RF_CEIL));
-      this.meter(this.audio, "audio", fraction(state.audio, AUDIO_FLOOR, 0));
-      this.meter(this.audio, "peak", fraction(peak, AUDIO_FLOOR, 0), "--peak");
+      this.meter(this.rfA, "rfA", fraction(state.rf_a, METERS.rf));
+      this.meter(this.rfB, "rfB", fraction(state.rf_b, METERS.rf));
+      this.meter(this.audio, "audio", fraction(state.audio, METERS.audio));
+      this.meter(this.audio, "peak", fraction(peak, METERS.audio), "--peak");
     }
 
     meter(element, key, level, property) {
@@ -194,8 +201,8 @@
   function remember(id, state) {
     const points = charts.get(id) || [];
     const t = state.ts ? state.ts * 1000 : Date.now();
-    const rf = Math.max(fraction(state.rf_a, RF_FLOOR, RF_CEIL), fraction(state.rf_b, RF_FLOOR, RF_CEIL));
-    points.push({ t: t, rf: rf, audio: fraction(state.audio, AUDIO_FLOOR, 0) });
+    const rf = Math.max(fraction(state.rf_a, METERS.rf), fraction(state.rf_b, METERS.rf));
+    points.push({ t: t, rf: rf, audio: fraction(state.audio, METERS.audio) });
     while (points.length && points[0].t < t - CHART_WINDOW_MS) {
       points.shift();
     }
@@ -397,8 +404,8 @@
     socket = null;
     window.clearTimeout(watchdog);
     markStale();
-    if (FINAL_CLOSE[code]) {
-      stopWith(FINAL_CLOSE[code]);
+    if (CLOSE.messages[code]) {
+      stopWith(CLOSE.messages[code]);
       return;
     }
     reconnectLater();
@@ -517,9 +524,9 @@
 
   function fragmentText(response) {
     if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
-      stopWith(kiosk ? FINAL_CLOSE[4410] : FINAL_CLOSE[4401]);
+      stopWith(CLOSE.messages[kiosk ? CLOSE.KIOSK_REVOKED : CLOSE.NOT_SIGNED_IN]);
     } else if (response.status === 404 || response.status === 410) {
-      stopWith(kiosk ? FINAL_CLOSE[4410] : FINAL_CLOSE[4403]);
+      stopWith(CLOSE.messages[kiosk ? CLOSE.KIOSK_REVOKED : CLOSE.NO_ACCESS]);
     } else if (response.ok) {
       return response.text();
     }

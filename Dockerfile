@@ -18,4 +18,4 @@ USER micboard
 EXPOSE 8000
 # uvicorn serves the walls with less CPU per frame than daphne (docs/performance.md);
 # daphne stays installed for `manage.py runserver` and the browser tests.
-CMD ["uvicorn", "micboard.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--loop", "uvloop", "--ws", "websockets", "--lifespan", "off"]
+CMD ["uvicorn", "micboard.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--loop", "uvloop", "--ws", "websockets", "--ws-max-size", "4096", "--lifespan", "off"]

@@ -31,7 +31,19 @@ pytest: $(STAMP)
 
 test: setup lint pytest
 
-run: setup
+# The key `make run` signs sessions with: made once, kept beside the database.
+RUN_SECRET_KEY := $(CURDIR)/db.sqlite3.secret-key
+
+$(RUN_SECRET_KEY):
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# What a venue runs on its FOH laptop: no debug pages, its own secret key, plain-HTTP
+# cookies (the LAN has no TLS). DEBUG=True make run for development; with HOST=0.0.0.0,
+# ALLOWED_HOSTS=<the names and addresses the other machines use> make run.
+run: setup $(RUN_SECRET_KEY)
+	DEBUG=$${DEBUG:-False} SECRET_KEY_FILE=$(RUN_SECRET_KEY) \
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-False} \
+	CSRF_COOKIE_SECURE=$${CSRF_COOKIE_SECURE:-False} \
 	$(BIN)/python manage.py run_stack --host $(HOST) --port $(PORT)
 
 bench: setup

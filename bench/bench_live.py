@@ -50,11 +50,12 @@ import websockets
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a plain script
 
+from micboard.webserver import UVICORN_OPTIONS  # noqa: E402  (needs the path above)
+
 MODEL = "ULXD4Q"
 CHANNELS = 4
 WARMUP = 5.0
 QUIET = 3.0  # a wall with no delta for this long has settled
-ORIGIN = "http://localhost"
 PREFIX = "bench"
 
 
@@ -103,9 +104,8 @@ def web_server_command(server: str, fd: int) -> list[str]:
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "--fd", str(fd), "micboard.asgi:application"]
     return [
-        sys.executable, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop",
-        "--ws", "websockets", "--lifespan", "off", "--no-access-log", "--log-level", "warning",
-        "micboard.asgi:application",
+        sys.executable, "-m", "uvicorn", "--fd", str(fd), *UVICORN_OPTIONS,
+        "--no-access-log", "--log-level", "warning", "micboard.asgi:application",
     ]  # fmt: skip
 
 
@@ -228,7 +228,7 @@ class Wall:
 
     async def run(self, base: str, connected: asyncio.Event) -> None:
         async with websockets.connect(
-            base + self.path, origin=websockets.Origin(ORIGIN), additional_headers=self.headers,
+            base + self.path, origin=page_origin(base), additional_headers=self.headers,
             compression=None, max_size=None, open_timeout=30,
         ) as ws:  # fmt: skip
             connected.set()
@@ -563,6 +563,8 @@ def bench_environment(workdir: Path, redis_url: str) -> dict[str, str]:
         "DEBUG": "False",
         "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        # One admin session drives half the walls: a scale, not an abuse, so no cap.
+        "MICBOARD_SOCKETS_PER_USER": "1000000",
     }
 
 
@@ -675,3 +677,8 @@ def run(args: LiveConfig) -> dict[str, Any]:
 
 if __name__ == "__main__":
     main()
+
+
+def page_origin(socket_base: str) -> websockets.Origin:
+    """The Origin a browser sends from a page of the site the socket is on."""
+    return websockets.Origin(socket_base.replace("ws://", "http://", 1).rstrip("/"))

@@ -1,7 +1,10 @@
-"""Refuse requests whose query string or form body is not UTF-8.
+"""Request and response rules every page shares.
 
-Django decodes such bytes with replacement characters, so a mangled name would be saved
-as if it had been typed; a browser never sends them, so answer 400 instead.
+- Refuse requests whose query string or form body is not UTF-8: Django decodes such bytes
+  with replacement characters, so a mangled name would be saved as if it had been typed;
+  a browser never sends them, so answer 400 instead.
+- Keep every page out of shared and disk caches: pages, fragments and exports carry
+  performers' names and contact details (static files are served before this, cached).
 """
 
 from __future__ import annotations
@@ -33,3 +36,14 @@ def _is_utf8(encoded: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response

@@ -90,6 +90,9 @@ MICBOARD_SHURE_API_KEY = env_str("MICBOARD_SHURE_API_KEY", "micboard-demo-key")
 MICBOARD_DEVICE_TLS_VERIFY = env_bool("MICBOARD_DEVICE_TLS_VERIFY", False)
 # Where alerts go besides the walls: dotted paths of notifier classes
 # (realtime/poller/notifiers.py).
+# Open live sockets one user (any tabs, any walls) or one kiosk link may hold, per web process.
+MICBOARD_SOCKETS_PER_USER = env_int("MICBOARD_SOCKETS_PER_USER", 100)
+MICBOARD_SOCKETS_PER_KIOSK = env_int("MICBOARD_SOCKETS_PER_KIOSK", 50)
 MICBOARD_ALERT_NOTIFIERS = env_list(
     "MICBOARD_ALERT_NOTIFIERS",
     ["realtime.poller.notifiers.LogNotifier", "realtime.poller.notifiers.EmailNotifier"],
@@ -118,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "micboard.middleware.RequireUtf8Middleware",
+    "micboard.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -194,9 +198,15 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+# The sign-in throttle (micboard/login_throttle.py): per username and address together,
+# and per address over all usernames.
+MICBOARD_LOGIN_FAILURE_LIMIT = env_int("MICBOARD_LOGIN_FAILURE_LIMIT", 10)
+MICBOARD_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("MICBOARD_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = "micboard.login_throttle.failure_limit"
+AXES_LOCKOUT_CALLABLE = "micboard.login_throttle.locked_out"
 AXES_COOLOFF_TIME = 0.25  # hours: a locked-out tech can retry after 15 minutes
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # the pair's own count only
 AXES_USERNAME_CALLABLE = "micboard.login_throttle.attempted_username"
 
 LOGIN_URL = "login"
@@ -219,8 +229,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Off only where the site is plain HTTP on purpose (`make run` on a venue's LAN).
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -237,6 +248,9 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "connect-src": ["'self'"],
         "frame-ancestors": ["'none'"],
+        # An injected <form> or <base> cannot send a page's data (or its links) elsewhere.
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
     }
 }
 

@@ -11,6 +11,9 @@ ORIGIN_REFUSED = 4408
 KIOSK_REVOKED = 4410
 # Not the standard 1009 "message too big", which daphne cannot send either (see below).
 FRAME_TOO_LARGE = 4413
+# Too many sockets for one user or kiosk link, or too many frames from one socket: the
+# wall reconnects with backoff, by when a tab may have closed or the flood stopped.
+TOO_MANY = 4429
 # Close codes a server may send are 1000 and 3000-4999 (RFC 6455 section 7.4.2); daphne
 # (Autobahn) refuses to send any other, such as the 1011 this once was.
 TRY_AGAIN = 4503  # the live store is unreachable; clients reconnect with backoff

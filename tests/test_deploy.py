@@ -17,8 +17,12 @@ from typing import Any
 
 import pytest
 
+from micboard.webserver import UVICORN_OPTIONS
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERFILE_CMD = re.compile(r"^CMD (\[.*\])$", re.MULTILINE)
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|_KEY\b|TOKEN")
 # Defaults a secret may fall back to: the development values docs/deploy.md names.
 DEVELOPMENT_DEFAULTS = {"POSTGRES_PASSWORD": "micboard"}
@@ -94,8 +98,18 @@ def test_the_web_server_is_uvicorn_behind_a_proxy(compose):
     command = compose["services"]["web"]["command"]
     assert command[:2] == ["uvicorn", "micboard.asgi:application"]
     assert "--proxy-headers" in command
-    assert command[command.index("--ws") + 1] == "websockets"
-    assert command[command.index("--lifespan") + 1] == "off"
+    assert_has_options(command, UVICORN_OPTIONS)
+    assert_has_options(
+        json.loads(DOCKERFILE_CMD.search(DOCKERFILE.read_text())[1]), UVICORN_OPTIONS
+    )
+    # "*" makes uvicorn believe the left-most X-Forwarded-For: whatever a client wrote.
+    assert compose["services"]["web"]["environment"]["FORWARDED_ALLOW_IPS"] == "127.0.0.1"
+
+
+def assert_has_options(command: list[str], options: list[str]) -> None:
+    """Every `--name value` pair of `options` is in `command`, with the same value."""
+    for name, value in zip(options[::2], options[1::2], strict=True):
+        assert command[command.index(name) + 1] == value, name
 
 
 def test_no_secret_is_hard_coded_in_the_compose_file():
@@ -115,7 +129,7 @@ def test_no_secret_is_hard_coded_in_the_compose_file():
 
 def test_the_deploy_guide_names_exactly_the_settings_read_from_the_environment():
     settings = (ROOT / "micboard" / "settings.py").read_text()
-    read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_0-9]+)"', settings))
+    read = set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z_0-9]+)"', settings))
     guide = (ROOT / "docs" / "deploy.md").read_text()
     documented = set(re.findall(r"^\| `([A-Z_0-9]+)` \|", guide, flags=re.MULTILINE))
     assert documented == read

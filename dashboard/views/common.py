@@ -50,5 +50,4 @@ def photo_response(performer: Performer) -> FileResponse:
         content_type=STORED_CONTENT_TYPE,
         filename=f"performer-{performer.pk}{STORED_EXTENSION}",
     )
-    response["Cache-Control"] = "private, no-store"  # personal data
     return response

@@ -26,6 +26,7 @@ class Admission:
     group_id: int | None = None
     refusal: int | None = None
     user_id: int | None = None  # whose socket it is, so a change to them reaches it
+    holder: str = ""  # who the socket counts against (a user or a kiosk link), for caps
 
 
 def admit_session(session_key: str | None, group_id: int) -> Admission:
@@ -55,13 +56,13 @@ def admit_user(user: AnyUser, group_id: int) -> Admission:
         visible = access.can_watch_group(user, group_id)
     if not visible:
         return Admission(refusal=codes.NO_ACCESS)
-    return Admission(group_id=group_id, user_id=user.pk)
+    return Admission(group_id=group_id, user_id=user.pk, holder=f"user.{user.pk}")
 
 
 def admit_kiosk(token: str) -> Admission:
     """Admit a kiosk whose link is live; a revoked link is told so (4410)."""
     link = access.live_kiosk_link(token)
     if link is not None:
-        return Admission(group_id=link.monitoring_group_id)
+        return Admission(group_id=link.monitoring_group_id, holder=f"kiosk.{link.pk}")
     revoked = access.kiosk_link_revoked(token)
     return Admission(refusal=codes.KIOSK_REVOKED if revoked else codes.NO_ACCESS)

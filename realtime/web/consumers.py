@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from realtime import codes, frames, keys, live_store
 from realtime.redis_client import async_client
-from realtime.web import live_watch
+from realtime.web import limits, live_watch
 from realtime.web.admission import Admission, admit_kiosk, admit_session
 from realtime.web.asgi_types import Message, Receive, Scope, Send
 
@@ -43,6 +43,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     group_id: int | None = None
     layer_groups: tuple[str, ...] = ()
+    holder: str = ""  # counted against its cap (limits.py) while open
+    budget: limits.FrameBudget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Channels' consumer loop, with the socket and the channel layer each read by
@@ -100,6 +102,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if admission.group_id is None:
             await self.close(code=admission.refusal)
             return
+        if not limits.take_socket(admission.holder):
+            await self.close(code=codes.TOO_MANY)
+            return
+        self.holder = admission.holder
+        self.budget = limits.FrameBudget()
         try:
             self.layer_groups = _layer_groups(admission)
             for layer_group in self.layer_groups:
@@ -113,6 +120,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         live_watch.forget(self)
+        if self.holder:
+            limits.release_socket(self.holder)
+            self.holder = ""
         if self.group_id is None:
             return
         try:
@@ -135,6 +145,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         if text_data is None:
             await self.close(code=codes.BAD_FRAME)
+            return
+        if not self.budget.spend():
+            await self.close(code=codes.TOO_MANY)
             return
         try:
             kind = frames.parse_client_frame(text_data)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import ParseResult, urlparse
 
-from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.http.request import validate_host
 
 from realtime.codes import ORIGIN_REFUSED
 from realtime.web.asgi_types import ASGIApp, Receive, Scope, Send
@@ -33,21 +33,48 @@ class OriginGuard:
 
 
 def origin_allowed(scope: Scope) -> bool:
-    """Return True when the Origin header names one of ALLOWED_HOSTS (as Channels does)."""
+    """Return True for a page of this very site: scheme, host and port included.
+
+    The origin is either one of CSRF_TRUSTED_ORIGINS exactly (as the forms need behind a
+    TLS proxy, where the socket itself arrives as plain ws), or the socket's own
+    scheme://Host with the host in ALLOWED_HOSTS. Matching the host alone, as Channels'
+    validator does, let a page on another port or scheme of the same name in.
+    """
+    origin = _origin(scope)
+    if origin is None or origin.scheme not in {"http", "https"} or not origin.netloc:
+        return False
+    if f"{origin.scheme}://{origin.netloc}" in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    page_scheme = "https" if scope.get("scheme") == "wss" else "http"
+    host = _header(scope, b"host")
+    return (
+        origin.scheme == page_scheme
+        and host is not None
+        and origin.netloc == host
+        and validate_host(origin.hostname or "", _allowed_hosts())
+    )
+
+
+def _allowed_hosts() -> list[str]:
     hosts = list(settings.ALLOWED_HOSTS)
-    if settings.DEBUG and not hosts:
-        hosts = _DEBUG_HOSTS
-    return bool(OriginValidator(None, hosts).valid_origin(_origin(scope)))
+    return _DEBUG_HOSTS if settings.DEBUG and not hosts else hosts
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin1"))
+    return None
 
 
 def _origin(scope: Scope) -> ParseResult | None:
-    for name, value in scope.get("headers", []):
-        if name == b"origin":
-            try:
-                return urlparse(value.decode("latin1"))
-            except ValueError:
-                return None
-    return None
+    value = _header(scope, b"origin")
+    if value is None:
+        return None
+    try:
+        return urlparse(value)
+    except ValueError:
+        return None
 
 
 async def _refuse(receive: Receive, send: Send) -> None:

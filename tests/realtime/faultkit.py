@@ -28,6 +28,7 @@ import websockets
 from django.conf import settings
 
 from bench.bench_live import Wall
+from micboard.webserver import UVICORN_OPTIONS
 from realtime import live_store
 from realtime.redis_client import async_client
 from tests.conftest import free_port, shared_database_url
@@ -35,7 +36,6 @@ from tests.e2e.live import stop_program, wait_for_port
 from tests.waiting import wait_until_async
 
 REPO = Path(__file__).resolve().parents[2]
-ORIGIN = "http://localhost"
 READ_SIZE = 65536
 FLOOD_EVERY = 0.01  # seconds between two bursts of a flooding device
 
@@ -220,8 +220,8 @@ WEB_SERVERS = {
     "daphne": ["-m", "daphne", "micboard.asgi:application", "-b", "127.0.0.1", "-p"],
     # The production server (docs/deploy.md), with the options the Dockerfile gives it.
     "uvicorn": [
-        "-m", "uvicorn", "micboard.asgi:application", "--loop", "uvloop", "--ws", "websockets",
-        "--lifespan", "off", "--host", "127.0.0.1", "--port",
+        "-m", "uvicorn", "micboard.asgi:application", *UVICORN_OPTIONS,
+        "--host", "127.0.0.1", "--port",
     ],
 }  # fmt: skip
 
@@ -293,7 +293,7 @@ class LiveClient(Wall):
     async def _session(self) -> None:
         async with websockets.connect(
             self.base + self.path,
-            origin=websockets.Origin(ORIGIN),
+            origin=page_origin(self.base),
             additional_headers=self.headers,
             compression=None,
             open_timeout=10,
@@ -347,3 +347,8 @@ async def views_match_redis(clients: list[LiveClient], redis: aioredis.Redis | N
     """Return True if every client is live and shows exactly what Redis holds."""
     views = {group: await redis_view(group, redis) for group in {c.group for c in clients}}
     return all(client.live.is_set() and client.view == views[client.group] for client in clients)
+
+
+def page_origin(socket_base: str) -> websockets.Origin:
+    """The Origin a browser sends from a page of the site the socket is on."""
+    return websockets.Origin(socket_base.replace("ws://", "http://", 1).rstrip("/"))

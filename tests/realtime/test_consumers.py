@@ -89,6 +89,16 @@ async def test_an_admin_of_another_tenant_is_refused(stage, settings):
     await socket.disconnect()
 
 
+async def test_a_trusted_origin_behind_a_tls_proxy_is_let_in(stage, settings):
+    """Behind the proxy the socket arrives as plain ws: the trusted origin says https."""
+    settings.CSRF_TRUSTED_ORIGINS = ["https://localhost"]
+    socket, _, _ = await open_socket(
+        f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a, origin="https://localhost"
+    )
+    assert await closed_or_snapshot(socket) == "snapshot"
+    await socket.disconnect()
+
+
 async def closed_or_snapshot(socket) -> str:
     output = await socket.receive_output(timeout=5)
     if output["type"] == "websocket.close":
@@ -96,7 +106,17 @@ async def closed_or_snapshot(socket) -> str:
     return orjson.loads(output["text"])["type"]
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", None])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example",
+        "null",
+        None,
+        "http://localhost:8080",  # the same name on another port: another site
+        "https://localhost",  # or another scheme
+        "http://localhost.evil.example",
+    ],
+)
 async def test_a_foreign_or_missing_origin_is_refused_with_4408(stage, origin):
     path = f"/ws/groups/{stage.group_a.pk}/"
     assert await refused_with(path, user=stage.tech_a, origin=origin) == 4408

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -40,6 +41,7 @@ from micboard.models import (
 from micboard.services import AlertService, KioskService, PerformerService
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
+from tests.realtime.conftest import LiveStage, build_live_stage
 
 PERSONAS = ("anonymous", "tech_a", "tech_b", "admin_a", "admin_b", "superuser", "kiosk")
 MISSING_ID = 999999
@@ -165,3 +167,10 @@ def world(
 @pytest.fixture
 def tenancy_on(settings: Any, live_settings: Any) -> None:
     settings.MICBOARD_MULTI_TENANT = True
+
+
+@pytest.fixture
+async def socket_stage(live_settings: Any) -> LiveStage:
+    """Groups A and B with a tech each and an admin, for tests with real sockets (their
+    receiver's port has no device behind it: the walls get no readings)."""
+    return await database_sync_to_async(build_live_stage)([40011])

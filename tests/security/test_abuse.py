@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -259,7 +260,7 @@ def attempt_login(client: Client, username: str, password: str) -> tuple[int, st
 def test_repeated_failures_lock_the_login_out_alike_for_known_and_unknown_users(
     stage: Stage,
 ) -> None:
-    limit = settings.AXES_FAILURE_LIMIT
+    limit = settings.MICBOARD_LOGIN_FAILURE_LIMIT
     known = Client(REMOTE_ADDR="203.0.113.10")
     unknown = Client(REMOTE_ADDR="203.0.113.20")
     user = stage.tech_a.username
@@ -277,3 +278,87 @@ def test_repeated_failures_lock_the_login_out_alike_for_known_and_unknown_users(
     assert known.get(reverse("home")).status_code == 302
     # Another address is not locked out by someone else's guessing.
     assert attempt_login(Client(REMOTE_ADDR="203.0.113.30"), user, TEST_PASSWORD)[0] == 302
+
+
+VENUE_NAT = "198.51.100.1"  # every laptop of the venue, as the server sees it
+
+
+def fail_until_locked(client: Client, username: str) -> None:
+    for _ in range(settings.MICBOARD_LOGIN_FAILURE_LIMIT):
+        attempt_login(client, username, "wrong")
+    assert attempt_login(client, username, TEST_PASSWORD)[0] == 429
+
+
+@pytest.mark.django_db
+def test_one_account_guessed_at_does_not_lock_out_another_behind_the_same_address(
+    stage: Stage,
+) -> None:
+    fail_until_locked(Client(REMOTE_ADDR=VENUE_NAT), stage.tech_a.username)
+    assert (
+        attempt_login(Client(REMOTE_ADDR=VENUE_NAT), stage.admin.username, TEST_PASSWORD)[0] == 302
+    )
+
+
+@pytest.mark.django_db
+def test_another_accounts_success_does_not_reset_the_count(stage: Stage) -> None:
+    guesser = Client(REMOTE_ADDR=VENUE_NAT)
+    for _ in range(settings.MICBOARD_LOGIN_FAILURE_LIMIT - 1):
+        attempt_login(guesser, stage.tech_a.username, "wrong")
+    assert (
+        attempt_login(Client(REMOTE_ADDR=VENUE_NAT), stage.admin.username, TEST_PASSWORD)[0] == 302
+    )
+    attempt_login(guesser, stage.tech_a.username, "wrong")
+    assert attempt_login(guesser, stage.tech_a.username, TEST_PASSWORD)[0] == 429
+
+
+@pytest.mark.django_db
+def test_a_forwarded_for_header_sent_by_the_client_changes_nothing(stage: Stage) -> None:
+    """Without a trusted proxy in front, X-Forwarded-For is the attacker's own text."""
+    for number in range(settings.MICBOARD_LOGIN_FAILURE_LIMIT):
+        spoofed = Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"10.1.1.{number}")
+        attempt_login(spoofed, stage.tech_a.username, "wrong")
+    last = Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="10.1.2.3")
+    assert attempt_login(last, stage.tech_a.username, TEST_PASSWORD)[0] == 429
+
+
+@pytest.mark.django_db
+def test_an_address_spraying_many_accounts_is_locked_out(stage: Stage, settings: Any) -> None:
+    settings.MICBOARD_LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    sprayer = Client(REMOTE_ADDR="203.0.113.77")
+    for number in range(12):
+        attempt_login(sprayer, f"guess-{number}", "wrong")  # a few tries each, many names
+    status, page = attempt_login(sprayer, stage.admin.username, TEST_PASSWORD)
+    assert status == 429
+    assert "Try again in 15 minutes" in page
+    assert (
+        attempt_login(Client(REMOTE_ADDR=VENUE_NAT), stage.admin.username, TEST_PASSWORD)[0] == 302
+    )
+
+
+# --- error pages: the site's own, never Django's debug pages --------------------------------
+
+
+@pytest.mark.django_db
+def test_an_unknown_url_gets_the_sites_own_404_page(stage: Stage) -> None:
+    response = Client().get("/no/such/page/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "<title>Not found · Micboard</title>" in page
+    assert "URLconf" not in page  # the debug page lists every URL pattern
+
+
+@pytest.mark.django_db
+def test_a_refused_action_gets_the_sites_own_403_page(stage: Stage) -> None:
+    tech = Client()
+    tech.force_login(stage.tech_a, backend="django.contrib.auth.backends.ModelBackend")
+    response = tech.get(reverse("performer-create"))
+    assert response.status_code == 403
+    assert "<title>Not allowed · Micboard</title>" in response.content.decode()
+
+
+def test_make_run_serves_without_debug_pages() -> None:
+    """What a venue runs on the FOH laptop (Makefile): DEBUG off, a key of its own."""
+    recipe = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    run = recipe[recipe.index("\nrun:") :].split("\n\n")[0]
+    assert "DEBUG=$${DEBUG:-False}" in run
+    assert "SECRET_KEY_FILE=$(RUN_SECRET_KEY)" in run

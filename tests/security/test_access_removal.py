@@ -22,7 +22,6 @@ from micboard.tenancy import tenant_context
 from realtime import codes
 from tests.realtime.conftest import (
     LiveStage,
-    build_live_stage,
     closed_with,
     next_frame,
     open_socket,
@@ -32,47 +31,42 @@ from tests.realtime.conftest import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-async def stage(live_settings: Any) -> LiveStage:
-    return await database_sync_to_async(build_live_stage)([40011])
+def remove_from_group(socket_stage: LiveStage) -> None:
+    socket_stage.group_a.users.remove(socket_stage.tech_a)  # what the group's admin form does
 
 
-def remove_from_group(stage: LiveStage) -> None:
-    stage.group_a.users.remove(stage.tech_a)  # what the group's admin form does
+def clear_users_groups(socket_stage: LiveStage) -> None:
+    socket_stage.tech_a.monitoring_groups.clear()  # from the user's side
 
 
-def clear_users_groups(stage: LiveStage) -> None:
-    stage.tech_a.monitoring_groups.clear()  # from the user's side
+def deactivate_group(socket_stage: LiveStage) -> None:
+    socket_stage.group_a.is_active = False
+    socket_stage.group_a.save()
 
 
-def deactivate_group(stage: LiveStage) -> None:
-    stage.group_a.is_active = False
-    stage.group_a.save()
+def delete_group(socket_stage: LiveStage) -> None:
+    MonitoringGroup.objects.filter(pk=socket_stage.group_a.pk).delete()
 
 
-def delete_group(stage: LiveStage) -> None:
-    MonitoringGroup.objects.filter(pk=stage.group_a.pk).delete()
+def deactivate_user(socket_stage: LiveStage) -> None:
+    socket_stage.tech_a.is_active = False
+    socket_stage.tech_a.save()  # what Django's user admin does
 
 
-def deactivate_user(stage: LiveStage) -> None:
-    stage.tech_a.is_active = False
-    stage.tech_a.save()  # what Django's user admin does
-
-
-def change_password(stage: LiveStage) -> None:
-    user = User.objects.get(pk=stage.tech_a.pk)  # elsewhere: this session is not updated
+def change_password(socket_stage: LiveStage) -> None:
+    user = User.objects.get(pk=socket_stage.tech_a.pk)  # elsewhere: this session is not updated
     user.set_password("a-new-password-for-tests")
     user.save()
 
 
-def delete_user(stage: LiveStage) -> None:
-    User.objects.filter(pk=stage.tech_a.pk).delete()
+def delete_user(socket_stage: LiveStage) -> None:
+    User.objects.filter(pk=socket_stage.tech_a.pk).delete()
 
 
-def move_to_another_organization(stage: LiveStage) -> None:
+def move_to_another_organization(socket_stage: LiveStage) -> None:
     elsewhere = Organization.objects.create(name="Elsewhere", slug="elsewhere")
-    UserProfile.objects.filter(user=stage.tech_a).update(organization=elsewhere)
-    profile = UserProfile.objects.get(user=stage.tech_a)
+    UserProfile.objects.filter(user=socket_stage.tech_a).update(organization=elsewhere)
+    profile = UserProfile.objects.get(user=socket_stage.tech_a)
     profile.save()  # as the admin's profile inline saves it
 
 
@@ -92,27 +86,31 @@ PATHS: list[tuple[str, Callable[[LiveStage], None], int]] = [
     ("change", "code"), [pytest.param(c, code, id=name) for name, c, code in PATHS]
 )
 async def test_the_open_socket_closes(
-    stage: LiveStage, settings: Any, change: Callable[[LiveStage], None], code: int
+    socket_stage: LiveStage, settings: Any, change: Callable[[LiveStage], None], code: int
 ) -> None:
     settings.MICBOARD_MULTI_TENANT = True
-    socket, accepted, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    socket, accepted, _ = await open_socket(
+        f"/ws/groups/{socket_stage.group_a.pk}/", user=socket_stage.tech_a
+    )
     assert accepted
     await socket.receive_from()
 
     def as_the_admin_would() -> None:
-        with tenant_context(stage.organization):  # the admin's request runs in their tenant
-            change(stage)
+        with tenant_context(socket_stage.organization):  # the admin's request runs in their tenant
+            change(socket_stage)
 
     await database_sync_to_async(as_the_admin_would)()
     assert await closed_with(socket) == code
 
 
 async def test_signing_out_closes_that_sessions_sockets_and_no_one_elses(
-    stage: LiveStage,
+    socket_stage: LiveStage,
 ) -> None:
-    session = await database_sync_to_async(session_cookie)(stage.tech_a)
-    signed_out, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", session=session)
-    other, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.admin)
+    session = await database_sync_to_async(session_cookie)(socket_stage.tech_a)
+    signed_out, _, _ = await open_socket(f"/ws/groups/{socket_stage.group_a.pk}/", session=session)
+    other, _, _ = await open_socket(
+        f"/ws/groups/{socket_stage.group_a.pk}/", user=socket_stage.admin
+    )
     for socket in (signed_out, other):
         await socket.receive_from()
 

@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from micboard.webserver import UVICORN_OPTIONS
+
 RESTART_BACKOFF_MAX = 30.0
 
 
@@ -59,6 +61,8 @@ class Command(BaseCommand):
         run_dir.mkdir(exist_ok=True)
         redis_child = self._ensure_redis(run_dir)
         call_command("migrate", interactive=False, verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)  # whitenoise serves it
         if not options["no_demo"]:
             call_command("seed_demo")
         children = self._children(options, run_dir)
@@ -84,12 +88,7 @@ class Command(BaseCommand):
                     options["host"],
                     "--port",
                     str(options["port"]),
-                    "--loop",
-                    "uvloop",
-                    "--ws",
-                    "websockets",
-                    "--lifespan",
-                    "off",
+                    *UVICORN_OPTIONS,
                 ],
             ),
         ]
@@ -115,6 +114,8 @@ class Command(BaseCommand):
             "redis",
             [
                 server,
+                "--bind",
+                "127.0.0.1",  # this Redis has no password: nothing off this machine reaches it
                 "--port",
                 str(port),
                 "--dir",

@@ -146,6 +146,9 @@ def test_production_pages_carry_the_security_headers(tmp_path):
     csp = dict(d.strip().split(" ", 1) for d in headers["Content-Security-Policy"].split(";"))
     assert csp["default-src"] == csp["script-src"] == csp["style-src"] == "'self'"
     assert csp["frame-ancestors"] == "'none'"
+    assert csp["form-action"] == "'self'"  # an injected form cannot post elsewhere
+    assert csp["base-uri"] == "'none'"  # nor an injected <base> move every link
+    assert "no-store" in headers["Cache-Control"]
     assert probe["csrf_cookie_secure"]
     assert probe["session_cookie"] == [True, True]
 

@@ -356,6 +356,16 @@ def test_a_refused_action_gets_the_sites_own_403_page(stage: Stage) -> None:
     assert "<title>Not allowed · Micboard</title>" in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_pages_and_exports_with_personal_data_are_never_cached(stage: Stage) -> None:
+    admin = Client()
+    admin.force_login(stage.admin, backend="django.contrib.auth.backends.ModelBackend")
+    for name in ("performers", "performer-export", "alerts", "home"):
+        response = admin.get(reverse(name))
+        assert response.status_code == 200, name
+        assert response["Cache-Control"] == "private, no-store", name
+
+
 def test_make_run_serves_without_debug_pages() -> None:
     """What a venue runs on the FOH laptop (Makefile): DEBUG off, a key of its own."""
     recipe = (Path(__file__).resolve().parents[2] / "Makefile").read_text()

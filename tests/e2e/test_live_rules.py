@@ -105,7 +105,7 @@ class LiveRulesTests(LiveWallTestCase):
     def open(self, path: str) -> None:
         count = len(self.server.sockets)
         self.page.goto(self.url(path))
-        self.server.wait_for(lambda: len(self.server.sockets) == count + 1)
+        self.server.wait_for(lambda: len(self.server.sockets) == count + 1, "the wall reconnecting")
 
     def test_a_live_value_reads_as_the_server_rendered_it(self) -> None:
         self.sign_in(self.tech)

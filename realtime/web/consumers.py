@@ -8,6 +8,7 @@ frames and answers `resync`/`ping`; no database work per message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +29,15 @@ logger = logging.getLogger(__name__)
 
 LIVE_STORE_ERRORS = (RedisError, OSError)
 Source = Callable[[], Awaitable[Message]]
+
+
+class SocketGone(Exception):
+    """The browser's side closed while we were sending to it: nothing more can be said.
+
+    Servers say so differently (uvicorn's ClientDisconnected is an OSError, and either
+    server raises RuntimeError for a send after the close), which must not be mistaken for
+    the channel layer's Redis failing.
+    """
 
 
 async def _try_again_later(receive: Receive, send: Send) -> None:
@@ -60,9 +70,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
             logger.warning("channel layer unreachable; refusing socket for now", exc_info=True)
             await _try_again_later(receive, send)
             return
-        self.base_send = send
+        self.base_send = self._guarded(send)
         self._dispatching = asyncio.Lock()
         await self._dispatch_until_stopped([receive, self._from_layer])
+
+    @staticmethod
+    def _guarded(send: Send) -> Send:
+        async def guarded_send(message: Message) -> None:
+            try:
+                await send(message)
+            except (OSError, RuntimeError) as error:
+                raise SocketGone from error
+
+        return guarded_send
 
     async def _from_layer(self) -> Message:
         message: Message = await self.channel_layer.receive(self.channel_name)
@@ -74,17 +94,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
             done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
             for loop in done:
                 loop.result()  # a loop only ends by raising: StopConsumer or a failure
-        except StopConsumer:
+        except (StopConsumer, SocketGone):
             pass
         except LIVE_STORE_ERRORS:
             # The layer's own Redis connection failed (Redis away, or Sentinel between
             # masters): tell the wall to try again rather than end the socket with an error.
             logger.warning("channel layer unreachable; closing socket", exc_info=True)
-            await self.close(code=codes.TRY_AGAIN)
+            with contextlib.suppress(SocketGone):
+                await self.close(code=codes.TRY_AGAIN)
         finally:
             for loop in loops:
                 loop.cancel()  # a cancelled layer receive also unsubscribes its channel
             await asyncio.wait(loops)
+            # However the loops ended, the socket leaves everything it joined: a group
+            # membership left behind keeps a subscription and a queue growing for ever.
+            await self.leave()
 
     async def _dispatch_all(self, source: Source) -> None:
         while True:
@@ -119,17 +143,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=codes.TRY_AGAIN)
 
     async def disconnect(self, code: int) -> None:
+        await self.leave()
+
+    async def leave(self) -> None:
+        """Leave the layer groups, the Redis watch and the cap count; safe to call twice."""
         live_watch.forget(self)
         if self.holder:
             limits.release_socket(self.holder)
             self.holder = ""
-        if self.group_id is None:
-            return
+        joined, self.layer_groups = self.layer_groups, ()
         try:
-            for layer_group in self.layer_groups:
+            for layer_group in joined:
                 await self.channel_layer.group_discard(layer_group, self.channel_name)
         except LIVE_STORE_ERRORS:
-            logger.info("could not leave group %s cleanly", self.group_id, exc_info=True)
+            logger.info("could not leave %s cleanly", joined, exc_info=True)
 
     async def dispatch(self, message: Message) -> None:
         # The hot path: Channels' dispatch would hop to a thread per message to close

@@ -24,6 +24,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from micboard.webserver import UVICORN_OPTIONS
 
 RESTART_BACKOFF_MAX = 30.0
+STABLE_AFTER = 60.0  # a child that ran this long before it stopped starts afresh: 2 s
+STOP_GRACE = 15.0  # seconds a child gets to stop on SIGTERM before it is killed
 
 
 @dataclass
@@ -35,10 +37,12 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     failures: int = 0
     next_start: float = 0.0
+    started_at: float = 0.0
     env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.argv, env={**os.environ, **self.env})
+        self.started_at = time.monotonic()
 
     def exited(self) -> bool:
         return self.process is not None and self.process.poll() is not None
@@ -146,17 +150,15 @@ class Command(BaseCommand):
             self._restart_exited(children)
             time.sleep(0.5)  # supervision tick, not synchronisation
         self.stdout.write("Stopping...")
-        for child in reversed(children):
-            child.stop()
-        for child in reversed(children):
-            if child.process is not None:
-                child.process.wait(timeout=15)
+        stop_all(children)
 
     def _restart_exited(self, children: list[Child]) -> None:
         now = time.monotonic()
         for child in children:
             if not child.exited() or now < child.next_start:
                 continue
+            if now - child.started_at >= STABLE_AFTER:
+                child.failures = 0  # it had been running fine: this is a new failure
             child.failures += 1
             delay = min(RESTART_BACKOFF_MAX, 2.0**child.failures)
             self.stderr.write(f"{child.name} stopped; restarting it in {delay:.0f} s")
@@ -165,6 +167,23 @@ class Command(BaseCommand):
         for child in children:
             if child.process is None and now >= child.next_start:
                 child.start()
+
+
+def stop_all(children: list[Child], grace: float = STOP_GRACE) -> None:
+    """Stop every child, always: SIGTERM (the last started first), then SIGKILL for any
+    still running after `grace` seconds. A child that ignores SIGTERM must not leave
+    run_stack dying with TimeoutExpired and itself running on."""
+    for child in reversed(children):
+        child.stop()
+    deadline = time.monotonic() + grace
+    for child in reversed(children):
+        if child.process is None:
+            continue
+        try:
+            child.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
 
 
 def _redis_answers(url: str) -> bool:

@@ -35,6 +35,12 @@ CONNECT_TIMEOUT = 2.0
 # the first command on each dead connection would fail instead of reconnecting.
 RETRY_ON = [ConnectionError, TimeoutError]
 RETRIES = 3
+# The sync client serves request paths (a committed edit's announcement, the unit page's
+# history, /healthz): a frozen Redis must cost a request well under a second, not the
+# 2 s x 3 tries of the live path's clients. One retry still rides over a dead pooled
+# connection after a Redis restart.
+REQUEST_TIMEOUT = 0.5
+REQUEST_RETRIES = 1
 
 Address = tuple[str, int]
 
@@ -140,9 +146,9 @@ def sync_client() -> redis.Redis:
 
 def _new_sync_client(target: Target) -> redis.Redis:
     options: dict[str, Any] = {
-        "socket_timeout": SOCKET_TIMEOUT,
-        "socket_connect_timeout": CONNECT_TIMEOUT,
-        "retry": Retry(_backoff(), RETRIES),
+        "socket_timeout": REQUEST_TIMEOUT,
+        "socket_connect_timeout": REQUEST_TIMEOUT,
+        "retry": Retry(_backoff(), REQUEST_RETRIES),
         "retry_on_error": RETRY_ON,
     }
     if not target.sentinels:

@@ -16,6 +16,8 @@ RUN useradd --system --no-create-home micboard \
     && mkdir -p /app/media /stage && chown micboard /app/media /stage
 USER micboard
 EXPOSE 8000
+# uvicorn's web processes (read by uvicorn): one per core the container gets.
+ENV WEB_CONCURRENCY=2
 # uvicorn serves the walls with less CPU per frame than daphne (docs/performance.md);
 # daphne stays installed for `manage.py runserver` and the browser tests.
 CMD ["uvicorn", "micboard.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--loop", "uvloop", "--ws", "websockets", "--ws-max-size", "4096", "--lifespan", "off"]

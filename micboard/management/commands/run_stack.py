@@ -92,6 +92,10 @@ class Command(BaseCommand):
                     options["host"],
                     "--port",
                     str(options["port"]),
+                    # One web process serves a handful of busy walls; one per core keeps
+                    # page loads quick while the others stream frames.
+                    "--workers",
+                    str(os.cpu_count() or 1),
                     *UVICORN_OPTIONS,
                 ],
             ),

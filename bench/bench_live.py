@@ -59,6 +59,11 @@ QUIET = 3.0  # a wall with no delta for this long has settled
 PREFIX = "bench"
 
 
+def page_origin(socket_base: str) -> websockets.Origin:
+    """The Origin a browser sends from a page of the site the socket is on."""
+    return websockets.Origin(socket_base.replace("ws://", "http://", 1).rstrip("/"))
+
+
 # ---------------------------------------------------------------- child: the devices
 
 
@@ -677,8 +682,3 @@ def run(args: LiveConfig) -> dict[str, Any]:
 
 if __name__ == "__main__":
     main()
-
-
-def page_origin(socket_base: str) -> websockets.Origin:
-    """The Origin a browser sends from a page of the site the socket is on."""
-    return websockets.Origin(socket_base.replace("ws://", "http://", 1).rstrip("/"))

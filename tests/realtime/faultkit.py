@@ -27,7 +27,7 @@ import redis.asyncio as aioredis
 import websockets
 from django.conf import settings
 
-from bench.bench_live import Wall
+from bench.bench_live import Wall, page_origin
 from micboard.webserver import UVICORN_OPTIONS
 from realtime import live_store
 from realtime.redis_client import async_client
@@ -347,8 +347,3 @@ async def views_match_redis(clients: list[LiveClient], redis: aioredis.Redis | N
     """Return True if every client is live and shows exactly what Redis holds."""
     views = {group: await redis_view(group, redis) for group in {c.group for c in clients}}
     return all(client.live.is_set() and client.view == views[client.group] for client in clients)
-
-
-def page_origin(socket_base: str) -> websockets.Origin:
-    """The Origin a browser sends from a page of the site the socket is on."""
-    return websockets.Origin(socket_base.replace("ws://", "http://", 1).rstrip("/"))

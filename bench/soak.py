@@ -461,11 +461,11 @@ def sockets_left_to_devices(stack: Stack, pollers: int) -> Counter[str]:
     Idle pooled HTTP connections stay open (CLOSE_WAIT) until their client next uses its
     pool, so some are expected: shown, not judged.
     """
-    from realtime.simulation.devicelist import read_device_list
+    from micboard.devicelist import read_device_list
 
     pids = {name: process.pid for name, process in stack.processes.items()}
     devices = read_device_list(stack.workdir / "devices.json")
-    ports = {device.port: f"stopped {device.protocol.value}" for device in devices}
+    ports = {d.info.port: f"stopped {d.info.protocol.value}" for d in devices}
     names = {f"poller-{n}" for n in range(1, pollers + 1)}
     return Counter(
         {

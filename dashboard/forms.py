@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,12 +14,15 @@ from django.db.models import Model, QuerySet
 from django.forms.utils import pretty_name
 
 from micboard.converters import is_id
+from micboard.devices import Protocol
 from micboard.models import (
     Alert,
+    Location,
     MonitoringGroup,
     Performer,
     PerformerAssignment,
     Priority,
+    WirelessChassis,
     WirelessUnit,
 )
 from micboard.services.performer_assignment import ALERT_FLAGS
@@ -28,9 +32,10 @@ if TYPE_CHECKING:
 
 _M = TypeVar("_M", bound=Model)
 ALERT_SWITCHES = ("alert_enabled", *ALERT_FLAGS)
+DEVICE_LIST_MAX_BYTES = 1024 * 1024
 
 
-def show_service_errors(form: forms.Form, error: ValidationError) -> None:
+def show_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's ValidationError on the fields it names, the rest above the form."""
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
@@ -286,3 +291,81 @@ class PerformerImportConfirmForm(forms.Form):
     """The previewed file, sent back unchanged so nothing is saved before it is confirmed."""
 
     content = forms.CharField(widget=forms.HiddenInput, strip=False)
+
+
+PROBE_FAMILIES = [
+    (Protocol.SHURE_TCP.value, "Shure ULX-D, QLX-D, Axient Digital, SLX-D, PSM1000 (TCP 2202)"),
+    (Protocol.SENNHEISER_SSC.value, "Sennheiser EW-DX (SSCv2, HTTPS)"),
+    (Protocol.SHURE_API.value, "A device behind a Shure System API server"),
+]
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-:\[\]]{0,252}$")
+
+
+class DeviceProbeForm(forms.Form):
+    protocol = forms.ChoiceField(label="Family", choices=PROBE_FAMILIES)
+    host = forms.CharField(
+        label="Address",
+        max_length=255,
+        help_text="The receiver's IP address or host name, as set on its network menu.",
+    )
+    port = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=65535,
+        help_text="Empty: the family's port (2202, 443, or the System API's 10000).",
+    )
+    serial = forms.CharField(
+        label="Device id",
+        required=False,
+        max_length=100,
+        help_text="System API only: the device's id or serial number on that server.",
+    )
+
+    def clean_host(self) -> str:
+        host: str = self.cleaned_data["host"].strip()
+        if not _HOST.match(host):
+            raise ValidationError("Give an address such as 192.168.1.21 or rx1.local.")
+        return host
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("protocol") == Protocol.SHURE_API.value and not data.get("serial"):
+            self.add_error("serial", "A System API server fronts many devices: name one.")
+        return data
+
+
+class DeviceOptionsForm(forms.ModelForm[WirelessChassis]):
+    """What an admin sets on a receiver: its name, where it is, how fast it meters."""
+
+    class Meta:
+        model = WirelessChassis
+        fields = ("name", "location", "meter_interval_ms")
+        labels = {"meter_interval_ms": "Meter interval (ms)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = Location.objects.all()  # type: ignore[attr-defined]
+
+
+class DeviceAddForm(DeviceOptionsForm):
+    """Confirm a probed receiver: the probe's result rides along signed (dashboard/devices.py)."""
+
+    probed = forms.CharField(widget=forms.HiddenInput, max_length=20000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].required = False
+
+
+class DeviceImportForm(forms.Form):
+    file = forms.FileField(
+        label="Device list (JSON)",
+        help_text="The file Export writes, or `simulate_devices --write`; at most 1 MiB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > DEVICE_LIST_MAX_BYTES:
+            raise ValidationError("The file is larger than 1 MiB; no device list is that long.")
+        return upload

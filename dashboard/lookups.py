@@ -19,6 +19,7 @@ from micboard.models import (
     MonitoringGroup,
     Performer,
     PerformerAssignment,
+    WirelessChassis,
     WirelessUnit,
 )
 
@@ -69,3 +70,7 @@ def get_kiosk_link_for_admin(user: AnyUser, link_id: int) -> KioskLink:
 
 def get_kiosk_performer(link: KioskLink, performer_id: int) -> Performer:
     return _one(access.kiosk_performers(link), performer_id)
+
+
+def get_chassis_for_admin(user: AnyUser, chassis_id: int) -> WirelessChassis:
+    return _one(access.administered_chassis(user).select_related("location"), chassis_id)

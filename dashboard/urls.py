@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import alerts, assignments, groups, kiosk, performers, units, walls
+from dashboard.views import alerts, assignments, devices, groups, kiosk, performers, units, walls
 
 urlpatterns = [
     path("", walls.home, name="home"),
@@ -76,6 +76,17 @@ urlpatterns = [
     path("groups/<id:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
     path("groups/<id:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),
     path("kiosk-links/<id:link_id>/revoke/", groups.kiosk_link_revoke, name="kiosk-link-revoke"),
+    path("devices/", devices.device_list, name="devices"),
+    path("devices/table/", devices.device_table, name="device-table"),
+    path("devices/discovered/", devices.device_discovered, name="device-discovered"),
+    path("devices/discovered/add/", devices.device_add_found, name="device-add-found"),
+    path("devices/discovered/ignore/", devices.device_ignore, name="device-ignore"),
+    path("devices/probe/", devices.device_probe, name="device-probe"),
+    path("devices/add/", devices.device_add, name="device-add"),
+    path("devices/export.json", devices.device_export, name="device-export"),
+    path("devices/import/", devices.device_import, name="device-import"),
+    path("devices/<id:chassis_id>/edit/", devices.device_edit, name="device-edit"),
+    path("devices/<id:chassis_id>/delete/", devices.device_delete, name="device-delete"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/<id:alert_id>/acknowledge/", alerts.alert_acknowledge, name="alert-acknowledge"),
 ]

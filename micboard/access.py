@@ -29,10 +29,12 @@ from micboard.models import (
     Performer,
     PerformerAssignment,
     UserProfile,
+    WirelessChassis,
     WirelessUnit,
 )
 from micboard.models.alerts import AlertQuerySet
 from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQuerySet
+from micboard.tenancy import multi_tenant_enabled
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -240,3 +242,17 @@ def reads_health_details(user: AnyUser) -> bool:
 def require_admin(user: AnyUser) -> None:
     if not is_admin(user):
         raise PermissionDenied("Only an admin may do this.")
+
+
+def administered_chassis(user: AnyUser) -> QuerySet[WirelessChassis]:
+    """Return the receivers an admin adds, edits and removes: their organization's."""
+    chassis = WirelessChassis.objects.all()
+    return chassis if is_admin(user) else chassis.none()
+
+
+def sees_discovered_devices(user: AnyUser) -> bool:
+    """Discovery hears the network the pollers are on, which no one tenant owns: with
+    multi-tenancy on, only a platform superuser sees what it heard."""
+    if not is_admin(user):
+        return False
+    return not multi_tenant_enabled() or bool(getattr(user, "is_superuser", False))

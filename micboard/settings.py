@@ -88,6 +88,10 @@ MICBOARD_SSC_PASSWORD = env_str("MICBOARD_SSC_PASSWORD", "Micboard-Sim-1!")
 MICBOARD_SHURE_API_KEY = env_str("MICBOARD_SHURE_API_KEY", "micboard-demo-key")
 # Receivers ship self-signed certificates; verify them only where a site runs its own CA.
 MICBOARD_DEVICE_TLS_VERIFY = env_bool("MICBOARD_DEVICE_TLS_VERIFY", False)
+# Pollers listen for receivers' SLP and mDNS announcements (docs/devices.md, Discovery).
+MICBOARD_DISCOVERY = env_bool("MICBOARD_DISCOVERY", True)
+MICBOARD_DISCOVERY_SLP_PORT = env_int("MICBOARD_DISCOVERY_SLP_PORT", 8427)
+MICBOARD_DISCOVERY_INTERFACES = env_list("MICBOARD_DISCOVERY_INTERFACES", [])  # empty: all
 # Where alerts go besides the walls: dotted paths of notifier classes
 # (realtime/poller/notifiers.py).
 # Open live sockets one user (any tabs, any walls) or one kiosk link may hold, per web process.

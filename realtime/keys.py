@@ -53,3 +53,13 @@ def layer_group(group_id: int) -> str:
 def layer_user(user_id: int) -> str:
     """Return the channel-layer group of every socket a user has open, on any wall."""
     return f"user.{user_id}"
+
+
+def found_devices() -> str:
+    """Return the hash of receivers discovery has heard: address key → FoundDevice JSON."""
+    return f"{prefix()}:found"
+
+
+def device_health() -> str:
+    """Return the hash of each read receiver's health: chassis id → DeviceHealth JSON."""
+    return f"{prefix()}:devhealth"

@@ -134,7 +134,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
         return []
     names = [("home", "Walls"), ("performers", "Performers"), ("assignments", "Assignments")]
     if access.is_admin(user):
-        names.append(("groups", "Groups"))
+        names += [("groups", "Groups"), ("devices", "Devices")]
     names.append(("alerts", "Alerts"))
     section = nav_section(request)
     return [NavItem(reverse(name), label, name == section) for name, label in names]
@@ -152,4 +152,6 @@ def nav_section(request: HttpRequest) -> str:
         return "groups"
     if name.startswith("alert"):
         return "alerts"
+    if name.startswith("device"):
+        return "devices"
     return "home"

@@ -4,13 +4,20 @@ from micboard.models import user_access  # noqa: F401  (adds the access helpers 
 from micboard.models.access import KioskLink, MonitoringGroup, UserProfile
 from micboard.models.alerts import Alert, DeviceAssignment
 from micboard.models.base import Campus, Organization
-from micboard.models.hardware import Location, RFChannel, WirelessChassis, WirelessUnit
+from micboard.models.hardware import (
+    IgnoredDevice,
+    Location,
+    RFChannel,
+    WirelessChassis,
+    WirelessUnit,
+)
 from micboard.models.performers import Performer, PerformerAssignment, Priority
 
 __all__ = [
     "Alert",
     "Campus",
     "DeviceAssignment",
+    "IgnoredDevice",
     "KioskLink",
     "Location",
     "MonitoringGroup",

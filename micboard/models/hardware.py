@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from micboard.devices import Protocol
 from micboard.models.base import TEXT_LIMIT, Campus, TenantOwned
 
-BATTERY_BARS_REPLACE = 3  # the original Micboard: 4-5 good, 3 replace, 0-2 critical
+BATTERY_BARS_REPLACE = 3
+METER_INTERVAL_MIN_MS = 100  # the original Micboard: 4-5 good, 3 replace, 0-2 critical
 
 
 class Location(TenantOwned):
@@ -34,9 +36,17 @@ class WirelessChassis(TenantOwned):
     name = models.CharField(max_length=200)
     protocol = models.CharField(max_length=32, choices=Protocol.choices)
     host = models.CharField(max_length=255)
-    port = models.PositiveIntegerField()
+    port = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(65535)])
     serial = models.CharField(max_length=100, blank=True)
     firmware = models.CharField(max_length=100, blank=True)
+    # Empty: the family's default. Shure's command strings take 100..65535 ms; QLX-D
+    # receivers are known to lock up under fast metering, so users ask for a gentler rate.
+    meter_interval_ms = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(METER_INTERVAL_MIN_MS), MaxValueValidator(65535)],
+        help_text="How often the receiver sends meters, in ms (empty: 100 ms)",
+    )
     is_online = models.BooleanField(default=False)
     last_seen = models.DateTimeField(null=True, blank=True)
 
@@ -52,6 +62,27 @@ class WirelessChassis(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.model})"
+
+
+class IgnoredDevice(TenantOwned):
+    """A receiver discovery found that an admin chose not to add (it stays off the list)."""
+
+    protocol = models.CharField(max_length=32, choices=Protocol.choices)
+    # The identity discovery matches on: the serial, or the address where there is none.
+    identity = models.CharField(max_length=300)
+    model = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["protocol", "identity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "protocol", "identity"], name="uniq_ignored_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model or self.protocol} {self.identity}"
 
 
 class RFChannel(TenantOwned):

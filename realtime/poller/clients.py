@@ -32,7 +32,11 @@ def _shure_tcp(chassis: ChassisInfo) -> DeviceClient:
 
     # A known model saves the client a probe; an unknown one is worked out on connect.
     model = chassis.model if spec_for_model(chassis.model) else None
-    return ShureTcpClient(chassis.host, chassis.port, model=model)
+    if chassis.meter_interval_ms is None:
+        return ShureTcpClient(chassis.host, chassis.port, model=model)
+    return ShureTcpClient(
+        chassis.host, chassis.port, model=model, meter_interval_ms=chassis.meter_interval_ms
+    )
 
 
 def _shure_api(chassis: ChassisInfo) -> DeviceClient:

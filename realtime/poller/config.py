@@ -28,3 +28,6 @@ class PollerConfig:
     heartbeat_ttl_ms: int = 5000
     topology_interval: float = 60.0  # safety net; changes arrive on the events channel
     topology_debounce: float = 0.05
+    discovery: bool = False  # listen for receivers' announcements (run_poller: a setting)
+    slp_port: int = 8427
+    discovery_interfaces: tuple[str, ...] = ()  # IPv4 addresses to listen on; () all

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from realtime.poller.clients import ClientFactory
+from realtime.poller.device_health import DeviceHealth
 from realtime.poller.topology import ChassisInfo
 from realtime.protocols.base import DeviceClient, Reading
+from realtime.protocols.failures import describe_failure
 
 logger = logging.getLogger(__name__)
 
 RESTART_INITIAL = 1.0
 RESTART_MAX = 30.0
+UNANSWERED = "not answering"  # offline, and the client could not say why
 
 ReadingSink = Callable[[int, Reading], None]
 
@@ -25,12 +29,15 @@ ReadingSink = Callable[[int, Reading], None]
 class DeviceReader:
     """Feeds one device's readings to the poller until stopped."""
 
-    def __init__(self, chassis: ChassisInfo, factory: ClientFactory, sink: ReadingSink) -> None:
+    def __init__(
+        self, chassis: ChassisInfo, factory: ClientFactory, sink: ReadingSink, poller_id: str = ""
+    ) -> None:
         self.chassis = chassis
         self._factory = factory
         self._sink = sink
         self._task: asyncio.Task[None] | None = None
         self.restarts = 0
+        self.health = DeviceHealth(poller=poller_id)
 
     def start(self) -> None:
         name = f"device-{self.chassis.id}"
@@ -63,13 +70,21 @@ class DeviceReader:
             client = self._factory(self.chassis)
             async for reading in client.readings():
                 got_any = True
+                self._note_health(client, reading)
                 self._deliver(reading)
-        except Exception:
+        except Exception as error:
             logger.exception("device %s (%s) failed", self.chassis.id, self.chassis.name)
+            self.health.failed(describe_failure(error), time.time())
         finally:
             if client is not None:
                 await _close_quietly(client)
         return got_any
+
+    def _note_health(self, client: DeviceClient, reading: Reading) -> None:
+        if reading.rx_reachable:
+            self.health.answered(reading.timestamp)
+        else:
+            self.health.failed(client.failure or UNANSWERED, time.time())
 
     def _deliver(self, reading: Reading) -> None:
         try:

@@ -23,6 +23,8 @@ from typing import Any
 from channels.layers import get_channel_layer
 from redis.exceptions import RedisError
 
+from realtime import keys
+from realtime.discovery.service import Discovery
 from realtime.poller import events, heartbeat
 from realtime.poller.alerts import AlertEngine
 from realtime.poller.clients import ClientFactory, default_client_factory
@@ -47,6 +49,7 @@ SHUTDOWN_FLUSH_TIMEOUT = 5.0
 # Web processes resubscribe to their groups about a second after Redis is back, so the
 # snapshots sent on recovery are sent once more after this delay.
 SNAPSHOT_AGAIN_AFTER = 2.0
+DISCOVERY_RETRY = 30.0
 
 
 class Poller:
@@ -98,6 +101,8 @@ class Poller:
                 tasks.create_task(self._every(cfg.alert_interval, self.alerts.flush))
                 tasks.create_task(events.listen(self.redis, self._on_change, self._refresh.set))
                 tasks.create_task(self._topology_loop())
+                if cfg.discovery:
+                    tasks.create_task(self._discover())
         finally:
             await self._shutdown()
 
@@ -188,6 +193,7 @@ class Poller:
                 self._after_update(tracker, tracker.tick(now))
             await asyncio.sleep(0)  # let a frame tick in between slices
         await self.publisher.write_history()
+        await self._publish_health()
 
     async def _snapshot_step(self) -> None:
         await self.publisher.send_snapshots(self.topology, self._watched_groups())
@@ -218,7 +224,9 @@ class Poller:
     # ------------------------------------------------------------------ devices
 
     def _start_reader(self, chassis_id: int) -> None:
-        reader = DeviceReader(self.topology.chassis[chassis_id], self._factory, self.on_reading)
+        reader = DeviceReader(
+            self.topology.chassis[chassis_id], self._factory, self.on_reading, self.poller_id
+        )
         self._readers[chassis_id] = reader
         reader.start()
 
@@ -228,6 +236,32 @@ class Poller:
             await reader.stop()
         for unit_id in self.topology.units_of(chassis_id):
             self.trackers.pop(unit_id, None)
+        if chassis_id not in self.topology.chassis:  # removed: its health goes with it
+            with contextlib.suppress(*REDIS_ERRORS):
+                await self.redis.hdel(keys.device_health(), str(chassis_id))
+
+    async def _publish_health(self) -> None:
+        """Write every read receiver's health for the Devices page (once a second)."""
+        if self._readers:
+            await self.redis.hset(
+                keys.device_health(),
+                mapping={str(cid): r.health.to_json() for cid, r in self._readers.items()},
+            )
+
+    async def _discover(self) -> None:
+        """Run discovery; a failure there (a port it cannot bind) never stops the readers."""
+        discovery = Discovery(
+            self.redis,
+            lambda seen: self.topology.reads(seen.protocol.value, seen.host, seen.port),
+            slp_port=self.config.slp_port,
+            interfaces=self.config.discovery_interfaces,
+        )
+        while True:
+            try:
+                await discovery.run()
+            except Exception:
+                logger.exception("discovery failed; trying again in %.0f s", DISCOVERY_RETRY)
+            await asyncio.sleep(DISCOVERY_RETRY)
 
     # ------------------------------------------------------------------ topology
 

@@ -18,6 +18,7 @@ class ChassisInfo:
     name: str = ""
     model: str = ""
     serial: str = ""
+    meter_interval_ms: int | None = None  # None: the client's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +34,19 @@ class Topology:
     def groups_of(self, unit_id: int) -> tuple[int, ...]:
         return self.groups_by_unit.get(unit_id, ())
 
+    def reads(self, protocol: str, host: str, port: int) -> bool:
+        """Return True when a receiver at this address is already added."""
+        return any(
+            (c.protocol, c.host, c.port) == (protocol, host, port) for c in self.chassis.values()
+        )
+
     def units_of(self, chassis_id: int) -> list[int]:
         return [unit for (cid, _), unit in self.unit_by_channel.items() if cid == chassis_id]
 
 
 def load_topology() -> Topology:
     """Read the topology with three queries (call in the database thread)."""
-    fields = ("id", "protocol", "host", "port", "name", "model", "serial")
+    fields = ("id", "protocol", "host", "port", "name", "model", "serial", "meter_interval_ms")
     chassis = {row[0]: ChassisInfo(*row) for row in WirelessChassis.objects.values_list(*fields)}
     channels = WirelessUnit.objects.filter(rf_channel__isnull=False).values_list(
         "id", "rf_channel__chassis_id", "rf_channel__number"

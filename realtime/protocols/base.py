@@ -57,6 +57,10 @@ class Reading:
 class DeviceClient(Protocol):
     """The shape every family's client has; the poller drives nothing else."""
 
+    # Why the last attempt to reach the receiver failed, in words (`failures.py`); None
+    # while it answers. The Devices page shows it beside an offline receiver.
+    failure: str | None
+
     async def discover(self) -> DeviceInfo: ...
 
     def readings(self) -> AsyncIterator[Reading]:

@@ -9,6 +9,7 @@ import signal
 from typing import Any
 
 import uvloop
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from realtime.poller import Poller, PollerConfig
@@ -27,7 +28,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        config = PollerConfig(frame_interval=options["frame_ms"] / 1000)
+        config = PollerConfig(
+            frame_interval=options["frame_ms"] / 1000,
+            discovery=settings.MICBOARD_DISCOVERY,
+            slp_port=settings.MICBOARD_DISCOVERY_SLP_PORT,
+            discovery_interfaces=tuple(settings.MICBOARD_DISCOVERY_INTERFACES),
+        )
         if options["poller_id"]:
             config = dataclasses.replace(config, poller_id=options["poller_id"])
         uvloop.run(_run(config))

@@ -21,6 +21,7 @@ import httpx
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.base import Reading
+from realtime.protocols.failures import CredentialsRefused, describe_failure
 from realtime.protocols.sennheiser_ssc.parse import (
     ChannelState,
     CloseEvent,
@@ -57,7 +58,7 @@ class SscError(Exception):
     """The receiver answered, but not the way an EW-DX SSCv2 receiver should."""
 
 
-class SscAuthError(SscError):
+class SscAuthError(SscError, CredentialsRefused):
     """The receiver refused the `api` user's credentials; retrying will not help."""
 
 
@@ -117,6 +118,7 @@ class SennheiserSscClient:
         self._session_uuid: str | None = None
         self._last_offline_report: float | None = None
         self._closed = False
+        self.failure: str | None = None
 
     @property
     def _where(self) -> str:
@@ -184,13 +186,16 @@ class SennheiserSscClient:
                 async with contextlib.aclosing(self._live_session()) as live:
                     async for reading in live:
                         self._backoff.reset()
+                        self.failure = None
                         yield reading
-            except SscAuthError:
+            except SscAuthError as error:
+                self.failure = describe_failure(error)
                 raise
             except _RECOVERABLE as error:
                 if self._closed:
                     return
                 logger.warning("%s: live updates lost: %r", self._where, error)
+                self.failure = describe_failure(error)
                 for reading in self._offline_readings():
                     yield reading
             await asyncio.sleep(self._backoff.next_delay())

@@ -24,6 +24,7 @@ import httpx
 
 from micboard.devices import DeviceInfo
 from realtime.protocols.base import Reading
+from realtime.protocols.failures import describe_failure
 from realtime.protocols.shure_api.errors import AuthenticationError, ShureApiError
 from realtime.protocols.shure_api.parse import DeviceNode, PushEvent
 from realtime.protocols.shure_api.push import (
@@ -142,6 +143,7 @@ class ShureSystemApiClient:
         )
         self._refresh_due = 0.0
         self._unreachable_at: float | None = None
+        self.failure: str | None = None
 
     @classmethod
     def connect(
@@ -243,11 +245,13 @@ class ShureSystemApiClient:
         self._retry.reset()
         self._refresh_due = time.monotonic() + self._timings.refresh_interval
         self._unreachable_at = None
+        self.failure = None
         self._live.load(snapshot)
         return self._live.readings()
 
     def _refresh_failed(self, error: Exception) -> list[Reading]:
         self._refresh_due = time.monotonic() + self._retry.next_delay()
+        self.failure = describe_failure(error)
         reason = f"{type(error).__name__}: {error}"
         if isinstance(error, httpx.HTTPError) and self._session.push.connected:
             # The push socket still answers pings and delivers events: one slow or failed

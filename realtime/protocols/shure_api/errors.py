@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from realtime.protocols.failures import CredentialsRefused
+
 
 class ShureApiError(Exception):
     """Raised when the System API server answers a request with an error status."""
@@ -11,7 +13,7 @@ class ShureApiError(Exception):
         self.status = status
 
 
-class AuthenticationError(ShureApiError):
+class AuthenticationError(ShureApiError, CredentialsRefused):
     """Raised on 401/403: the `x-api-key` shared secret is missing or wrong."""
 
     def __init__(self, status: int, message: str) -> None:

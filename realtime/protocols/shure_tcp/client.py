@@ -26,6 +26,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 
 from micboard.devices import DeviceInfo
 from realtime.protocols.base import Reading
+from realtime.protocols.failures import describe_failure
 from realtime.protocols.shure_tcp.families import MODELS, ModelSpec, spec_for_model
 from realtime.protocols.shure_tcp.fields import CHANNEL_PARAMS
 from realtime.protocols.shure_tcp.parse import (
@@ -87,6 +88,7 @@ class ShureTcpClient:
         self._writer: asyncio.StreamWriter | None = None
         self._closed = asyncio.Event()
         self._down_reported_at: float | None = None
+        self.failure: str | None = None
         self._reset_channels()
 
     @property
@@ -110,9 +112,11 @@ class ShureTcpClient:
                 try:
                     async for reading in session:
                         failures, self._down_reported_at = 0, None
+                        self.failure = None
                         yield reading
                 except SESSION_ERRORS as exc:
                     logger.info("shure_tcp %s:%s: session ended: %r", self.host, self.port, exc)
+                    self.failure = describe_failure(exc)
             if self._closed.is_set():
                 return
             failures += 1

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from micboard.devicelist import read_device_list, write_device_list
 from micboard.devices import Protocol
 from micboard.models import (
     MonitoringGroup,
@@ -19,7 +20,6 @@ from micboard.models import (
     WirelessUnit,
 )
 from realtime.protocols.shure_tcp.client import ShureTcpClient
-from realtime.simulation.devicelist import read_device_list, write_device_list
 from realtime.simulation.stage import (
     DEMO_STAGE,
     build_simulators,
@@ -96,7 +96,7 @@ async def test_simulated_devices_answer_as_their_device_list_says(stage_file, tm
     try:
         listed = tmp_path / "devices.json"
         write_device_list(listed, [d for s in simulators for d in served_devices(s)])
-        devices = read_device_list(listed)
+        devices = [entry.info for entry in read_device_list(listed)]
         first = devices[0]
         client = ShureTcpClient(first.host, first.port)
         try:

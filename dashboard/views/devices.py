@@ -53,6 +53,8 @@ def device_table(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def device_discovered(request: HtmxHttpRequest) -> HttpResponse:
     access.require_admin(request.user)
+    if not access.sees_discovered_devices(request.user):
+        raise Http404("Not found.")
     return render(request, f"{PAGE}#discovered", _context(request))
 
 
@@ -88,7 +90,11 @@ def device_add(request: HtmxHttpRequest) -> HttpResponse:
         return _part(request, "add-device", probe_form=DeviceProbeForm(), add_error=stale)
     if not form.is_valid():
         return _part(request, "add-device", probe_form=DeviceProbeForm(), info=info, add_form=form)
-    chassis = _add(info, form.cleaned_data, request)
+    try:
+        chassis = _add(info, form.cleaned_data, request)
+    except ValidationError as error:
+        show_service_errors(form, error)
+        return _part(request, "add-device", probe_form=DeviceProbeForm(), info=info, add_form=form)
     done = f"{chassis.name} was added with {len(info.channels)} channels."
     return _part(request, "add-device", changed=True, probe_form=DeviceProbeForm(), added=done)
 
@@ -100,8 +106,11 @@ def device_add_found(request: HtmxHttpRequest) -> HttpResponse:
     found = _found_or_404(request)
     if found.info is None:
         problem = f"It could not be identified ({found.problem}); add it by address."
-        return _part(request, "discovered", changed=False, discovered_error=problem)
-    chassis = _add(found.info, {}, request)
+        return _part(request, "discovered", discovered_error=problem)
+    try:
+        chassis = _add(found.info, {}, request)
+    except ValidationError as error:
+        return _part(request, "discovered", discovered_error=" ".join(error.messages))
     done = f"{chassis.name} was added with {len(found.info.channels)} channels."
     return _part(request, "discovered", changed=True, discovered_added=done)
 

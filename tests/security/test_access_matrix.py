@@ -97,6 +97,11 @@ def admins_of_a(outcome: Outcome, *, techs: Outcome, admin_b: Outcome) -> Expect
     return {**signed_in(outcome), "tech_a": techs, "tech_b": techs, "admin_b": admin_b}
 
 
+def platform_only(outcome: Outcome) -> Expected:
+    """Only the platform superuser: organization admins 404, techs 403 (admins' pages)."""
+    return {**admins_of_a(404, techs=403, admin_b=404), "superuser": outcome}
+
+
 def django_admin(
     admins: Outcome, *, superuser: Outcome | None = None, admin_b: Outcome | None = None
 ) -> Expected:
@@ -134,6 +139,10 @@ def jane_a(w: World) -> dict[str, Any]:
 
 def alert_a(w: World) -> dict[str, Any]:
     return {"alert_id": w.alert_a.pk}
+
+
+def chassis_a(w: World) -> dict[str, Any]:
+    return {"chassis_id": w.a.units[0].base_chassis_id}
 
 
 def link_a(w: World) -> dict[str, Any]:
@@ -233,6 +242,14 @@ def assignment_settings(w: World) -> dict[str, Any]:
 
 def members(w: World) -> dict[str, Any]:
     return {"users": [w.a.tech_a.pk, w.a.tech_b.pk]}
+
+
+def renamed_receiver(w: World) -> dict[str, Any]:
+    return {"name": "Rack renamed", "meter_interval_ms": "500"}
+
+
+def found_key(w: World) -> dict[str, Any]:
+    return {"key": "shure_tcp|192.0.2.99|2202"}  # heard by no poller: 404 for who may look
 
 
 def tile_blank(w: World) -> dict[str, Any]:
@@ -452,6 +469,38 @@ PAGE_ROWS = [
         htmx="",
         writes=True,
     ),
+    Row("devices", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
+    read_only("devices", nothing),
+    Row("device-table", GET, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
+    read_only("device-table", nothing),
+    # With tenants, discovery hears a network no one tenant owns: the platform's alone.
+    Row("device-discovered", GET, nothing, platform_only(200), htmx=""),
+    read_only("device-discovered", nothing),
+    write_only("device-add-found", nothing),
+    Row(
+        "device-add-found", POST, nothing, admins_of_a(404, techs=403, admin_b=404), data=found_key
+    ),
+    write_only("device-ignore", nothing),
+    Row("device-ignore", POST, nothing, admins_of_a(404, techs=403, admin_b=404), data=found_key),
+    write_only("device-probe", nothing),
+    Row("device-probe", POST, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
+    write_only("device-add", nothing),
+    Row("device-add", POST, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
+    Row("device-export", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
+    read_only("device-export", nothing),
+    write_only("device-import", nothing),
+    Row("device-import", POST, nothing, admins_of_a(200, techs=403, admin_b=200)),
+    Row("device-edit", GET, chassis_a, admins_of_a(200, techs=404, admin_b=404)),
+    Row(
+        "device-edit",
+        POST,
+        chassis_a,
+        admins_of_a(302, techs=404, admin_b=404),
+        data=renamed_receiver,
+        writes=True,
+    ),
+    Row("device-delete", GET, chassis_a, admins_of_a(200, techs=404, admin_b=404)),
+    Row("device-delete", POST, chassis_a, admins_of_a(302, techs=404, admin_b=404), writes=True),
     Row("alerts", GET, nothing, signed_in(200)),
     Row("alerts", GET, nothing, signed_in(200), htmx="alert-table"),
     read_only("alerts", nothing),

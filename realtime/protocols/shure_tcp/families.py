@@ -7,6 +7,7 @@ the simulator all read these tables, so a new model is one line here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -66,9 +67,16 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("AD4Q", AXIENT, 4, "AD4Q-A", tx_model="AD2", firmware="1.1.43.0"),
         ModelSpec("SLXD4", SLXD, 1, "SLXD4", tx_model="SLXD2", firmware="1.2.13.0"),
         ModelSpec("SLXD4D", SLXD, 2, "SLXD4D", tx_model="SLXD2", firmware="1.2.13.0"),
+        ModelSpec("SLXD4+", SLXD, 1, "SLXD4+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4D+", SLXD, 2, "SLXD4D+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4Q+", SLXD, 4, "SLXD4Q+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4DAN+", SLXD, 2, "SLXD4DAN+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4QDAN+", SLXD, 4, "SLXD4QDAN+", tx_model="SLXD2+", firmware="2.0.15.2"),
         ModelSpec("P10T", PSM1000, 2),
     )
 }
+
+_BAND_SUFFIX = re.compile(r"[-=]")
 
 # Models with no MODEL parameter are told apart by how many channels answer.
 ULX_MODEL_BY_CHANNELS = {1: "ULXD4", 2: "ULXD4D", 4: "ULXD4Q"}
@@ -77,8 +85,9 @@ ULX_MODEL_BY_CHANNELS = {1: "ULXD4", 2: "ULXD4D", 4: "ULXD4Q"}
 def spec_for_model(text: str) -> ModelSpec | None:
     """Return the model a name stands for, as a device or an operator writes it.
 
-    Takes band suffixes (`AD4Q-A` is an AD4Q), spaces and any case; None if unknown.
+    Takes a band or order suffix (`AD4Q-A` is an AD4Q, `ULXD4D=-G50` a ULXD4D), spaces and
+    any case; the name before it must match exactly. None if unknown: a prefix match read
+    `SLXD4Q+` as a one-channel SLXD4, so near misses are never guessed.
     """
     key = text.strip().upper().replace(" ", "")
-    matches = [spec for name, spec in MODELS.items() if key.startswith(name)]
-    return max(matches, key=lambda spec: len(spec.name), default=None)
+    return MODELS.get(_BAND_SUFFIX.split(key, maxsplit=1)[0])

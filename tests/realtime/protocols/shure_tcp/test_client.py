@@ -20,6 +20,11 @@ MODEL_CHANNELS = [
     ("AD4Q", 4),
     ("SLXD4", 1),
     ("SLXD4D", 2),
+    ("SLXD4+", 1),
+    ("SLXD4D+", 2),
+    ("SLXD4Q+", 4),
+    ("SLXD4DAN+", 2),
+    ("SLXD4QDAN+", 4),
     ("P10T", 2),
 ]
 

@@ -25,6 +25,7 @@ from realtime.protocols.shure_tcp.parse import (
     decode_body,
     parse_frame,
 )
+from realtime.protocols.shure_tcp.probe import DiscoveryError, ProbeReplies, identify
 
 FAMILIES = (ULXD, AXIENT, SLXD, PSM1000)
 TX_OFF: dict[str, object] = {
@@ -285,8 +286,33 @@ def test_it_knows_a_model_by_the_name_people_and_devices_write(written, model):
     assert spec.name == model
 
 
-def test_it_knows_no_model_for_other_names():
-    assert spec_for_model("EW-DX EM 4") is None
+@pytest.mark.parametrize(
+    ("written", "channels"),
+    [
+        ("SLXD4+", 1),
+        ("SLXD4D+", 2),
+        ("SLXD4Q+", 4),
+        ("SLXD4DAN+", 2),
+        ("slxd4qdan+", 4),
+        ("SLXD4Q+=-G58", 4),
+    ],
+)
+def test_it_knows_every_slxd_plus_model_and_its_channels(written, channels):
+    spec = spec_for_model(written)
+    assert spec is not None
+    assert (spec.name, spec.channels) == (written.upper().split("=")[0], channels)
+
+
+@pytest.mark.parametrize("written", ["EW-DX EM 4", "SLXD4X", "SLXD4Q", "AD4QX", "ULXD"])
+def test_it_knows_no_model_for_other_names(written):
+    assert spec_for_model(written) is None
+
+
+def test_it_names_an_unknown_model_instead_of_guessing_one():
+    replies = ProbeReplies()
+    replies.add("REP MODEL {SLXD4X" + " " * 26 + "}")
+    with pytest.raises(DiscoveryError, match="'SLXD4X'"):
+        identify(replies)
 
 
 def test_it_reads_psm_levels_on_a_24_bit_scale():

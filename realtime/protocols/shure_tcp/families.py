@@ -25,11 +25,15 @@ class Family:
     firmware_width: int = 24
     frequency_digits: int = 7
     needs_controller_access: bool = False  # SLX-D ignores commands until allowed
+    link_slots: bool = False  # SLX-D+ reports its transmitter through slot 1 (LINK_*)
 
 
 ULXD = Family("ulxd", chan_name_width=8, device_id_width=8, firmware_width=18, frequency_digits=6)
 AXIENT = Family("axtd")
 SLXD = Family("slxd", device_id_width=8, firmware_width=18, needs_controller_access=True)
+SLXD_PLUS = Family(
+    "slxd", device_id_width=8, firmware_width=24, needs_controller_access=True, link_slots=True
+)
 PSM1000 = Family(
     "p10t",
     reply_keyword="REPORT",
@@ -67,11 +71,11 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("AD4Q", AXIENT, 4, "AD4Q-A", tx_model="AD2", firmware="1.1.43.0"),
         ModelSpec("SLXD4", SLXD, 1, "SLXD4", tx_model="SLXD2", firmware="1.2.13.0"),
         ModelSpec("SLXD4D", SLXD, 2, "SLXD4D", tx_model="SLXD2", firmware="1.2.13.0"),
-        ModelSpec("SLXD4+", SLXD, 1, "SLXD4+", tx_model="SLXD2+", firmware="2.0.15.2"),
-        ModelSpec("SLXD4D+", SLXD, 2, "SLXD4D+", tx_model="SLXD2+", firmware="2.0.15.2"),
-        ModelSpec("SLXD4Q+", SLXD, 4, "SLXD4Q+", tx_model="SLXD2+", firmware="2.0.15.2"),
-        ModelSpec("SLXD4DAN+", SLXD, 2, "SLXD4DAN+", tx_model="SLXD2+", firmware="2.0.15.2"),
-        ModelSpec("SLXD4QDAN+", SLXD, 4, "SLXD4QDAN+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4+", SLXD_PLUS, 1, "SLXD4+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4D+", SLXD_PLUS, 2, "SLXD4D+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4Q+", SLXD_PLUS, 4, "SLXD4Q+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4DAN+", SLXD_PLUS, 2, "SLXD4DAN+", tx_model="SLXD2+", firmware="2.0.15.2"),
+        ModelSpec("SLXD4QDAN+", SLXD_PLUS, 4, "SLXD4QDAN+", tx_model="SLXD2+", firmware="2.0.15.2"),
         ModelSpec("P10T", PSM1000, 2),
     )
 }

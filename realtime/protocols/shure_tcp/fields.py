@@ -119,6 +119,20 @@ def _tx_identity(text: str) -> Changes:
     return {"tx_on": True, "tx_model": model}
 
 
+def _linked_tx_model(text: str) -> Changes:
+    """SLX-D+ keeps naming a linked transmitter while it is off, so only LINK_STATUS says on."""
+    model = text.strip()
+    return dict(TX_ABSENT) if model.upper() in UNKNOWN_WORDS else {"tx_model": model}
+
+
+def _link_status(text: str) -> Changes | None:
+    """SLX-D+ slot 1: LINKED.ACTIVE is on; LINKED.INACTIVE (powered off) and EMPTY are off."""
+    status = text.strip().upper()
+    if status == "LINKED.ACTIVE":
+        return {"tx_on": True}
+    return dict(TX_ABSENT) if status in ("LINKED.INACTIVE", "EMPTY") else None
+
+
 def _rf_mute(text: str) -> Changes | None:
     """PSM1000 `RF_MUTE 1` means the IEM transmitter is not transmitting."""
     muted = {"1": True, "ON": True, "0": False, "OFF": False}.get(text.strip().upper())
@@ -261,14 +275,15 @@ SLXD_PARAMS: dict[str, Param] = {
     "LINK_TX_BATT_MINS 1": Param(_minutes),
     "TX_TYPE": Param(_tx_identity),
     "TX_MODEL": Param(_tx_identity),
-    "LINK_TX_MODEL 1": Param(_tx_identity),
+    "LINK_TX_MODEL 1": Param(_linked_tx_model),
+    "LINK_STATUS 1": Param(_link_status),
     "INTERFERENCE_STATUS": Param(_word("interference", INTERFERENCE)),
     "RSSI 1": Param(_scaled("rf_a_dbm", 0, 120, offset=-120, as_float=True), meter=True),
     "RSSI 2": Param(_scaled("rf_b_dbm", 0, 120, offset=-120, as_float=True), meter=True),
     "AUDIO_LEVEL_RMS": AXIENT_PARAMS["AUDIO_LEVEL_RMS"],
     "AUDIO_LEVEL_PEAK": AXIENT_PARAMS["AUDIO_LEVEL_PEAK"],
     **dict.fromkeys(
-        ("AUDIO_GAIN", "GROUP_CHANNEL", "ENCRYPTION_STATUS", "LINK_STATUS", "METER_RATE"),
+        ("AUDIO_GAIN", "GROUP_CHANNEL", "ENCRYPTION_STATUS", "METER_RATE"),
         IGNORED,
     ),
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from realtime.protocols.shure_tcp.families import ModelSpec
+from realtime.protocols.shure_tcp.families import Family, ModelSpec
 from realtime.simulation.shure_tcp.dynamics import Channel, Meters
 
 Renderer = Callable[[Channel, ModelSpec], str]
@@ -184,6 +184,16 @@ SLXD_STATE: dict[str, Renderer] = {
     "TX_TYPE": _tx_model("UNKN"),
 }
 
+SLXD_PLUS_STATE: dict[str, Renderer] = {
+    **{key: render for key, render in SLXD_STATE.items() if key != "TX_TYPE"},
+    # A linked transmitter keeps its model while off; only the link status changes.
+    "LINK_TX_MODEL 1": lambda ch, spec: ch.tx_model,
+    "LINK_STATUS 1": _slot_status,
+    "LINK_TX_BATT_MINS 1": _runtime,
+    "INTERFERENCE_STATUS": AXIENT_STATE["INTERFERENCE_STATUS"],
+    "ENCRYPTION_STATUS": _fixed("OK"),
+}
+
 PSM1000_STATE: dict[str, Renderer] = {
     "CHAN_NAME": _name,
     "FREQUENCY": _frequency,
@@ -201,6 +211,11 @@ STATE: dict[str, dict[str, Renderer]] = {
     "slxd": SLXD_STATE,
     "p10t": PSM1000_STATE,
 }
+
+
+def state_renderers(family: Family) -> dict[str, Renderer]:
+    """Return the REP state table a family's receivers push."""
+    return SLXD_PLUS_STATE if family.link_slots else STATE[family.key]
 
 
 def _antenna_status(m: Meters) -> str:

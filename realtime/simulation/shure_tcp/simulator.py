@@ -36,9 +36,9 @@ from realtime.simulation.shure_tcp.dynamics import Channel, FaultClock, fresh_ba
 from realtime.simulation.shure_tcp.render import (
     LIVE,
     METER_FRAMES,
-    STATE,
     Identity,
     device_params,
+    state_renderers,
 )
 
 SLOW_STEP_SECONDS = 1.0
@@ -100,7 +100,7 @@ class ShureTcpSimulator:
         width = self.spec.family.chan_name_width
         names = [name[:width] if width else name for name in channel_names]
         self._channels = make_channels(count, self.spec.tx_model, self._rng, 0.0, names)
-        self._state = STATE[self.spec.family.key]
+        self._state = state_renderers(self.spec.family)
         self._live = LIVE[self.spec.family.key]
         self._published = [self._render(ch) for ch in self._channels]
         self._connections: set[Connection] = set()

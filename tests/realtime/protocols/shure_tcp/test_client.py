@@ -93,9 +93,10 @@ async def test_a_battery_set_on_the_receiver_shows_in_the_next_reading(
     assert (reading.battery_minutes, reading.battery_percent) == (42, percent)
 
 
-async def test_a_transmitter_switched_off_reads_as_off(start_sim, open_client, streams):
-    sim = await start_sim("AD4Q", seed=5)
-    stream = streams(open_client(sim, model="AD4Q"))
+@pytest.mark.parametrize("model", ["AD4Q", "SLXD4Q+"])  # SLX-D+ says so in LINK_STATUS
+async def test_a_transmitter_switched_off_reads_as_off(start_sim, open_client, streams, model):
+    sim = await start_sim(model, seed=5)
+    stream = streams(open_client(sim, model=model))
     await stream.until(
         lambda r: r.channel == 3 and _live(r) and r.battery_bars is not None,
         "live meters and a battery on channel 3",

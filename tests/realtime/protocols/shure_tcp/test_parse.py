@@ -148,14 +148,17 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (SLXD, "REP 1 LINK_TX_BATT_MINS 1 00200", {"battery_minutes": 200}),
     (SLXD, "REP 1 TX_TYPE SLXD2", {"tx_on": True, "tx_model": "SLXD2"}),
     (SLXD, "REP 1 TX_MODEL SLXD1", {"tx_on": True, "tx_model": "SLXD1"}),
-    (SLXD, "REP 1 LINK_TX_MODEL 1 SLXD3+", {"tx_on": True, "tx_model": "SLXD3+"}),
+    (SLXD, "REP 1 LINK_TX_MODEL 1 SLXD3+", {"tx_model": "SLXD3+"}),
+    (SLXD, "REP 1 LINK_TX_MODEL 1 UNKNOWN", TX_OFF),
     (SLXD, "REP 1 TX_TYPE UNKN", TX_OFF),
     (SLXD, "REP 1 FREQUENCY 0578350", {"frequency_khz": 578350}),
     (SLXD, "REP 1 FREQUENCY 578350", {"frequency_khz": 578350}),
     (SLXD, "REP 1 INTERFERENCE_STATUS DETECTED", {"interference": True}),
     (SLXD, "REP 1 RSSI 1 086", {"rf_a_dbm": -34.0}),
     (SLXD, "REP 1 AUDIO_LEVEL_RMS 090", {"audio_rms_dbfs": -30.0}),
-    (SLXD, "REP 1 LINK_STATUS 1 LINKED.ACTIVE", {}),
+    (SLXD, "REP 1 LINK_STATUS 1 LINKED.ACTIVE", {"tx_on": True}),
+    (SLXD, "REP 2 LINK_STATUS 1 LINKED.INACTIVE", TX_OFF),  # SLX-D+: the TX is powered off
+    (SLXD, "REP 1 LINK_STATUS 1 EMPTY", TX_OFF),
     (SLXD, "REP 1 AUDIO_GAIN 018", {}),
     # PSM1000: REPORT, bare values
     (PSM1000, "REPORT 1 CHAN_NAME Stage Left", {"channel_name": "Stage Left"}),
@@ -362,6 +365,13 @@ def test_it_parses_braced_strings_as_one_token():
         "CHAN_NAME",
         "HH02 Marsh",
     )
+
+
+def test_an_slxd_plus_transmitter_linked_but_powered_off_stays_off():
+    reading = Reading(channel=1, tx_on=True, tx_model="SLXD2+", battery_bars=4)
+    for body in ("REP 1 LINK_STATUS 1 LINKED.INACTIVE", "REP 1 LINK_TX_MODEL 1 SLXD2+"):
+        reading = apply_update(reading, _channel_update(body, SLXD))
+    assert (reading.tx_on, reading.tx_model, reading.battery_bars) == (False, "SLXD2+", None)
 
 
 def test_a_transmitter_switched_off_clears_and_keeps_clear_its_live_values():

@@ -18,6 +18,7 @@ Decoder = Callable[[str], Changes | None]
 SampleDecoder = Callable[[Sequence[str]], Changes | None]
 
 UNKNOWN_3DIGIT = 255
+CHARGE_UNKNOWN_FROM = 252  # battery charge: 252 off, 253 not rechargeable, 254 unknown
 MINUTES_VALID_MAX = 65532  # 65533 comm warning, 65534 calculating, 65535 unknown
 UNKNOWN_WORDS = frozenset({"UNKN", "UNKNOWN", "U", ""})
 ULX_PEAK_RAW = 40  # the original Micboard's peak mark on ULX-D meters (about -10 dBFS)
@@ -38,13 +39,20 @@ def to_int(text: str) -> int | None:
 
 
 def _scaled(
-    field: str, low: int, high: int, *, offset: int = 0, factor: int = 1, as_float: bool = False
+    field: str,
+    low: int,
+    high: int,
+    *,
+    offset: int = 0,
+    factor: int = 1,
+    as_float: bool = False,
+    unknown_from: int = UNKNOWN_3DIGIT,
 ) -> Decoder:
-    """Decode a fixed-width number: 255 is unknown, out of range is garbage."""
+    """Decode a fixed-width number: `unknown_from`..255 is unknown, out of range is garbage."""
 
     def decode(text: str) -> Changes | None:
         raw = to_int(text)
-        if raw == UNKNOWN_3DIGIT:
+        if raw is not None and unknown_from <= raw <= UNKNOWN_3DIGIT:
             return {field: None}
         if raw is None or not low <= raw <= high:
             return None
@@ -185,7 +193,7 @@ ULX_PARAMS: dict[str, Param] = {
     "FREQUENCY": Param(_frequency),
     "BATT_BARS": Param(_scaled("battery_bars", 0, 5)),
     "BATT_RUN_TIME": Param(_minutes),
-    "BATT_CHARGE": Param(_scaled("battery_percent", 0, 100)),
+    "BATT_CHARGE": Param(_scaled("battery_percent", 0, 100, unknown_from=CHARGE_UNKNOWN_FROM)),
     "BATT_TYPE": Param(_battery_type),
     "TX_TYPE": Param(_tx_identity),
     "TX_MUTE_STATUS": Param(_word("tx_muted", {"ON": True, "OFF": False})),
@@ -221,7 +229,7 @@ AXIENT_PARAMS: dict[str, Param] = {
     "FREQUENCY": Param(_frequency),
     "TX_BATT_BARS": Param(_scaled("battery_bars", 0, 5)),
     "TX_BATT_MINS": Param(_minutes),
-    "TX_BATT_CHARGE_PERCENT": Param(_scaled("battery_percent", 0, 100)),
+    "TX_BATT_CHARGE_PERCENT": ULX_PARAMS["BATT_CHARGE"],  # 252..254 assumed as on ULX-D
     "TX_BATT_TYPE": Param(_battery_type),
     "TX_MODEL": Param(_tx_identity),
     "TX_MUTE_MODE_STATUS": Param(_word("tx_muted", {"ON": False, "MUTE": True})),

@@ -50,6 +50,8 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (ULXD, "REP 1 BATT_RUN_TIME 65535", {"battery_minutes": None}),
     (ULXD, "REP 1 BATT_CHARGE 087", {"battery_percent": 87}),
     (ULXD, "REP 1 BATT_CHARGE 255", {"battery_percent": None}),
+    # 252 off, 253 not rechargeable, 254 unknown: no percent, not garbage to skip.
+    *[(ULXD, f"REP 1 BATT_CHARGE {raw}", {"battery_percent": None}) for raw in (252, 253, 254)],
     (ULXD, "REP 1 BATT_TYPE LION", {"battery_type": "LION"}),
     (ULXD, "REP 1 BATT_TYPE ALKA", {"battery_type": "ALKA"}),
     (ULXD, "REP 1 BATT_TYPE UNKN", {"battery_type": None}),
@@ -97,6 +99,7 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (AXIENT, "REP 1 TX_BATT_MINS 65535", {"battery_minutes": None}),
     (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 100", {"battery_percent": 100}),
     (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 255", {"battery_percent": None}),
+    (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 253", {"battery_percent": None}),
     (AXIENT, "REP 1 TX_BATT_TYPE NIMH", {"battery_type": "NIMH"}),
     (AXIENT, "REP 1 TX_MODEL ADX2FD", {"tx_on": True, "tx_model": "ADX2FD"}),
     (AXIENT, "REP 1 TX_MODEL UNKNOWN", TX_OFF),
@@ -365,6 +368,15 @@ def test_it_parses_braced_strings_as_one_token():
         "CHAN_NAME",
         "HH02 Marsh",
     )
+
+
+@pytest.mark.parametrize(
+    ("family", "body"),
+    [(ULXD, "REP 1 BATT_CHARGE 253"), (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 252")],
+)
+def test_a_charge_reported_as_off_or_not_rechargeable_replaces_the_kept_percent(family, body):
+    reading = Reading(channel=1, tx_on=True, battery_percent=80)
+    assert apply_update(reading, _channel_update(body, family)).battery_percent is None
 
 
 def test_an_slxd_plus_transmitter_linked_but_powered_off_stays_off():

@@ -26,6 +26,12 @@ class Family:
     frequency_digits: int = 7
     needs_controller_access: bool = False  # SLX-D ignores commands until allowed
     link_slots: bool = False  # SLX-D+ reports its transmitter through slot 1 (LINK_*)
+    meter_rate_digits: int = 5  # METER_RATE zero padding; the PSM1000 takes bare numbers
+    has_channel_zero: bool = True  # `0` addresses every channel; not on the PSM1000
+
+    def meter_rate(self, interval_ms: int) -> str:
+        """Return a METER_RATE value as this family writes it (0 is off)."""
+        return str(interval_ms).zfill(self.meter_rate_digits)
 
 
 ULXD = Family("ulxd", chan_name_width=8, device_id_width=8, firmware_width=18, frequency_digits=6)
@@ -44,6 +50,8 @@ PSM1000 = Family(
     device_id_width=0,
     firmware_width=0,
     frequency_digits=6,
+    meter_rate_digits=0,
+    has_channel_zero=False,
 )
 
 

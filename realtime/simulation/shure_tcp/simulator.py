@@ -281,7 +281,7 @@ class ShureTcpSimulator:
     def _value(self, conn: Connection, ch: Channel, key: str) -> str | None:
         """Return a channel parameter as the wire shows it; None if the family lacks it."""
         if key == "METER_RATE":
-            return f"{conn.rates.get(ch.number, 0):05d}"
+            return self.spec.family.meter_rate(conn.rates.get(ch.number, 0))
         state = self._state.get(key)
         if state is not None:
             return state(ch, self.spec)
@@ -314,9 +314,12 @@ class ShureTcpSimulator:
             if rate:
                 conn.rates[ch.number], conn.due[ch.number] = rate, due
         self._wake_up()
-        return [self._rep(ch.number, "METER_RATE", f"{rate:05d}") for ch in channels]
+        echo = self.spec.family.meter_rate(rate)
+        return [self._rep(ch.number, "METER_RATE", echo) for ch in channels]
 
     def _targets(self, channel: int) -> list[Channel] | None:
+        if channel == 0 and not self.spec.family.has_channel_zero:
+            return None  # the PSM1000 has no "every channel" index
         if channel == 0:
             return self._channels
         return [self._channels[channel - 1]] if channel <= len(self._channels) else None

@@ -228,6 +228,24 @@ async def test_a_psm1000_reports_levels_and_rf_mute(start_sim, open_client, stre
     assert muted.audio_rms_dbfs is None
 
 
+async def test_a_psm1000_meters_each_channel_unpadded_and_switches_each_off(
+    start_sim, open_client, streams
+):
+    sim = await start_sim("P10T", seed=11)
+    client = open_client(sim, model="P10T", meter_interval_ms=250)
+    stream = streams(client)
+    await stream.all_channels(2, lambda r: r.audio_rms_dbfs is not None, "audio levels")
+    await client.close()
+    await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
+    sets = [body for _, body in sim.commands if body.startswith("SET")]
+    assert sets == [
+        "SET 1 METER_RATE 250",
+        "SET 2 METER_RATE 250",
+        "SET 1 METER_RATE 0",
+        "SET 2 METER_RATE 0",
+    ]
+
+
 async def test_two_clients_meter_one_receiver_independently(start_sim, open_client, streams):
     sim = await start_sim("ULXD4D")
     leaving, staying = open_client(sim, model="ULXD4D"), open_client(sim, model="ULXD4D")

@@ -198,14 +198,21 @@ async def test_a_psm1000_acts_on_crlf_and_answers_with_report(start_sim, wires):
     wire = await wires(sim)
     wire.send("< GET 1 CHAN_NAME >")
     assert await wire.frames_during(0.3) == []
-    wire.send("\r\n< SET 1 METER_RATE 00100 >\r\n")
+    wire.send("\r\n< SET 1 METER_RATE 100 >\r\n")
     name = sim.device_info().channels[0].name
     assert await wire.frame() == f"REPORT 1 CHAN_NAME {name}"
-    assert await wire.frame() == "REPORT 1 METER_RATE 00100"
+    assert await wire.frame() == "REPORT 1 METER_RATE 100"
     level = await wire.frame(_startswith("REPORT 1 AUDIO_IN_LVL_L"), "an audio level")
     assert len(level.split()[-1]) == 11
     raw = await wire.reader.read(65536)
     assert raw.endswith(b">\r\n")
+
+
+async def test_a_psm1000_has_no_channel_zero(start_sim, wires):
+    sim = await start_sim("P10T")
+    wire = await wires(sim)
+    wire.send("< SET 0 METER_RATE 0 >\r\n")
+    assert await wire.frame() == "REPORT ERR"
 
 
 async def test_an_slxd_ignores_everything_without_controller_access(start_sim, wires):

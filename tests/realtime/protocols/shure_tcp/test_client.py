@@ -205,6 +205,35 @@ async def test_leaving_the_readings_loop_also_turns_metering_off(start_sim, open
     assert sim.commands[-1][1] == "SET 0 METER_RATE 00000"
 
 
+def _last_session_commands(sim) -> list[str]:
+    session = max(ident for ident, _ in sim.commands)
+    return [body for ident, body in sim.commands if ident == session]
+
+
+async def test_cancelling_the_readings_task_turns_metering_off_first(
+    start_sim, open_client, streams
+):
+    sim = await start_sim("QLXD4")
+    stream = streams(open_client(sim, model="QLXD4", meter_interval_ms=300))
+    await stream.until(_live, "live meters")
+    await stream.stop()  # cancels the task that runs readings()
+    await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
+    sent = _last_session_commands(sim)
+    assert sent[-1] == "SET 0 METER_RATE 00000"
+    assert "SET 1 METER_RATE 00300" in sent
+
+
+async def test_an_error_in_the_caller_still_turns_metering_off(start_sim, open_client):
+    sim = await start_sim("SLXD4D+")
+    with pytest.raises(LookupError):
+        async with contextlib.aclosing(open_client(sim, model="SLXD4D+").readings()) as readings:
+            async for reading in readings:
+                if _live(reading):
+                    raise LookupError("the dashboard could not place this reading")
+    await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
+    assert _last_session_commands(sim)[-1] == "SET 0 METER_RATE 00000"
+
+
 async def test_an_slxd_without_controller_access_reads_unreachable_until_allowed(
     start_sim, open_client, streams
 ):

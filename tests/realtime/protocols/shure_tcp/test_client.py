@@ -225,11 +225,15 @@ async def test_cancelling_the_readings_task_turns_metering_off_first(
 
 async def test_an_error_in_the_caller_still_turns_metering_off(start_sim, open_client):
     sim = await start_sim("SLXD4D+")
-    with pytest.raises(LookupError):
+
+    async def place_the_first_live_reading() -> None:
         async with contextlib.aclosing(open_client(sim, model="SLXD4D+").readings()) as readings:
             async for reading in readings:
                 if _live(reading):
                     raise LookupError("the dashboard could not place this reading")
+
+    with pytest.raises(LookupError):
+        await place_the_first_live_reading()
     await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
     assert _last_session_commands(sim)[-1] == "SET 0 METER_RATE 00000"
 

@@ -121,6 +121,18 @@ async def test_a_transmitter_switched_off_reads_as_off(start_sim, open_client, s
     assert on.battery_minutes is None  # runtime is "calculating" right after power-on
 
 
+@pytest.mark.parametrize("model", ["ULXD4D", "SLXD4D+", "P10T"])
+async def test_a_channel_renamed_on_the_front_panel_arrives_in_the_next_reading(
+    start_sim, open_client, streams, model
+):
+    sim = await start_sim(model, seed=4)
+    stream = streams(open_client(sim, model=model))
+    await stream.all_channels(2, lambda r: bool(r.channel_name), "named channels")
+    sim.set_channel_name(2, "Bishop")
+    renamed = await stream.until(lambda r: r.channel == 2 and r.channel_name == "Bishop", "rename")
+    assert renamed.rx_reachable
+
+
 async def test_a_pulled_receiver_reads_unreachable_and_recovers(start_sim, open_client, streams):
     sim = await start_sim("ULXD4Q", seed=6)
     stream = streams(open_client(sim, model="ULXD4Q"))

@@ -36,7 +36,7 @@ class Family:
 
 ULXD = Family("ulxd", chan_name_width=8, device_id_width=8, firmware_width=18, frequency_digits=6)
 AXIENT = Family("axtd")
-SLXD = Family("slxd", device_id_width=8, firmware_width=18, needs_controller_access=True)
+SLXD = Family("slxd", device_id_width=8, firmware_width=24, needs_controller_access=True)
 SLXD_PLUS = Family(
     "slxd", device_id_width=8, firmware_width=24, needs_controller_access=True, link_slots=True
 )
@@ -65,16 +65,21 @@ class ModelSpec:
     model_reply: str = ""  # what `GET MODEL` answers; "" where the family has no MODEL
     tx_model: str = ""  # the transmitter the simulator links to each channel
     firmware: str = ""
-    high_density: bool = False  # ULX-D answers HIGH_DENSITY; QLX-D stays silent
+    silent: frozenset[str] = frozenset()  # family parameters this model never answers
 
+
+# What a QLX-D lacks of the ULX-D dialect; discovery tells them apart by HIGH_DENSITY.
+QLXD_SILENT = frozenset(
+    {"HIGH_DENSITY", "AUDIO_SUMMING_MODE", "FREQUENCY_DIVERSITY_MODE", "RF_INT_DET"}
+)
 
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("ULXD4", ULXD, 1, tx_model="ULXD2", firmware="2.7.6.0", high_density=True),
-        ModelSpec("ULXD4D", ULXD, 2, tx_model="ULXD2", firmware="2.7.6.0", high_density=True),
-        ModelSpec("ULXD4Q", ULXD, 4, tx_model="ULXD2", firmware="2.7.6.0", high_density=True),
-        ModelSpec("QLXD4", ULXD, 1, tx_model="QLXD2", firmware="2.1.5"),
+        ModelSpec("ULXD4", ULXD, 1, tx_model="ULXD2", firmware="2.7.6.0"),
+        ModelSpec("ULXD4D", ULXD, 2, tx_model="ULXD2", firmware="2.7.6.0"),
+        ModelSpec("ULXD4Q", ULXD, 4, tx_model="ULXD2", firmware="2.7.6.0"),
+        ModelSpec("QLXD4", ULXD, 1, tx_model="QLXD2", firmware="2.1.5", silent=QLXD_SILENT),
         ModelSpec("AD4D", AXIENT, 2, "AD4D-A", tx_model="AD2", firmware="1.1.43.0"),
         ModelSpec("AD4Q", AXIENT, 4, "AD4Q-A", tx_model="AD2", firmware="1.1.43.0"),
         ModelSpec("SLXD4", SLXD, 1, "SLXD4", tx_model="SLXD2", firmware="1.2.13.0"),

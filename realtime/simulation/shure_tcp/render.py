@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from realtime.protocols.shure_tcp.families import Family, ModelSpec
+from realtime.protocols.shure_tcp.families import ModelSpec
 from realtime.simulation.shure_tcp.dynamics import Channel, Meters
 
 Renderer = Callable[[Channel, ModelSpec], str]
@@ -24,6 +24,9 @@ RF_STEPS_DBM = (-90.0, -83.0, -77.0, -70.0, -25.0)  # bars 1..5, as Shure's mete
 AUDIO_LED_DBFS = (-50.0, -40.0, -30.0, -20.0, -12.0, -6.0)
 AXIENT_OVERLOAD_BIT = 0x80
 WEAK_RF_DBM = -85.0  # an Axient antenna LED turns red below this
+# An AD4Q with no transmitter still meters peak 005 and RMS 033 (-115 and -87 dBFS):
+# the real capture in karlcswanson/micboard docs/api.md.
+AXIENT_NO_TX_AUDIO = ("005", "033")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +155,11 @@ ULX_STATE: dict[str, Renderer] = {
     "ENCRYPTION_WARNING": _fixed("OFF"),
 }
 
+NO_GROUP_CHANNEL = brace("--,--", 5)  # AD and SLX brace it; ULX-D's GROUP_CHAN is bare
+
 AXIENT_STATE: dict[str, Renderer] = {
     **COMMON,
-    "GROUP_CHANNEL": _fixed("--,--"),
+    "GROUP_CHANNEL": _fixed(NO_GROUP_CHANNEL),
     "AUDIO_MUTE": _on_off(lambda ch: ch.audio_muted),
     "TX_BATT_BARS": _bars,
     "TX_BATT_MINS": _runtime,
@@ -178,7 +183,7 @@ AXIENT_STATE: dict[str, Renderer] = {
 
 SLXD_STATE: dict[str, Renderer] = {
     **COMMON,
-    "GROUP_CHANNEL": _fixed("--,--"),
+    "GROUP_CHANNEL": _fixed(NO_GROUP_CHANNEL),
     "TX_BATT_BARS": _bars,
     "TX_BATT_MINS": _runtime,
     "TX_TYPE": _tx_model("UNKN"),
@@ -213,9 +218,11 @@ STATE: dict[str, dict[str, Renderer]] = {
 }
 
 
-def state_renderers(family: Family) -> dict[str, Renderer]:
-    """Return the REP state table a family's receivers push."""
-    return SLXD_PLUS_STATE if family.link_slots else STATE[family.key]
+def state_renderers(spec: ModelSpec) -> dict[str, Renderer]:
+    """Return the REP state table a model pushes: its family's, less what it lacks."""
+    family = spec.family
+    table = SLXD_PLUS_STATE if family.link_slots else STATE[family.key]
+    return {key: render for key, render in table.items() if key not in spec.silent}
 
 
 def _antenna_status(m: Meters) -> str:
@@ -273,13 +280,19 @@ def _ulx_sample(m: Meters) -> list[tuple[str, str]]:
     return [("ALL", f"{antenna} {raw_level(m.rf_dbm, 128, 115):03d} {audio:03d}")]
 
 
+def _axient_audio(m: Meters) -> tuple[str, str]:
+    """Return raw peak and RMS; with no carrier, the receiver's own noise, as captured."""
+    if m.antenna is None:
+        return AXIENT_NO_TX_AUDIO
+    return f"{raw_level(m.peak_dbfs, 120, 120):03d}", f"{raw_level(m.rms_dbfs, 120, 120):03d}"
+
+
 def _axient_sample(m: Meters) -> list[tuple[str, str]]:
     status = _antenna_status(m)
     fields = (
         _quality(m),
         f"{_audio_bitmap(m):03d}",
-        f"{raw_level(m.peak_dbfs, 120, 120):03d}",
-        f"{raw_level(m.rms_dbfs, 120, 120):03d}",
+        *_axient_audio(m),
         status,
         _rssi_pair(m.rf_a_dbm, status[0] != "X"),
         _rssi_pair(m.rf_b_dbm, status[1] != "X"),
@@ -315,7 +328,7 @@ def device_params(spec: ModelSpec, identity: Identity) -> dict[str, str]:
             "FW_VER": firmware,
             "DEVICE_ID": device_id,
             "ENCRYPTION": "OFF",
-            **({"HIGH_DENSITY": "OFF"} if spec.high_density else {}),
+            "HIGH_DENSITY": "OFF",
             "AUDIO_SUMMING_MODE": "OFF",
             "FREQUENCY_DIVERSITY_MODE": "OFF",
             "FLASH": "OFF",
@@ -338,4 +351,4 @@ def device_params(spec: ModelSpec, identity: Identity) -> dict[str, str]:
         },
         "p10t": {"DEVICE_NAME": identity.device_id},
     }
-    return by_family[family.key]
+    return {key: value for key, value in by_family[family.key].items() if key not in spec.silent}

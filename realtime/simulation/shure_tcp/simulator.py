@@ -100,7 +100,7 @@ class ShureTcpSimulator:
         width = self.spec.family.chan_name_width
         names = [name[:width] if width else name for name in channel_names]
         self._channels = make_channels(count, self.spec.tx_model, self._rng, 0.0, names)
-        self._state = state_renderers(self.spec.family)
+        self._state = state_renderers(self.spec)
         self._live = LIVE[self.spec.family.key]
         self._published = [self._render(ch) for ch in self._channels]
         self._connections: set[Connection] = set()
@@ -263,16 +263,16 @@ class ShureTcpSimulator:
         if channels is None:
             return [self._error()]
         if frame.param == "ALL":
-            return self._dump(conn, channels, with_device=frame.channel == 0)
+            return self._dump(conn, channels)
         key = " ".join((frame.param, *frame.args))
         values = [self._value(conn, ch, key) for ch in channels]
         return [self._rep(ch.number, key, v) for ch, v in zip(channels, values, strict=True) if v]
 
-    def _dump(self, conn: Connection, channels: list[Channel], *, with_device: bool) -> list[str]:
+    def _dump(self, conn: Connection, channels: list[Channel]) -> list[str]:
+        """Answer `GET n ALL`: the device-level values, then each channel's (any n)."""
         if not self.spec.family.has_get_all:
             return []
-        device = self._device.items() if with_device else ()
-        frames = [self._rep(None, key, value) for key, value in device]
+        frames = [self._rep(None, key, value) for key, value in self._device.items()]
         for ch in channels:
             keys = [*self._state, *self._live, "METER_RATE"]
             frames += [self._rep(ch.number, key, self._value(conn, ch, key) or "") for key in keys]

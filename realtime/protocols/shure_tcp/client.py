@@ -47,7 +47,7 @@ SESSION_ERRORS = (OSError, TimeoutError, EOFError)  # DiscoveryError is an OSErr
 
 
 class ShureTcpClient:
-    """A DeviceClient for ULX-D, QLX-D, Axient Digital, SLX-D and PSM1000 on TCP 2202."""
+    """A DeviceClient for ULX-D, QLX-D, Axient Digital, SLX-D(+) and PSM1000 on TCP 2202."""
 
     def __init__(
         self,

@@ -63,7 +63,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class ShureTcpSimulator:
-    """A simulated ULX-D, QLX-D, Axient Digital, SLX-D or PSM1000 on loopback TCP."""
+    """A simulated ULX-D, QLX-D, Axient Digital, SLX-D, SLX-D+ or PSM1000 on loopback TCP."""
 
     def __init__(
         self,

@@ -53,6 +53,7 @@ class UnitState:
     clip: bool
     tx_offset: float | None
     freq: int | None
+    name: str | None  # the channel name set on the receiver (front panel or software)
     ts: float = field(compare=False)
 
 
@@ -181,5 +182,6 @@ class UnitTracker:
             clip=reading.audio_clipped,
             tx_offset=reading.tx_offset_db,
             freq=reading.frequency_khz,
+            name=reading.channel_name or None,
             ts=reading.timestamp,
         )

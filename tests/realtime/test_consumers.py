@@ -35,7 +35,8 @@ def state(unit_id: int, status: str = "GOOD") -> UnitState:
     return UnitState(
         id=unit_id, status=status, battery_status="good", online=True, tx_on=True, bars=4,
         percent=None, minutes=300, rf_a=-55.0, rf_b=-61.5, antenna="A", quality=None,
-        audio=-21.5, peak=-9.0, clip=False, tx_offset=0, freq=518000, ts=1764000000.123,
+        audio=-21.5, peak=-9.0, clip=False, tx_offset=0, freq=518000, name="HH02",
+        ts=1764000000.123,
     )  # fmt: skip
 
 

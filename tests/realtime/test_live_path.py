@@ -79,6 +79,18 @@ async def test_a_battery_drop_reaches_its_group_and_no_other(live, bars, status)
     await wall_b.disconnect()
 
 
+async def test_a_channel_renamed_on_the_receiver_reaches_the_wall_live(live):
+    simulator, stage = live
+    unit = stage.units[0].pk
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    first = await next_frame(wall, delta_with(unit, status="GOOD"))
+    assert unit_in(first, unit)["name"] == simulator.device_info().channels[0].name
+
+    simulator.set_channel_name(1, "Bishop")
+    await next_frame(wall, delta_with(unit, name="Bishop"))
+    await wall.disconnect()
+
+
 async def test_deltas_carry_a_growing_seq_and_only_changed_units(live):
     _, stage = live
     wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)

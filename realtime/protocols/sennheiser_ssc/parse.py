@@ -143,9 +143,15 @@ def battery_bars(percent: int) -> int:
 
 
 def _battery_minutes(body: dict[str, object]) -> int | None:
-    """Read `lifetime` minutes; None while the pack is still calculating or on garbage."""
+    """Read `lifetime` minutes; None when unknown: calculating, 0, garbage or AA cells.
+
+    A receiver reports 0 when it has no runtime to give, and on a PrimaryCell (AA) the
+    number is no measurement, so neither may show as "0 min" or a confident runtime.
+    """
+    if body.get("type") == "PrimaryCell":
+        return None
     lifetime = _number(body.get("lifetime"))
-    if lifetime is None or not 0 <= lifetime < CALCULATING_MINUTES:
+    if lifetime is None or not 0 < lifetime < CALCULATING_MINUTES:
         return None
     return int(lifetime)
 

@@ -48,7 +48,7 @@ SESSION_ERRORS = (OSError, TimeoutError, EOFError)  # DiscoveryError is an OSErr
 
 
 class ShureTcpClient:
-    """A DeviceClient for ULX-D, QLX-D, Axient Digital, SLX-D and PSM1000 on TCP 2202."""
+    """A DeviceClient for ULX-D, QLX-D, Axient Digital, SLX-D(+) and PSM1000 on TCP 2202."""
 
     def __init__(
         self,
@@ -191,12 +191,19 @@ class ShureTcpClient:
             gets = [f"< GET {n} ALL >" for n in numbers]
         else:
             gets = [f"< GET {n} {param} >" for n in numbers for param in _plain_params(spec)]
-        meters = [f"< SET {n} METER_RATE {self.meter_interval_ms:05d} >" for n in numbers]
+        rate = spec.family.meter_rate(self.meter_interval_ms)
+        meters = [f"< SET {n} METER_RATE {rate} >" for n in numbers]
         return _encode(gets + meters, spec.family.line_end)
 
     def _meter_off(self) -> bytes:
-        end = self._spec.family.line_end if self._spec else ""
-        return _encode(["< SET 0 METER_RATE 00000 >"], end)
+        """Return the commands that switch this client's metering off on every channel."""
+        spec = self._spec
+        if spec is None:
+            return b""  # still probing: nothing was metered yet
+        family = spec.family
+        off = family.meter_rate(0)
+        channels = [0] if family.has_channel_zero else range(1, spec.channels + 1)
+        return _encode([f"< SET {n} METER_RATE {off} >" for n in channels], family.line_end)
 
     async def _pump(self, reader: asyncio.StreamReader, spec: ModelSpec) -> AsyncIterator[Reading]:
         splitter = FrameSplitter()

@@ -18,6 +18,7 @@ Decoder = Callable[[str], Changes | None]
 SampleDecoder = Callable[[Sequence[str]], Changes | None]
 
 UNKNOWN_3DIGIT = 255
+CHARGE_UNKNOWN_FROM = 252  # battery charge: 252 off, 253 not rechargeable, 254 unknown
 MINUTES_VALID_MAX = 65532  # 65533 comm warning, 65534 calculating, 65535 unknown
 UNKNOWN_WORDS = frozenset({"UNKN", "UNKNOWN", "U", ""})
 ULX_PEAK_RAW = 40  # the original Micboard's peak mark on ULX-D meters (about -10 dBFS)
@@ -38,13 +39,20 @@ def to_int(text: str) -> int | None:
 
 
 def _scaled(
-    field: str, low: int, high: int, *, offset: int = 0, factor: int = 1, as_float: bool = False
+    field: str,
+    low: int,
+    high: int,
+    *,
+    offset: int = 0,
+    factor: int = 1,
+    as_float: bool = False,
+    unknown_from: int = UNKNOWN_3DIGIT,
 ) -> Decoder:
-    """Decode a fixed-width number: 255 is unknown, out of range is garbage."""
+    """Decode a fixed-width number: `unknown_from`..255 is unknown, out of range is garbage."""
 
     def decode(text: str) -> Changes | None:
         raw = to_int(text)
-        if raw == UNKNOWN_3DIGIT:
+        if raw is not None and unknown_from <= raw <= UNKNOWN_3DIGIT:
             return {field: None}
         if raw is None or not low <= raw <= high:
             return None
@@ -119,6 +127,20 @@ def _tx_identity(text: str) -> Changes:
     return {"tx_on": True, "tx_model": model}
 
 
+def _linked_tx_model(text: str) -> Changes:
+    """SLX-D+ keeps naming a linked transmitter while it is off, so only LINK_STATUS says on."""
+    model = text.strip()
+    return dict(TX_ABSENT) if model.upper() in UNKNOWN_WORDS else {"tx_model": model}
+
+
+def _link_status(text: str) -> Changes | None:
+    """SLX-D+ slot 1: LINKED.ACTIVE is on; LINKED.INACTIVE (powered off) and EMPTY are off."""
+    status = text.strip().upper()
+    if status == "LINKED.ACTIVE":
+        return {"tx_on": True}
+    return dict(TX_ABSENT) if status in ("LINKED.INACTIVE", "EMPTY") else None
+
+
 def _rf_mute(text: str) -> Changes | None:
     """PSM1000 `RF_MUTE 1` means the IEM transmitter is not transmitting."""
     muted = {"1": True, "ON": True, "0": False, "OFF": False}.get(text.strip().upper())
@@ -171,7 +193,7 @@ ULX_PARAMS: dict[str, Param] = {
     "FREQUENCY": Param(_frequency),
     "BATT_BARS": Param(_scaled("battery_bars", 0, 5)),
     "BATT_RUN_TIME": Param(_minutes),
-    "BATT_CHARGE": Param(_scaled("battery_percent", 0, 100)),
+    "BATT_CHARGE": Param(_scaled("battery_percent", 0, 100, unknown_from=CHARGE_UNKNOWN_FROM)),
     "BATT_TYPE": Param(_battery_type),
     "TX_TYPE": Param(_tx_identity),
     "TX_MUTE_STATUS": Param(_word("tx_muted", {"ON": True, "OFF": False})),
@@ -207,7 +229,7 @@ AXIENT_PARAMS: dict[str, Param] = {
     "FREQUENCY": Param(_frequency),
     "TX_BATT_BARS": Param(_scaled("battery_bars", 0, 5)),
     "TX_BATT_MINS": Param(_minutes),
-    "TX_BATT_CHARGE_PERCENT": Param(_scaled("battery_percent", 0, 100)),
+    "TX_BATT_CHARGE_PERCENT": ULX_PARAMS["BATT_CHARGE"],  # 252..254 assumed as on ULX-D
     "TX_BATT_TYPE": Param(_battery_type),
     "TX_MODEL": Param(_tx_identity),
     "TX_MUTE_MODE_STATUS": Param(_word("tx_muted", {"ON": False, "MUTE": True})),
@@ -261,14 +283,15 @@ SLXD_PARAMS: dict[str, Param] = {
     "LINK_TX_BATT_MINS 1": Param(_minutes),
     "TX_TYPE": Param(_tx_identity),
     "TX_MODEL": Param(_tx_identity),
-    "LINK_TX_MODEL 1": Param(_tx_identity),
+    "LINK_TX_MODEL 1": Param(_linked_tx_model),
+    "LINK_STATUS 1": Param(_link_status),
     "INTERFERENCE_STATUS": Param(_word("interference", INTERFERENCE)),
     "RSSI 1": Param(_scaled("rf_a_dbm", 0, 120, offset=-120, as_float=True), meter=True),
     "RSSI 2": Param(_scaled("rf_b_dbm", 0, 120, offset=-120, as_float=True), meter=True),
     "AUDIO_LEVEL_RMS": AXIENT_PARAMS["AUDIO_LEVEL_RMS"],
     "AUDIO_LEVEL_PEAK": AXIENT_PARAMS["AUDIO_LEVEL_PEAK"],
     **dict.fromkeys(
-        ("AUDIO_GAIN", "GROUP_CHANNEL", "ENCRYPTION_STATUS", "LINK_STATUS", "METER_RATE"),
+        ("AUDIO_GAIN", "GROUP_CHANNEL", "ENCRYPTION_STATUS", "METER_RATE"),
         IGNORED,
     ),
 }

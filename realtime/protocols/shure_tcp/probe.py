@@ -88,7 +88,7 @@ def identify(replies: ProbeReplies) -> ModelSpec:
 def _model_or_fail(text: str) -> ModelSpec:
     spec = spec_for_model(text)
     if spec is None:
-        raise DiscoveryError(f"unsupported Shure model {text!r}")
+        raise DiscoveryError(f"unsupported Shure model {text!r}; known: {', '.join(MODELS)}")
     return spec
 
 

@@ -24,6 +24,9 @@ RF_STEPS_DBM = (-90.0, -83.0, -77.0, -70.0, -25.0)  # bars 1..5, as Shure's mete
 AUDIO_LED_DBFS = (-50.0, -40.0, -30.0, -20.0, -12.0, -6.0)
 AXIENT_OVERLOAD_BIT = 0x80
 WEAK_RF_DBM = -85.0  # an Axient antenna LED turns red below this
+# An AD4Q with no transmitter still meters peak 005 and RMS 033 (-115 and -87 dBFS):
+# the real capture in karlcswanson/micboard docs/api.md.
+AXIENT_NO_TX_AUDIO = ("005", "033")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,9 +155,11 @@ ULX_STATE: dict[str, Renderer] = {
     "ENCRYPTION_WARNING": _fixed("OFF"),
 }
 
+NO_GROUP_CHANNEL = brace("--,--", 5)  # AD and SLX brace it; ULX-D's GROUP_CHAN is bare
+
 AXIENT_STATE: dict[str, Renderer] = {
     **COMMON,
-    "GROUP_CHANNEL": _fixed("--,--"),
+    "GROUP_CHANNEL": _fixed(NO_GROUP_CHANNEL),
     "AUDIO_MUTE": _on_off(lambda ch: ch.audio_muted),
     "TX_BATT_BARS": _bars,
     "TX_BATT_MINS": _runtime,
@@ -178,10 +183,20 @@ AXIENT_STATE: dict[str, Renderer] = {
 
 SLXD_STATE: dict[str, Renderer] = {
     **COMMON,
-    "GROUP_CHANNEL": _fixed("--,--"),
+    "GROUP_CHANNEL": _fixed(NO_GROUP_CHANNEL),
     "TX_BATT_BARS": _bars,
     "TX_BATT_MINS": _runtime,
     "TX_TYPE": _tx_model("UNKN"),
+}
+
+SLXD_PLUS_STATE: dict[str, Renderer] = {
+    **{key: render for key, render in SLXD_STATE.items() if key != "TX_TYPE"},
+    # A linked transmitter keeps its model while off; only the link status changes.
+    "LINK_TX_MODEL 1": lambda ch, spec: ch.tx_model,
+    "LINK_STATUS 1": _slot_status,
+    "LINK_TX_BATT_MINS 1": _runtime,
+    "INTERFERENCE_STATUS": AXIENT_STATE["INTERFERENCE_STATUS"],
+    "ENCRYPTION_STATUS": _fixed("OK"),
 }
 
 PSM1000_STATE: dict[str, Renderer] = {
@@ -201,6 +216,13 @@ STATE: dict[str, dict[str, Renderer]] = {
     "slxd": SLXD_STATE,
     "p10t": PSM1000_STATE,
 }
+
+
+def state_renderers(spec: ModelSpec) -> dict[str, Renderer]:
+    """Return the REP state table a model pushes: its family's, less what it lacks."""
+    family = spec.family
+    table = SLXD_PLUS_STATE if family.link_slots else STATE[family.key]
+    return {key: render for key, render in table.items() if key not in spec.silent}
 
 
 def _antenna_status(m: Meters) -> str:
@@ -258,13 +280,19 @@ def _ulx_sample(m: Meters) -> list[tuple[str, str]]:
     return [("ALL", f"{antenna} {raw_level(m.rf_dbm, 128, 115):03d} {audio:03d}")]
 
 
+def _axient_audio(m: Meters) -> tuple[str, str]:
+    """Return raw peak and RMS; with no carrier, the receiver's own noise, as captured."""
+    if m.antenna is None:
+        return AXIENT_NO_TX_AUDIO
+    return f"{raw_level(m.peak_dbfs, 120, 120):03d}", f"{raw_level(m.rms_dbfs, 120, 120):03d}"
+
+
 def _axient_sample(m: Meters) -> list[tuple[str, str]]:
     status = _antenna_status(m)
     fields = (
         _quality(m),
         f"{_audio_bitmap(m):03d}",
-        f"{raw_level(m.peak_dbfs, 120, 120):03d}",
-        f"{raw_level(m.rms_dbfs, 120, 120):03d}",
+        *_axient_audio(m),
         status,
         _rssi_pair(m.rf_a_dbm, status[0] != "X"),
         _rssi_pair(m.rf_b_dbm, status[1] != "X"),
@@ -300,7 +328,7 @@ def device_params(spec: ModelSpec, identity: Identity) -> dict[str, str]:
             "FW_VER": firmware,
             "DEVICE_ID": device_id,
             "ENCRYPTION": "OFF",
-            **({"HIGH_DENSITY": "OFF"} if spec.high_density else {}),
+            "HIGH_DENSITY": "OFF",
             "AUDIO_SUMMING_MODE": "OFF",
             "FREQUENCY_DIVERSITY_MODE": "OFF",
             "FLASH": "OFF",
@@ -323,4 +351,4 @@ def device_params(spec: ModelSpec, identity: Identity) -> dict[str, str]:
         },
         "p10t": {"DEVICE_NAME": identity.device_id},
     }
-    return by_family[family.key]
+    return {key: value for key, value in by_family[family.key].items() if key not in spec.silent}

@@ -36,9 +36,9 @@ from realtime.simulation.shure_tcp.dynamics import Channel, FaultClock, fresh_ba
 from realtime.simulation.shure_tcp.render import (
     LIVE,
     METER_FRAMES,
-    STATE,
     Identity,
     device_params,
+    state_renderers,
 )
 
 SLOW_STEP_SECONDS = 1.0
@@ -63,7 +63,7 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class ShureTcpSimulator:
-    """A simulated ULX-D, QLX-D, Axient Digital, SLX-D or PSM1000 on loopback TCP."""
+    """A simulated ULX-D, QLX-D, Axient Digital, SLX-D, SLX-D+ or PSM1000 on loopback TCP."""
 
     def __init__(
         self,
@@ -100,7 +100,7 @@ class ShureTcpSimulator:
         width = self.spec.family.chan_name_width
         names = [name[:width] if width else name for name in channel_names]
         self._channels = make_channels(count, self.spec.tx_model, self._rng, 0.0, names)
-        self._state = STATE[self.spec.family.key]
+        self._state = state_renderers(self.spec)
         self._live = LIVE[self.spec.family.key]
         self._published = [self._render(ch) for ch in self._channels]
         self._connections: set[Connection] = set()
@@ -263,16 +263,16 @@ class ShureTcpSimulator:
         if channels is None:
             return [self._error()]
         if frame.param == "ALL":
-            return self._dump(conn, channels, with_device=frame.channel == 0)
+            return self._dump(conn, channels)
         key = " ".join((frame.param, *frame.args))
         values = [self._value(conn, ch, key) for ch in channels]
         return [self._rep(ch.number, key, v) for ch, v in zip(channels, values, strict=True) if v]
 
-    def _dump(self, conn: Connection, channels: list[Channel], *, with_device: bool) -> list[str]:
+    def _dump(self, conn: Connection, channels: list[Channel]) -> list[str]:
+        """Answer `GET n ALL`: the device-level values, then each channel's (any n)."""
         if not self.spec.family.has_get_all:
             return []
-        device = self._device.items() if with_device else ()
-        frames = [self._rep(None, key, value) for key, value in device]
+        frames = [self._rep(None, key, value) for key, value in self._device.items()]
         for ch in channels:
             keys = [*self._state, *self._live, "METER_RATE"]
             frames += [self._rep(ch.number, key, self._value(conn, ch, key) or "") for key in keys]
@@ -281,7 +281,7 @@ class ShureTcpSimulator:
     def _value(self, conn: Connection, ch: Channel, key: str) -> str | None:
         """Return a channel parameter as the wire shows it; None if the family lacks it."""
         if key == "METER_RATE":
-            return f"{conn.rates.get(ch.number, 0):05d}"
+            return self.spec.family.meter_rate(conn.rates.get(ch.number, 0))
         state = self._state.get(key)
         if state is not None:
             return state(ch, self.spec)
@@ -314,9 +314,12 @@ class ShureTcpSimulator:
             if rate:
                 conn.rates[ch.number], conn.due[ch.number] = rate, due
         self._wake_up()
-        return [self._rep(ch.number, "METER_RATE", f"{rate:05d}") for ch in channels]
+        echo = self.spec.family.meter_rate(rate)
+        return [self._rep(ch.number, "METER_RATE", echo) for ch in channels]
 
     def _targets(self, channel: int) -> list[Channel] | None:
+        if channel == 0 and not self.spec.family.has_channel_zero:
+            return None  # the PSM1000 has no "every channel" index
         if channel == 0:
             return self._channels
         return [self._channels[channel - 1]] if channel <= len(self._channels) else None

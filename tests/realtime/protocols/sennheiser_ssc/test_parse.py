@@ -102,7 +102,14 @@ RESOURCE_TABLE = [
         "/api/transmitters/0/battery",
         {"type": "PrimaryCell", "gauge": 100, "lifetime": 480},
         1,
-        {"battery_percent": 100, "battery_bars": 5, "battery_type": "ALKA"},
+        # Only a Sennheiser pack measures its runtime; on AA cells `lifetime` is a guess.
+        {"battery_percent": 100, "battery_type": "ALKA", "battery_minutes": None},
+    ),
+    (
+        "/api/transmitters/0/battery",
+        {"type": "Battery", "gauge": 12, "lifetime": 0},
+        1,
+        {"battery_percent": 12, "battery_minutes": None},  # 0 means "not known", not empty
     ),
     (
         "/api/transmitters/0/battery",
@@ -114,7 +121,7 @@ RESOURCE_TABLE = [
         "/api/transmitters/0/battery",
         {"type": "NoBattery", "gauge": 0, "lifetime": 0},
         1,
-        {"battery_type": None, "battery_bars": 0, "battery_minutes": 0},
+        {"battery_type": None, "battery_bars": 0, "battery_minutes": None},
     ),
     *[
         (

@@ -20,6 +20,11 @@ MODEL_CHANNELS = [
     ("AD4Q", 4),
     ("SLXD4", 1),
     ("SLXD4D", 2),
+    ("SLXD4+", 1),
+    ("SLXD4D+", 2),
+    ("SLXD4Q+", 4),
+    ("SLXD4DAN+", 2),
+    ("SLXD4QDAN+", 4),
     ("P10T", 2),
 ]
 
@@ -88,9 +93,10 @@ async def test_a_battery_set_on_the_receiver_shows_in_the_next_reading(
     assert (reading.battery_minutes, reading.battery_percent) == (42, percent)
 
 
-async def test_a_transmitter_switched_off_reads_as_off(start_sim, open_client, streams):
-    sim = await start_sim("AD4Q", seed=5)
-    stream = streams(open_client(sim, model="AD4Q"))
+@pytest.mark.parametrize("model", ["AD4Q", "SLXD4Q+"])  # SLX-D+ says so in LINK_STATUS
+async def test_a_transmitter_switched_off_reads_as_off(start_sim, open_client, streams, model):
+    sim = await start_sim(model, seed=5)
+    stream = streams(open_client(sim, model=model))
     await stream.until(
         lambda r: r.channel == 3 and _live(r) and r.battery_bars is not None,
         "live meters and a battery on channel 3",
@@ -113,6 +119,18 @@ async def test_a_transmitter_switched_off_reads_as_off(start_sim, open_client, s
         "channel 3 back on, live, with a battery",
     )
     assert on.battery_minutes is None  # runtime is "calculating" right after power-on
+
+
+@pytest.mark.parametrize("model", ["ULXD4D", "SLXD4D+", "P10T"])
+async def test_a_channel_renamed_on_the_front_panel_arrives_in_the_next_reading(
+    start_sim, open_client, streams, model
+):
+    sim = await start_sim(model, seed=4)
+    stream = streams(open_client(sim, model=model))
+    await stream.all_channels(2, lambda r: bool(r.channel_name), "named channels")
+    sim.set_channel_name(2, "Bishop")
+    renamed = await stream.until(lambda r: r.channel == 2 and r.channel_name == "Bishop", "rename")
+    assert renamed.rx_reachable
 
 
 async def test_a_pulled_receiver_reads_unreachable_and_recovers(start_sim, open_client, streams):
@@ -199,6 +217,39 @@ async def test_leaving_the_readings_loop_also_turns_metering_off(start_sim, open
     assert sim.commands[-1][1] == "SET 0 METER_RATE 00000"
 
 
+def _last_session_commands(sim) -> list[str]:
+    session = max(ident for ident, _ in sim.commands)
+    return [body for ident, body in sim.commands if ident == session]
+
+
+async def test_cancelling_the_readings_task_turns_metering_off_first(
+    start_sim, open_client, streams
+):
+    sim = await start_sim("QLXD4")
+    stream = streams(open_client(sim, model="QLXD4", meter_interval_ms=300))
+    await stream.until(_live, "live meters")
+    await stream.stop()  # cancels the task that runs readings()
+    await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
+    sent = _last_session_commands(sim)
+    assert sent[-1] == "SET 0 METER_RATE 00000"
+    assert "SET 1 METER_RATE 00300" in sent
+
+
+async def test_an_error_in_the_caller_still_turns_metering_off(start_sim, open_client):
+    sim = await start_sim("SLXD4D+")
+
+    async def place_the_first_live_reading() -> None:
+        async with contextlib.aclosing(open_client(sim, model="SLXD4D+").readings()) as readings:
+            async for reading in readings:
+                if _live(reading):
+                    raise LookupError("the dashboard could not place this reading")
+
+    with pytest.raises(LookupError):
+        await place_the_first_live_reading()
+    await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
+    assert _last_session_commands(sim)[-1] == "SET 0 METER_RATE 00000"
+
+
 async def test_an_slxd_without_controller_access_reads_unreachable_until_allowed(
     start_sim, open_client, streams
 ):
@@ -220,6 +271,24 @@ async def test_a_psm1000_reports_levels_and_rf_mute(start_sim, open_client, stre
     sim.set_tx_power(2, on=False)
     muted = await stream.until(lambda r: r.channel == 2 and r.tx_on is False, "channel 2 off")
     assert muted.audio_rms_dbfs is None
+
+
+async def test_a_psm1000_meters_each_channel_unpadded_and_switches_each_off(
+    start_sim, open_client, streams
+):
+    sim = await start_sim("P10T", seed=11)
+    client = open_client(sim, model="P10T", meter_interval_ms=250)
+    stream = streams(client)
+    await stream.all_channels(2, lambda r: r.audio_rms_dbfs is not None, "audio levels")
+    await client.close()
+    await wait_until_async(lambda: sim.connection_count == 0, 5.0, "the client hung up")
+    sets = [body for _, body in sim.commands if body.startswith("SET")]
+    assert sets == [
+        "SET 1 METER_RATE 250",
+        "SET 2 METER_RATE 250",
+        "SET 1 METER_RATE 0",
+        "SET 2 METER_RATE 0",
+    ]
 
 
 async def test_two_clients_meter_one_receiver_independently(start_sim, open_client, streams):

@@ -25,6 +25,7 @@ from realtime.protocols.shure_tcp.parse import (
     decode_body,
     parse_frame,
 )
+from realtime.protocols.shure_tcp.probe import DiscoveryError, ProbeReplies, identify
 
 FAMILIES = (ULXD, AXIENT, SLXD, PSM1000)
 TX_OFF: dict[str, object] = {
@@ -49,6 +50,8 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (ULXD, "REP 1 BATT_RUN_TIME 65535", {"battery_minutes": None}),
     (ULXD, "REP 1 BATT_CHARGE 087", {"battery_percent": 87}),
     (ULXD, "REP 1 BATT_CHARGE 255", {"battery_percent": None}),
+    # 252 off, 253 not rechargeable, 254 unknown: no percent, not garbage to skip.
+    *[(ULXD, f"REP 1 BATT_CHARGE {raw}", {"battery_percent": None}) for raw in (252, 253, 254)],
     (ULXD, "REP 1 BATT_TYPE LION", {"battery_type": "LION"}),
     (ULXD, "REP 1 BATT_TYPE ALKA", {"battery_type": "ALKA"}),
     (ULXD, "REP 1 BATT_TYPE UNKN", {"battery_type": None}),
@@ -96,6 +99,7 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (AXIENT, "REP 1 TX_BATT_MINS 65535", {"battery_minutes": None}),
     (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 100", {"battery_percent": 100}),
     (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 255", {"battery_percent": None}),
+    (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 253", {"battery_percent": None}),
     (AXIENT, "REP 1 TX_BATT_TYPE NIMH", {"battery_type": "NIMH"}),
     (AXIENT, "REP 1 TX_MODEL ADX2FD", {"tx_on": True, "tx_model": "ADX2FD"}),
     (AXIENT, "REP 1 TX_MODEL UNKNOWN", TX_OFF),
@@ -147,14 +151,17 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (SLXD, "REP 1 LINK_TX_BATT_MINS 1 00200", {"battery_minutes": 200}),
     (SLXD, "REP 1 TX_TYPE SLXD2", {"tx_on": True, "tx_model": "SLXD2"}),
     (SLXD, "REP 1 TX_MODEL SLXD1", {"tx_on": True, "tx_model": "SLXD1"}),
-    (SLXD, "REP 1 LINK_TX_MODEL 1 SLXD3+", {"tx_on": True, "tx_model": "SLXD3+"}),
+    (SLXD, "REP 1 LINK_TX_MODEL 1 SLXD3+", {"tx_model": "SLXD3+"}),
+    (SLXD, "REP 1 LINK_TX_MODEL 1 UNKNOWN", TX_OFF),
     (SLXD, "REP 1 TX_TYPE UNKN", TX_OFF),
     (SLXD, "REP 1 FREQUENCY 0578350", {"frequency_khz": 578350}),
     (SLXD, "REP 1 FREQUENCY 578350", {"frequency_khz": 578350}),
     (SLXD, "REP 1 INTERFERENCE_STATUS DETECTED", {"interference": True}),
     (SLXD, "REP 1 RSSI 1 086", {"rf_a_dbm": -34.0}),
     (SLXD, "REP 1 AUDIO_LEVEL_RMS 090", {"audio_rms_dbfs": -30.0}),
-    (SLXD, "REP 1 LINK_STATUS 1 LINKED.ACTIVE", {}),
+    (SLXD, "REP 1 LINK_STATUS 1 LINKED.ACTIVE", {"tx_on": True}),
+    (SLXD, "REP 2 LINK_STATUS 1 LINKED.INACTIVE", TX_OFF),  # SLX-D+: the TX is powered off
+    (SLXD, "REP 1 LINK_STATUS 1 EMPTY", TX_OFF),
     (SLXD, "REP 1 AUDIO_GAIN 018", {}),
     # PSM1000: REPORT, bare values
     (PSM1000, "REPORT 1 CHAN_NAME Stage Left", {"channel_name": "Stage Left"}),
@@ -285,8 +292,33 @@ def test_it_knows_a_model_by_the_name_people_and_devices_write(written, model):
     assert spec.name == model
 
 
-def test_it_knows_no_model_for_other_names():
-    assert spec_for_model("EW-DX EM 4") is None
+@pytest.mark.parametrize(
+    ("written", "channels"),
+    [
+        ("SLXD4+", 1),
+        ("SLXD4D+", 2),
+        ("SLXD4Q+", 4),
+        ("SLXD4DAN+", 2),
+        ("slxd4qdan+", 4),
+        ("SLXD4Q+=-G58", 4),
+    ],
+)
+def test_it_knows_every_slxd_plus_model_and_its_channels(written, channels):
+    spec = spec_for_model(written)
+    assert spec is not None
+    assert (spec.name, spec.channels) == (written.upper().split("=")[0], channels)
+
+
+@pytest.mark.parametrize("written", ["EW-DX EM 4", "SLXD4X", "SLXD4Q", "AD4QX", "ULXD"])
+def test_it_knows_no_model_for_other_names(written):
+    assert spec_for_model(written) is None
+
+
+def test_it_names_an_unknown_model_instead_of_guessing_one():
+    replies = ProbeReplies()
+    replies.add("REP MODEL {SLXD4X" + " " * 26 + "}")
+    with pytest.raises(DiscoveryError, match="'SLXD4X'"):
+        identify(replies)
 
 
 def test_it_reads_psm_levels_on_a_24_bit_scale():
@@ -336,6 +368,22 @@ def test_it_parses_braced_strings_as_one_token():
         "CHAN_NAME",
         "HH02 Marsh",
     )
+
+
+@pytest.mark.parametrize(
+    ("family", "body"),
+    [(ULXD, "REP 1 BATT_CHARGE 253"), (AXIENT, "REP 1 TX_BATT_CHARGE_PERCENT 252")],
+)
+def test_a_charge_reported_as_off_or_not_rechargeable_replaces_the_kept_percent(family, body):
+    reading = Reading(channel=1, tx_on=True, battery_percent=80)
+    assert apply_update(reading, _channel_update(body, family)).battery_percent is None
+
+
+def test_an_slxd_plus_transmitter_linked_but_powered_off_stays_off():
+    reading = Reading(channel=1, tx_on=True, tx_model="SLXD2+", battery_bars=4)
+    for body in ("REP 1 LINK_STATUS 1 LINKED.INACTIVE", "REP 1 LINK_TX_MODEL 1 SLXD2+"):
+        reading = apply_update(reading, _channel_update(body, SLXD))
+    assert (reading.tx_on, reading.tx_model, reading.battery_bars) == (False, "SLXD2+", None)
 
 
 def test_a_transmitter_switched_off_clears_and_keeps_clear_its_live_values():

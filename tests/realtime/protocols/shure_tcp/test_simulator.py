@@ -121,6 +121,12 @@ async def test_it_answers_bad_commands_with_rep_err(start_sim, wires, command):
             "TX_BATT_BARS",
         ),
         ("AD4D", "< GET 1 BATT_RUN_TIME >< GET 1 RSSI 3 >", "TX_BATT_BARS"),
+        (
+            "QLXD4",  # none of the ULX-D extras; unknown commands get silence, not ERR
+            "< GET 1 RF_INT_DET >< GET HIGH_DENSITY >< GET AUDIO_SUMMING_MODE >"
+            "< GET FREQUENCY_DIVERSITY_MODE >< SET 1 RF_INT_DET NONE >< GET 1 TX_BATT_BARS >",
+            "BATT_BARS",
+        ),
     ],
 )
 async def test_it_stays_silent_about_parameters_the_family_lacks(
@@ -129,6 +135,48 @@ async def test_it_stays_silent_about_parameters_the_family_lacks(
     wire = await wires(await start_sim(model))
     wire.send(f"{lacking}< GET 1 {present} >")
     assert (await wire.frame()).startswith(f"REP 1 {present} ")
+
+
+@pytest.mark.parametrize(
+    ("model", "width"), [("ULXD4", 18), ("AD4D", 24), ("SLXD4", 24), ("SLXD4Q+", 24)]
+)
+async def test_it_pads_the_firmware_version_as_wide_as_the_device(start_sim, wires, model, width):
+    sim = await start_sim(model)
+    wire = await wires(sim)
+    wire.send("< GET FW_VER >")
+    assert await wire.frame() == f"REP FW_VER {{{sim.spec.firmware.ljust(width)}}}"
+
+
+@pytest.mark.parametrize("model", ["AD4D", "SLXD4D", "SLXD4D+"])
+async def test_it_braces_the_group_and_channel(start_sim, wires, model):
+    wire = await wires(await start_sim(model))
+    wire.send("< GET 2 GROUP_CHANNEL >")
+    assert await wire.frame() == "REP 2 GROUP_CHANNEL {--,--}"
+
+
+async def test_get_n_all_dumps_the_device_values_and_that_channel(start_sim, wires):
+    wire = await wires(await start_sim("SLXD4D"))
+    wire.send("< GET 2 ALL >< HELLO >")
+    dump = []
+    while (body := await wire.frame()) != "REP ERR":
+        dump.append(body)
+    params = {tuple(body.split()[1:3]) for body in dump}
+    assert {("MODEL", "{SLXD4D"), ("RF_BAND", "G57")} <= params
+    assert any(body.startswith("REP FW_VER ") for body in dump)
+    assert ("2", "CHAN_NAME") in params
+    assert ("1", "CHAN_NAME") not in params
+
+
+async def test_an_axient_channel_with_no_transmitter_meters_like_the_real_capture(start_sim, wires):
+    sim = await start_sim("AD4D", seed=3)
+    sim.set_tx_power(1, on=False)
+    wire = await wires(sim)
+    wire.send("< SET 1 METER_RATE 00100 >")
+    sample = (await wire.frame(_startswith("SAMPLE 1 ALL"), "a sample")).split()[3:]
+    # karlcswanson/micboard docs/api.md: 255 000 005 033 XX 00 011 00 012
+    assert sample[:5] == ["255", "000", "005", "033", "XX"]
+    assert sample[5] == sample[7] == "00"
+    assert all(105 <= 120 - int(raw) <= 110 for raw in (sample[6], sample[8]))
 
 
 async def test_get_all_dumps_the_device_and_every_channel(start_sim, wires):
@@ -198,14 +246,21 @@ async def test_a_psm1000_acts_on_crlf_and_answers_with_report(start_sim, wires):
     wire = await wires(sim)
     wire.send("< GET 1 CHAN_NAME >")
     assert await wire.frames_during(0.3) == []
-    wire.send("\r\n< SET 1 METER_RATE 00100 >\r\n")
+    wire.send("\r\n< SET 1 METER_RATE 100 >\r\n")
     name = sim.device_info().channels[0].name
     assert await wire.frame() == f"REPORT 1 CHAN_NAME {name}"
-    assert await wire.frame() == "REPORT 1 METER_RATE 00100"
+    assert await wire.frame() == "REPORT 1 METER_RATE 100"
     level = await wire.frame(_startswith("REPORT 1 AUDIO_IN_LVL_L"), "an audio level")
     assert len(level.split()[-1]) == 11
     raw = await wire.reader.read(65536)
     assert raw.endswith(b">\r\n")
+
+
+async def test_a_psm1000_has_no_channel_zero(start_sim, wires):
+    sim = await start_sim("P10T")
+    wire = await wires(sim)
+    wire.send("< SET 0 METER_RATE 0 >\r\n")
+    assert await wire.frame() == "REPORT ERR"
 
 
 async def test_an_slxd_ignores_everything_without_controller_access(start_sim, wires):

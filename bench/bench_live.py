@@ -570,6 +570,7 @@ def bench_environment(workdir: Path, redis_url: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         # One admin session drives half the walls: a scale, not an abuse, so no cap.
         "MICBOARD_SOCKETS_PER_USER": "1000000",
+        "MICBOARD_DISCOVERY": "False",  # a measurement listens to and asks nothing on the network
     }
 
 

@@ -196,6 +196,7 @@ def configure(workdir: Path, redis_url: str) -> None:
         DEBUG="False",
         SECRET_KEY="soak-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-soak",
         ALLOWED_HOSTS="localhost,127.0.0.1",
+        MICBOARD_DISCOVERY="False",  # a measurement listens to and asks nothing on the network
     )
 
 

@@ -28,6 +28,9 @@ import redis
 from tests.waiting import wait_until
 
 REDIS_START_TIMEOUT = 10.0
+# Pollers the tests start (subprocesses inherit this) listen for and ask after no receivers
+# on the network; the discovery tests turn it on, on loopback alone.
+os.environ["MICBOARD_DISCOVERY"] = "False"
 
 
 def shared_database_url() -> str:

@@ -271,10 +271,10 @@ class LiveWallTestCase(ChannelsLiveServerTestCase):
         self.simulators.append(simulator)
         return simulator
 
-    def start_poller(self) -> None:
-        """Run the real poller against this test's database file and Redis."""
+    def start_poller(self, **env: str) -> None:
+        """Run the real poller against this test's database file and Redis (and `env`)."""
         command = [sys.executable, str(ROOT / "manage.py"), "run_poller"]
-        self.poller = subprocess.Popen(command, env=self.stack_env(), cwd=ROOT)
+        self.poller = subprocess.Popen(command, env={**self.stack_env(), **env}, cwd=ROOT)
 
     def url(self, path: str) -> str:
         return f"{self.live_server_url}{path}"

@@ -152,7 +152,7 @@ def device_delete(request: HtmxHttpRequest, chassis_id: int) -> HttpResponse:
         InventoryService.delete_row(chassis, by_user=request.user)
         messages.success(request, f"{name} was removed.")
         return redirect("devices")
-    consequences = InventoryService.removal_consequences(chassis)
+    consequences = InventoryService.get_removal_consequences(chassis)
     context = {"chassis": chassis, "consequences": consequences}
     return render(request, "dashboard/device_delete.html", context)
 

@@ -125,7 +125,7 @@ class InventoryService:
         return ImportOutcome(created=created, updated=len(entries) - created)
 
     @staticmethod
-    def removal_consequences(chassis: WirelessChassis) -> RemovalConsequences:
+    def get_removal_consequences(chassis: WirelessChassis) -> RemovalConsequences:
         assignments = PerformerAssignment.objects.filter(wireless_unit__base_chassis=chassis)
         active = assignments.active().select_related("performer").order_by("performer__name")
         return RemovalConsequences(

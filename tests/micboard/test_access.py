@@ -145,6 +145,7 @@ LIVE_PATH_WRITES = {
     "AlertService.raise_alert",
     "TelemetryService.save_units",
     "TelemetryService.save_chassis",
+    "InventoryService.readdress_device",  # discovery's: a receiver heard at a new address
 }
 READERS = ("get_", "count_", "search_", "candidate_")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import textwrap
 
 import pytest
@@ -116,7 +117,8 @@ async def test_simulated_devices_answer_as_their_device_list_says(stage_file, tm
 @pytest.mark.django_db
 def test_import_devices_creates_receivers_channels_and_units(stage_file, tmp_path):
     listed = tmp_path / "devices.json"
-    devices = device_infos(load_config(stage_file))
+    # Fixed ports: a list names where receivers listen (port 0 is no address).
+    devices = device_infos(dataclasses.replace(load_config(stage_file), base_port=23100))
     write_device_list(listed, devices)
     call_command("import_devices", str(listed), "--location", "Main stage")
     call_command("import_devices", str(listed))  # again: refreshed, not duplicated

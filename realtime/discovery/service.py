@@ -110,8 +110,8 @@ class Discovery:
         try:
             info = await probe_device(sighting.protocol, sighting.host, sighting.port)
         except ProbeFailed as failure:
-            return FoundDevice(sighting, first_seen, now, now, problem=str(failure))
-        return FoundDevice(sighting, first_seen, now, now, info=info)
+            return FoundDevice(sighting, first_seen, now, time.time(), problem=str(failure))
+        return FoundDevice(sighting, first_seen, now, time.time(), info=info)
 
     async def _forget_loop(self) -> None:
         while True:

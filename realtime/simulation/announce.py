@@ -144,11 +144,18 @@ def _advert(device: DeviceInfo) -> bytes:
 
 
 def _ipv4(host: str) -> str:
-    """The IPv4 address announcements leave from: the simulator's, or loopback."""
+    """The IPv4 address announcements leave from: the simulator's, or loopback.
+
+    A name (compose binds the simulator to its service name) is resolved, so the
+    announcements reach the poller's container over the compose network.
+    """
     try:
         address = ipaddress.IPv4Address(host)
     except ValueError:
-        return "127.0.0.1"
+        try:
+            address = ipaddress.IPv4Address(socket.gethostbyname(host))
+        except (OSError, ValueError):
+            return "127.0.0.1"
     return "127.0.0.1" if address.is_unspecified else str(address)
 
 

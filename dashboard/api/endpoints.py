@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
 from ninja import NinjaAPI
 
 from dashboard.api.auth import TokenAuth, token_scope
@@ -33,6 +34,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url=None,
     openapi_url="/openapi.json",
+    docs_decorator=require_GET,  # the OpenAPI document is read, like everything here
 )
 
 

@@ -24,7 +24,5 @@ def live_states(unit_ids: list[int]) -> dict[int, dict[str, Any]]:
         logger.warning("Could not read the live state of %d units", len(unit_ids), exc_info=True)
         return {}
     return {
-        unit_id: orjson.loads(raw)
-        for unit_id, raw in zip(unit_ids, values, strict=True)
-        if raw
+        unit_id: orjson.loads(raw) for unit_id, raw in zip(unit_ids, values, strict=True) if raw
     }

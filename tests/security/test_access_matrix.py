@@ -572,6 +572,9 @@ PAGE_ROWS = [
     # admins get the details behind the answer (tests/realtime/test_health.py).
     Row("healthz", GET, nothing, everyone(503)),
     read_only("healthz", nothing, everyone(405)),
+    # Prometheus's: off until a token or network is set (tests/realtime/test_metrics.py).
+    Row("metrics", GET, nothing, everyone(404)),
+    read_only("metrics", nothing, everyone(405)),
     # django.contrib.auth's pages.
     Row("login", GET, nothing, everyone(200)),
     Row("login", POST, nothing, everyone(200), data=bad_login),

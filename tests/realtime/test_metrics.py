@@ -4,6 +4,9 @@ process's sockets become as Prometheus samples."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -17,6 +20,7 @@ from tests.dashboard.conftest import Show, build_show
 
 pytestmark = pytest.mark.django_db
 
+GRAFANA = Path(__file__).resolve().parents[2] / "docs" / "grafana-micboard.json"
 TOKEN = "scrape-me-0123456789"
 BEAT = {
     "readings": "1200",
@@ -123,3 +127,16 @@ class TestMetricsContent:
         got = samples(text)
         assert got[("micboard_pollers", ())] == 0
         assert got[("micboard_web_redis_errors_total", ())] == before + 1
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_that_exist(
+    settings: object, live_settings: object
+) -> None:
+    settings.MICBOARD_METRICS_ALLOWED_NETWORKS = ["127.0.0.1"]  # type: ignore[attr-defined]
+    asyncio.run(beat(live_settings.REDIS_URL, "poller-1"))  # type: ignore[attr-defined]
+    exposed = {name for name, _labels in samples(scrape()[1])}
+    dashboard = json.loads(GRAFANA.read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    asked = {name for expr in exprs for name in re.findall(r"micboard_[a-z_]+", expr)}
+    assert asked
+    assert asked <= exposed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from micboard.services.common import ActingUser
 
 HINT_LENGTH = 6
+# A token polled every second would otherwise cost a database write per request.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,10 @@ class ApiTokenService:
 
     @staticmethod
     def note_use(token: ApiToken) -> None:
-        """Record when a token was last used (a system write: the token is the actor)."""
+        """Record when a token was last used, to the minute (a system write: the token is
+        the actor)."""
         now = timezone.now()
+        if token.last_used_at is not None and now - token.last_used_at < LAST_USED_PRECISION:
+            return
         ApiToken.unscoped.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

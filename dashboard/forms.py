@@ -244,6 +244,19 @@ class KioskLinkForm(forms.Form):
     label = forms.CharField(max_length=200, help_text="Where the screen is, e.g. FOH left.")
 
 
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=200, help_text="Who uses it, e.g. Companion in FOH.")
+    groups: IdsChoiceField[MonitoringGroup] = IdsChoiceField(
+        queryset=MonitoringGroup.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The token reads these groups' walls, units, performers and alerts.",
+    )
+
+    def __init__(self, *args: Any, groups: QuerySet[MonitoringGroup], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = groups  # type: ignore[attr-defined]
+
+
 class GroupMembersForm(forms.Form):
     users: IdsChoiceField[User] = IdsChoiceField(
         queryset=get_user_model().objects.none(),

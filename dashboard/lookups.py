@@ -15,6 +15,7 @@ from django.http import Http404
 from micboard import access
 from micboard.models import (
     Alert,
+    ApiToken,
     KioskLink,
     MonitoringGroup,
     Performer,
@@ -74,3 +75,7 @@ def get_kiosk_performer(link: KioskLink, performer_id: int) -> Performer:
 
 def get_chassis_for_admin(user: AnyUser, chassis_id: int) -> WirelessChassis:
     return _one(access.administered_chassis(user).select_related("location"), chassis_id)
+
+
+def get_api_token_for_admin(user: AnyUser, token_id: int) -> ApiToken:
+    return _one(access.administered_api_tokens(user), token_id)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from dashboard.views import alerts, assignments, devices, groups, kiosk, performers, units, walls
+from dashboard.views import (
+    alerts,
+    api_tokens,
+    assignments,
+    devices,
+    groups,
+    kiosk,
+    performers,
+    units,
+    walls,
+)
 
 urlpatterns = [
     path("", walls.home, name="home"),
@@ -76,6 +86,9 @@ urlpatterns = [
     path("groups/<id:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
     path("groups/<id:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),
     path("kiosk-links/<id:link_id>/revoke/", groups.kiosk_link_revoke, name="kiosk-link-revoke"),
+    path("api-tokens/", api_tokens.api_token_list, name="api-tokens"),
+    path("api-tokens/new/", api_tokens.api_token_create, name="api-token-create"),
+    path("api-tokens/<id:token_id>/revoke/", api_tokens.api_token_revoke, name="api-token-revoke"),
     path("devices/", devices.device_list, name="devices"),
     path("devices/table/", devices.device_table, name="device-table"),
     path("devices/discovered/", devices.device_discovered, name="device-discovered"),

@@ -7,6 +7,9 @@ alerts and kiosk links. Views, services, the admin and socket admission all ask 
   assignments of their own groups. Of performers they read personal details (email,
   phone, notes) only of those assigned in their groups; others are names in a picker.
 - A kiosk link, while not revoked, shows its one group's wall and nothing else.
+- An API token, while not revoked, reads its groups as a member tech would (the units
+  assigned there or at their locations, the performers on them, their open alerts), never
+  personal details, and writes nothing. Admins make and revoke tokens.
 - Anyone else sees nothing.
 - A deactivated performer drops out of everything a user sees, except the admins'
   performer page (`managed_performers`), where they are reactivated.
@@ -16,6 +19,8 @@ Tenant scoping comes first and always: every queryset here starts from a default
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +29,7 @@ from django.db.models import Q
 
 from micboard.models import (
     Alert,
+    ApiToken,
     KioskLink,
     MonitoringGroup,
     Performer,
@@ -37,6 +43,8 @@ from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQue
 from micboard.tenancy import multi_tenant_enabled
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.contrib.auth.models import AnonymousUser, User
     from django.db.models import QuerySet
 
@@ -114,13 +122,9 @@ def assignable_performers(user: AnyUser) -> PerformerQuerySet:
 
 def accessible_devices(user: AnyUser) -> QuerySet[WirelessUnit]:
     """Return the units assigned in the user's groups or kept at their groups' locations."""
-    units = WirelessUnit.objects.all()
     if is_admin(user):
-        return units
-    groups = monitoring_groups(user)
-    assigned = _active_in_groups(user).values("wireless_unit_id")
-    at_group_location = Q(location__isnull=False, location_id__in=groups.values("location_id"))
-    return units.filter(Q(id__in=assigned) | at_group_location)
+        return WirelessUnit.objects.all()
+    return _units_of_groups(monitoring_groups(user))
 
 
 def visible_alerts(user: AnyUser) -> AlertQuerySet:
@@ -147,8 +151,23 @@ def administered_kiosk_links(user: AnyUser) -> QuerySet[KioskLink]:
     return KioskLink.objects.filter(monitoring_group__in=administered_groups(user))
 
 
+def administered_api_tokens(user: AnyUser) -> QuerySet[ApiToken]:
+    tokens = ApiToken.objects.all()
+    return tokens if is_admin(user) else tokens.none()
+
+
 def _active_in_groups(user: AnyUser) -> PerformerAssignmentQuerySet:
-    return PerformerAssignment.objects.active().filter(monitoring_group__in=monitoring_groups(user))
+    return _assigned_in(monitoring_groups(user))
+
+
+def _assigned_in(groups: QuerySet[MonitoringGroup]) -> PerformerAssignmentQuerySet:
+    return PerformerAssignment.objects.active().filter(monitoring_group__in=groups)
+
+
+def _units_of_groups(groups: QuerySet[MonitoringGroup]) -> QuerySet[WirelessUnit]:
+    assigned = _assigned_in(groups).values("wireless_unit_id")
+    at_group_location = Q(location__isnull=False, location_id__in=groups.values("location_id"))
+    return WirelessUnit.objects.filter(Q(id__in=assigned) | at_group_location)
 
 
 # --- what a kiosk sees -------------------------------------------------------------------
@@ -180,6 +199,47 @@ def kiosk_performers(link: KioskLink) -> PerformerQuerySet:
     """Return the performers on a kiosk's wall (run in the link's tenant)."""
     on_wall = PerformerAssignment.objects.active().filter(monitoring_group=link.monitoring_group)
     return Performer.objects.filter(pk__in=on_wall.values("performer_id"))
+
+
+# --- what an API token reads (run in the token's tenant) --------------------------------
+
+
+def hash_api_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def live_api_token(secret: str) -> ApiToken | None:
+    """Return the unrevoked token with this secret, in any tenant (checked per request)."""
+    if not is_well_formed_token(secret):
+        return None
+    digest = hash_api_secret(secret)
+    token = ApiToken.unscoped.filter(secret_hash=digest, revoked_at__isnull=True).first()
+    # The lookup is by an index; the comparison is repeated in constant time so that how
+    # long an answer takes never depends on how much of a guess was right.
+    if token is None or not hmac.compare_digest(token.secret_hash, digest):
+        return None
+    return token
+
+
+def token_groups(token: ApiToken) -> QuerySet[MonitoringGroup]:
+    return MonitoringGroup.objects.filter(is_active=True, api_tokens=token)
+
+
+def token_units(token: ApiToken) -> QuerySet[WirelessUnit]:
+    return _units_of_groups(token_groups(token))
+
+
+def token_assignments(token: ApiToken) -> PerformerAssignmentQuerySet:
+    return _assigned_in(token_groups(token))
+
+
+def token_performers(token: ApiToken) -> PerformerQuerySet:
+    on_walls = token_assignments(token).values("performer_id")
+    return Performer.objects.active().filter(id__in=on_walls)
+
+
+def token_alerts(token: ApiToken) -> AlertQuerySet:
+    return Alert.objects.filter(monitoring_group__in=token_groups(token))
 
 
 # --- what a user may do ------------------------------------------------------------------
@@ -242,6 +302,18 @@ def reads_health_details(user: AnyUser) -> bool:
 def require_admin(user: AnyUser) -> None:
     if not is_admin(user):
         raise PermissionDenied("Only an admin may do this.")
+
+
+def require_api_token_groups(user: AnyUser, groups: Iterable[MonitoringGroup]) -> None:
+    """Allow a token to read only groups the admin making it administers."""
+    require_admin(user)
+    for group in groups:
+        require_group_admin(user, group)
+
+
+def require_api_token_admin(user: AnyUser, token: ApiToken) -> None:
+    if not administered_api_tokens(user).filter(pk=token.pk).exists():
+        raise PermissionDenied(f"You may not revoke the API token {token.pk}.")
 
 
 def administered_chassis(user: AnyUser) -> QuerySet[WirelessChassis]:

@@ -8,6 +8,7 @@ instead of silently falling back, so a typo in a deployment is caught before a s
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -62,6 +63,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def ip_networks(name: str, items: list[str]) -> list[str]:
+    """Return address ranges (`10.0.0.0/8`, `127.0.0.1`) after checking each parses."""
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list networks, not {item!r}") from None
+    return items
+
+
 def sentinel_addresses(name: str, items: list[str]) -> list[tuple[str, int]]:
     """Return `host:port` items as (host, port) pairs."""
     addresses = []
@@ -97,6 +108,11 @@ MICBOARD_DISCOVERY_INTERFACES = env_list("MICBOARD_DISCOVERY_INTERFACES", [])  #
 # Open live sockets one user (any tabs, any walls) or one kiosk link may hold, per web process.
 MICBOARD_SOCKETS_PER_USER = env_int("MICBOARD_SOCKETS_PER_USER", 100)
 MICBOARD_SOCKETS_PER_KIOSK = env_int("MICBOARD_SOCKETS_PER_KIOSK", 50)
+# Who may scrape /metrics: a bearer token, or an address in these networks (neither: off).
+MICBOARD_METRICS_TOKEN = env_str("MICBOARD_METRICS_TOKEN", "")
+MICBOARD_METRICS_ALLOWED_NETWORKS = ip_networks(
+    "MICBOARD_METRICS_ALLOWED_NETWORKS", env_list("MICBOARD_METRICS_ALLOWED_NETWORKS", [])
+)
 MICBOARD_ALERT_NOTIFIERS = env_list(
     "MICBOARD_ALERT_NOTIFIERS",
     ["realtime.poller.notifiers.LogNotifier", "realtime.poller.notifiers.EmailNotifier"],

@@ -134,7 +134,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
         return []
     names = [("home", "Walls"), ("performers", "Performers"), ("assignments", "Assignments")]
     if access.is_admin(user):
-        names += [("groups", "Groups"), ("devices", "Devices")]
+        names += [("groups", "Groups"), ("devices", "Devices"), ("api-tokens", "API tokens")]
     names.append(("alerts", "Alerts"))
     section = nav_section(request)
     return [NavItem(reverse(name), label, name == section) for name, label in names]
@@ -154,4 +154,6 @@ def nav_section(request: HttpRequest) -> str:
         return "alerts"
     if name.startswith("device"):
         return "devices"
+    if name.startswith("api-token"):
+        return "api-tokens"
     return "home"

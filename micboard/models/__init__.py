@@ -1,7 +1,7 @@
 """Micboard's domain model; import everything from here."""
 
 from micboard.models import user_access  # noqa: F401  (adds the access helpers to User)
-from micboard.models.access import KioskLink, MonitoringGroup, UserProfile
+from micboard.models.access import ApiToken, KioskLink, MonitoringGroup, UserProfile
 from micboard.models.alerts import Alert, DeviceAssignment
 from micboard.models.base import Campus, Organization
 from micboard.models.hardware import (
@@ -15,6 +15,7 @@ from micboard.models.performers import Performer, PerformerAssignment, Priority
 
 __all__ = [
     "Alert",
+    "ApiToken",
     "Campus",
     "DeviceAssignment",
     "IgnoredDevice",

@@ -86,3 +86,32 @@ class KioskLink(TenantOwned):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class ApiToken(TenantOwned):
+    """A revocable bearer token that reads its groups through the API (never writes).
+
+    Only the SHA-256 of the secret is kept: the secret is shown once, when it is made.
+    """
+
+    name = models.CharField(max_length=200)
+    groups = models.ManyToManyField(MonitoringGroup, related_name="api_tokens")
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The secret's first characters, so an admin can tell tokens apart in a list.
+    hint = models.CharField(max_length=8, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

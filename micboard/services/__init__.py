@@ -1,6 +1,7 @@
 """The only way to change Micboard's state: views, admin, poller and commands call these."""
 
 from micboard.services.alerts import AlertService
+from micboard.services.api_tokens import ApiTokenService
 from micboard.services.groups import GroupService
 from micboard.services.kiosk import KioskService
 from micboard.services.legacy import AssignmentService
@@ -10,6 +11,7 @@ from micboard.services.telemetry import TelemetryService
 
 __all__ = [
     "AlertService",
+    "ApiTokenService",
     "AssignmentService",
     "GroupService",
     "KioskService",

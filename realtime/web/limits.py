@@ -53,3 +53,11 @@ class FrameBudget:
             return False
         self._tokens -= 1
         return True
+
+
+def open_sockets() -> dict[str, int]:
+    """Return this process's open sockets by holder kind: `kiosk` screens and `user` walls."""
+    counts = {"kiosk": 0, "user": 0}
+    for holder, count in _open.items():
+        counts["kiosk" if holder.startswith("kiosk.") else "user"] += count
+    return counts

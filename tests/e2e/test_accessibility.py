@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.walls import STATUSES
 from micboard.models import Alert, PerformerAssignment
-from micboard.services import KioskService
+from micboard.services import ApiTokenService, KioskService
 from tests.e2e.live import (
     LiveWallTestCase,
     assign,
@@ -82,6 +82,7 @@ class AccessibilityTests(LiveWallTestCase):
         self.assert_accessible()
         self.sign_in(self.admin)
         unit = self.units[0].pk
+        ApiTokenService.create_token("Companion", [self.group], by_user=self.admin)
         for path in (
             "/",
             "/performers/",
@@ -92,6 +93,7 @@ class AccessibilityTests(LiveWallTestCase):
             f"/groups/{self.group.pk}/",
             "/alerts/",
             f"/units/{unit}/",
+            "/api-tokens/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

@@ -6,11 +6,16 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from micboard import access, services
 from micboard.models import PerformerAssignment
-from micboard.services import PerformerAssignmentService, PerformerService
+from micboard.services import (
+    AlertService,
+    ApiTokenService,
+    PerformerAssignmentService,
+    PerformerService,
+)
 from micboard.services.inventory import InventoryService
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +151,7 @@ LIVE_PATH_WRITES = {
     "TelemetryService.save_units",
     "TelemetryService.save_chassis",
     "InventoryService.readdress_device",  # discovery's: a receiver heard at a new address
+    "ApiTokenService.note_use",  # an API request's: the token acts, no user is signed in
 }
 READERS = ("get_", "count_", "search_", "candidate_")
 
@@ -189,3 +195,55 @@ def test_a_tech_reads_details_only_of_performers_assigned_in_their_groups(stage,
     assert bob not in access.assignable_performers(tech)
     with pytest.raises(PermissionDenied):
         PerformerService.update_performer(newcomer, by_user=tech, notes="peeked")
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+
+def test_an_api_token_reads_only_its_groups(stage, assigned):
+    jane, _bob, jane_a, _ = assigned
+    stage.units[3].location = stage.location_a
+    stage.units[3].save()
+    token = ApiTokenService.create_token("Companion", [stage.group_a], by_user=stage.admin).token
+    assert list(access.token_groups(token)) == [stage.group_a]
+    assert set(access.token_units(token)) == {stage.units[0], stage.units[3]}
+    assert list(access.token_performers(token)) == [jane]
+    assert list(access.token_assignments(token)) == [jane_a]
+    raised = AlertService.raise_alert(jane_a, "battery_low")
+    AlertService.raise_alert(assigned[3], "battery_low")
+    assert list(access.token_alerts(token)) == [raised]
+
+
+def test_an_api_token_of_an_inactive_group_reads_nothing(stage, assigned):
+    token = ApiTokenService.create_token("Companion", [stage.group_a], by_user=stage.admin).token
+    stage.group_a.is_active = False
+    stage.group_a.save()
+    assert list(access.token_groups(token)) == []
+    assert list(access.token_units(token)) == []
+    assert list(access.token_performers(token)) == []
+
+
+def test_a_secret_finds_its_token_until_it_is_revoked(stage):
+    made = ApiTokenService.create_token("Grafana", [stage.group_a], by_user=stage.admin)
+    assert made.token.secret_hash == access.hash_api_secret(made.secret)
+    assert made.secret not in made.token.secret_hash
+    assert access.live_api_token(made.secret) == made.token
+    assert access.live_api_token(made.secret[:-1] + "x") is None
+    assert access.live_api_token("not a token\x00") is None
+    ApiTokenService.revoke_token(made.token, by_user=stage.admin)
+    assert access.live_api_token(made.secret) is None
+
+
+def test_only_admins_make_and_revoke_api_tokens(stage):
+    with pytest.raises(PermissionDenied):
+        ApiTokenService.create_token("Mine", [stage.group_a], by_user=stage.tech_a)
+    made = ApiTokenService.create_token("Theirs", [stage.group_a], by_user=stage.admin)
+    with pytest.raises(PermissionDenied):
+        ApiTokenService.revoke_token(made.token, by_user=stage.tech_a)
+    assert list(access.administered_api_tokens(stage.tech_a)) == []
+    assert list(access.administered_api_tokens(stage.admin)) == [made.token]
+
+
+def test_an_api_token_needs_a_group(stage):
+    with pytest.raises(ValidationError):
+        ApiTokenService.create_token("Nothing", [], by_user=stage.admin)

@@ -55,7 +55,12 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("DEBUG", "yes please"), ("MICBOARD_MULTI_TENANT", "maybe"), ("SECURE_HSTS_SECONDS", "1y")],
+    [
+        ("DEBUG", "yes please"),
+        ("MICBOARD_MULTI_TENANT", "maybe"),
+        ("SECURE_HSTS_SECONDS", "1y"),
+        ("MICBOARD_METRICS_ALLOWED_NETWORKS", "10.0.0.0/8,the office"),
+    ],
 )
 def test_a_malformed_setting_stops_start_up_with_its_name(name, value):
     result = manage("check", **{name: value})

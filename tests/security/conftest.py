@@ -3,7 +3,8 @@
 Multi-tenancy is on. Organization A and organization B each have the stage of
 `tests/micboard/conftest.py` (groups A and B, their techs, an admin, a superuser), and on it:
 Jane (with a photo) on unit 0 in group A, Carla on unit 2 in group B, Dana assigned nowhere,
-one open alert per group and a kiosk link per group (plus a revoked one for group A); in
+one open alert per group, a kiosk link per group (plus a revoked one for group A) and an
+API token per group (plus a revoked one for group A, and one of organization B); in
 organization B, Olga on unit 0 in its group A, with an open alert. Each organization's main
 stage location belongs to its campus ("Campus A", "Campus B"); organization A also has a
 stagehand, a tech in no group.
@@ -32,18 +33,22 @@ from PIL import Image
 
 from micboard.models import (
     Alert,
+    ApiToken,
     Campus,
     KioskLink,
     Organization,
     Performer,
     PerformerAssignment,
 )
-from micboard.services import AlertService, KioskService, PerformerService
+from micboard.services import AlertService, ApiTokenService, KioskService, PerformerService
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
 from tests.realtime.conftest import LiveStage, build_live_stage
 
 PERSONAS = ("anonymous", "tech_a", "tech_b", "admin_a", "admin_b", "superuser", "kiosk")
+# Who calls the read API: a token of group A, of group B, of organization B, a revoked
+# token of group A, and no token at all.
+API_PERSONAS = ("token_a", "token_b", "token_org_b", "revoked_token", "no_token")
 MISSING_ID = 999999
 
 
@@ -62,6 +67,8 @@ class World:
     link_a: KioskLink
     link_b: KioskLink
     revoked: KioskLink
+    api_tokens: dict[str, ApiToken]  # by API persona (API_PERSONAS), with their secrets
+    api_secrets: dict[str, str]
 
     def user(self, persona: str) -> User | None:
         """Return the signed-in user of a persona (None: no session)."""
@@ -119,6 +126,13 @@ def build_world(*, with_photo: bool) -> World:
         assert alert_b is not None
         revoked = KioskService.create_link(a.group_a, "Old lobby screen")
         KioskService.revoke_link(revoked)
+        made = {
+            "token_a": ApiTokenService.create_token("Companion A", [a.group_a]),
+            "token_b": ApiTokenService.create_token("Companion B", [a.group_b]),
+            "token_org_b": ApiTokenService.create_token("Their Companion", [b.group_a]),
+            "revoked_token": ApiTokenService.create_token("Old Companion", [a.group_a]),
+        }
+        ApiTokenService.revoke_token(made["revoked_token"].token)
         return World(
             a=a,
             b=b,
@@ -133,6 +147,8 @@ def build_world(*, with_photo: bool) -> World:
             link_a=KioskService.create_link(a.group_a, "FOH"),
             link_b=KioskService.create_link(a.group_b, "Side FOH"),
             revoked=revoked,
+            api_tokens={persona: new.token for persona, new in made.items()},
+            api_secrets={persona: new.secret for persona, new in made.items()},
         )
 
 

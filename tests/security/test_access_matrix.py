@@ -45,12 +45,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from micboard import services
 from micboard.admin import MicboardAdminMixin
-from micboard.models import KioskLink, Performer
-from micboard.services import KioskService, performer_csv
+from micboard.models import Alert, KioskLink, Performer, PerformerAssignment
+from micboard.services import ApiTokenService, KioskService, performer_csv
 from micboard.services.inventory import InventoryService
 from micboard.tenancy import tenant_context
 from tests.realtime.conftest import closed_with, open_socket, refused_with
-from tests.security.conftest import MISSING_ID, PERSONAS, World, build_world, client_for
+from tests.security.conftest import (
+    API_PERSONAS,
+    MISSING_ID,
+    PERSONAS,
+    World,
+    build_world,
+    client_for,
+)
 
 GET, POST = "GET", "POST"
 LOGIN = "302 to login"
@@ -62,6 +69,8 @@ ALLOWED = (200, 302)
 # add (403), and nothing is saved.
 NO_TENANT_TO_CREATE_IN = "200 with the 'no organization' error"
 NO_TENANT_TO_ADD_IN_ADMIN = 403
+# A form offers only what is in scope: an id from elsewhere is "not one of the choices".
+NOT_A_CHOICE = "200 with the form's 'not one of the available choices' error"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 SIGNED_IN = ("tech_a", "tech_b", "admin_a", "admin_b", "superuser")
 
@@ -256,6 +265,18 @@ def tile_blank(w: World) -> dict[str, Any]:
     return {"action": "blank:0"}
 
 
+def api_token_of_a(w: World) -> dict[str, Any]:
+    return {"token_id": w.api_tokens["token_a"].pk}
+
+
+def new_api_token(w: World) -> dict[str, Any]:
+    return {"name": "Grafana", "groups": [w.a.group_a.pk]}
+
+
+def new_api_token_of(w: World, group_id: int) -> dict[str, Any]:
+    return {"name": "Grafana", "groups": [group_id]}
+
+
 def kiosk_label(w: World) -> dict[str, Any]:
     return {"label": "Monitor world"}
 
@@ -277,6 +298,19 @@ def confirm_delete(w: World) -> dict[str, Any]:
 
 
 # --- the table ------------------------------------------------------------------------------
+
+# The read API's URLs, each pointing at something of group A of organization A.
+API_URLS: list[tuple[str, Build]] = [
+    ("organizations", nothing),
+    ("groups", nothing),
+    ("group", group_a),
+    ("units", nothing),
+    ("unit", unit_a),
+    ("performers", nothing),
+    ("performer", jane),
+    ("assignments", nothing),
+    ("alerts", nothing),
+]
 
 
 @dataclass(frozen=True)
@@ -469,6 +503,34 @@ PAGE_ROWS = [
         htmx="",
         writes=True,
     ),
+    Row("api-tokens", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
+    read_only("api-tokens", nothing),
+    write_only("api-token-create", nothing),
+    Row(
+        "api-token-create",
+        POST,
+        nothing,
+        admins_of_a(200, techs=403, admin_b=NOT_A_CHOICE),
+        data=new_api_token,
+        htmx="",
+        writes=True,
+    ),
+    write_only("api-token-revoke", api_token_of_a),
+    Row(
+        "api-token-revoke",
+        POST,
+        api_token_of_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        htmx="",
+        writes=True,
+    ),
+    # The read API takes no session, only a bearer token (TestApiTokenMatrix); it reads.
+    *(Row(f"api:{name}", GET, build, everyone(401)) for name, build in API_URLS),
+    *(read_only(f"api:{name}", build, everyone(405)) for name, build in API_URLS),
+    Row("api:openapi-json", GET, nothing, everyone(200)),
+    read_only("api:openapi-json", nothing, everyone(405)),
+    Row("api:api-root", GET, nothing, everyone(404)),  # django-ninja's, for its paths only
+    Row("api:api-root", POST, nothing, everyone(404)),
     Row("devices", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
     read_only("devices", nothing),
     Row("device-table", GET, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
@@ -510,6 +572,9 @@ PAGE_ROWS = [
     # admins get the details behind the answer (tests/realtime/test_health.py).
     Row("healthz", GET, nothing, everyone(503)),
     read_only("healthz", nothing, everyone(405)),
+    # Prometheus's: off until a token or network is set (tests/realtime/test_metrics.py).
+    Row("metrics", GET, nothing, everyone(404)),
+    read_only("metrics", nothing, everyone(405)),
     # django.contrib.auth's pages.
     Row("login", GET, nothing, everyone(200)),
     Row("login", POST, nothing, everyone(200), data=bad_login),
@@ -950,6 +1015,15 @@ SMUGGLED = [
 ]
 SMUGGLED += [
     Smuggled(
+        "another tenant's group",
+        "admin_a",
+        "api-token-create",
+        POST,
+        nothing,
+        new_api_token_of,
+        lambda w: w.b.group_a.pk,
+    ),
+    Smuggled(
         "another tenant's user",
         "admin_a",
         "admin:micboard_monitoringgroup_change",
@@ -1023,9 +1097,13 @@ class TestHttpMatrix:
         kwargs = row.kwargs(world)
         before = database_state()
         response = send(client, row, world, kwargs)
-        if row.expected[persona] == NO_TENANT_TO_CREATE_IN:
+        refusals_in_form = {
+            NO_TENANT_TO_CREATE_IN: b"no organization to create this in",
+            NOT_A_CHOICE: b"is not one of the available choices",
+        }
+        if row.expected[persona] in refusals_in_form:
             assert response.status_code == 200
-            assert b"no organization to create this in" in response.content
+            assert refusals_in_form[row.expected[persona]] in body(response)
             assert database_state() == before, "a refused request changed the database"
             return
         got = outcome(response)
@@ -1101,6 +1179,140 @@ class TestHttpMatrix:
         assert response.status_code == 200
         assert database_state() == before
         assert b"belong to different organizations" in body(response)
+
+
+# --- the read API, as every API token --------------------------------------------------------
+
+
+def token_reads(outcome: Outcome) -> Expected:
+    """Something every live token reads (each its own): a revoked token or none is 401."""
+    return {"token_a": outcome, "token_b": outcome, "token_org_b": outcome} | {
+        "revoked_token": 401,
+        "no_token": 401,
+    }
+
+
+def token_of_group_a(outcome: Outcome) -> Expected:
+    """Something of group A: the token of group B and the other tenant's get 404."""
+    return {**token_reads(outcome), "token_b": 404, "token_org_b": 404}
+
+
+def listed(
+    a: Callable[[World], set[int]],
+    b: Callable[[World], set[int]],
+    org_b: Callable[[World], set[int]],
+) -> Callable[[World], dict[str, set[int]]]:
+    return lambda w: {"token_a": a(w), "token_b": b(w), "token_org_b": org_b(w)}
+
+
+def ids(queryset: Any) -> set[int]:
+    return set(queryset.values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class ApiRow:
+    url_name: str
+    kwargs: Build
+    expected: Expected  # by API persona
+    lists: Callable[[World], dict[str, set[int]]] | None = None  # the ids each token lists
+
+    @property
+    def id(self) -> str:
+        return f"GET api:{self.url_name}"
+
+
+API_ROWS = [
+    ApiRow(
+        "organizations",
+        nothing,
+        token_reads(200),
+        listed(lambda w: {w.a.organization.pk}, lambda w: {w.a.organization.pk},
+               lambda w: {w.b.organization.pk}),
+    ),
+    ApiRow(
+        "groups",
+        nothing,
+        token_reads(200),
+        listed(lambda w: {w.a.group_a.pk}, lambda w: {w.a.group_b.pk}, lambda w: {w.b.group_a.pk}),
+    ),
+    ApiRow("group", group_a, token_of_group_a(200)),
+    ApiRow(
+        "units",
+        nothing,
+        token_reads(200),
+        listed(lambda w: {w.a.units[0].pk}, lambda w: {w.a.units[2].pk},
+               lambda w: {w.b.units[0].pk}),
+    ),
+    ApiRow("unit", unit_a, token_of_group_a(200)),
+    ApiRow(
+        "performers",
+        nothing,
+        token_reads(200),
+        listed(lambda w: {w.jane.pk}, lambda w: {w.carla.pk}, lambda w: {w.olga.pk}),
+    ),
+    ApiRow("performer", jane, token_of_group_a(200)),
+    ApiRow(
+        "assignments",
+        nothing,
+        token_reads(200),
+        listed(lambda w: {w.jane_a.pk}, lambda w: {w.carla_b.pk},
+               lambda w: ids(PerformerAssignment.unscoped.filter(performer=w.olga))),
+    ),
+    ApiRow(
+        "alerts",
+        nothing,
+        token_reads(200),
+        listed(lambda w: {w.alert_a.pk}, lambda w: {w.alert_b.pk},
+               lambda w: ids(Alert.unscoped.filter(monitoring_group=w.b.group_a))),
+    ),
+]  # fmt: skip
+API_CASES = [
+    pytest.param(row, persona, id=f"{row.id} as {persona}")
+    for row in API_ROWS
+    for persona in API_PERSONAS
+]
+
+
+def test_every_api_url_has_a_token_row() -> None:
+    assert {row.url_name for row in API_ROWS} == {name for name, _ in API_URLS}
+
+
+def send_api(world: World, persona: str, url_name: str, kwargs: dict[str, Any]) -> HttpResponse:
+    secret = world.api_secrets.get(persona)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    response = Client().get(reverse(f"api:{url_name}", kwargs=kwargs), **headers)  # type: ignore[arg-type]
+    assert isinstance(response, HttpResponse)
+    return response
+
+
+@pytest.mark.usefixtures("tenancy_on")
+class TestApiTokenMatrix:
+    @pytest.mark.parametrize(("row", "persona"), API_CASES)
+    def test_row(self, db: None, world: World, row: ApiRow, persona: str) -> None:
+        kwargs = row.kwargs(world)
+        before = database_state()
+        response = send_api(world, persona, row.url_name, kwargs)
+        assert response.status_code == row.expected[persona], response.content[:2000]
+        if response.status_code == 200:
+            if row.lists is not None:
+                got = {item["id"] for item in orjson.loads(response.content)}
+                assert got == row.lists(world)[persona]
+            return
+        if response.status_code == 401:  # a token that reads nothing is not even "used"
+            assert database_state() == before, "a refused request changed the database"
+        name = id_argument(kwargs)
+        if name is not None:
+            missing = send_api(world, persona, row.url_name, {**kwargs, name: MISSING_ID})
+            assert (missing.status_code, missing.content) == (
+                response.status_code,
+                response.content,
+            ), "an id out of scope answers differently from a missing one"
+
+    def test_revoking_a_token_refuses_its_next_request(self, db: None, world: World) -> None:
+        assert send_api(world, "token_a", "groups", {}).status_code == 200
+        with tenant_context(world.a.organization):
+            ApiTokenService.revoke_token(world.api_tokens["token_a"], by_user=world.a.admin)
+        assert send_api(world, "token_a", "groups", {}).status_code == 401
 
 
 def differing_lines(one: bytes, other: bytes) -> list[str]:

@@ -1,8 +1,10 @@
 """A unit's live state (the contract's UnitState) and the tracker that derives it.
 
-The tracker turns a unit's stream of normalised readings into settled states: battery
-level and audio-low pass through hysteresis, status follows the original Micboard's
-rules, and a new state is produced only when something a wall shows has changed.
+The tracker turns a unit's stream of normalised readings into states and alert
+conditions. A tile shows what the receiver reports at once (status follows the original
+Micboard's rules); only the alert conditions pass through hysteresis, so a flickering bar
+never raises an alert, yet a real change reaches the walls in the next delta. A new state
+is produced only when something a wall shows has changed.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from realtime.units.status import (
     is_audio_low,
 )
 
-BATTERY_HOLD = 0.3  # a changed battery bar must hold this long (s) before status follows
-RF_LOSS_HOLD = 1.0  # a transmitter must stay unheard this long before it counts as lost
+BATTERY_HOLD = 0.3  # a changed battery bar must hold this long (s) before alerts follow
+RF_LOSS_HOLD = 1.0  # a transmitter must stay unheard this long before alerts count it lost
 AUDIO_LOW_HOLD = 30.0  # sustained near-silence before "audio low" (a muted or dead mic)
 AUDIO_BACK_HOLD = 1.0
 
@@ -81,6 +83,7 @@ class UnitTracker:
         "_level",
         "_reading",
         "_reported_conditions",
+        "_shown_level",
         "_uses_bars",
         "state",
         "unit_id",
@@ -92,6 +95,7 @@ class UnitTracker:
         self._level: Hysteresis[int | None] = Hysteresis(None, level_hold)
         self._audio_low: Hysteresis[bool] = Hysteresis(False, audio_low_hold)
         self._reading: Reading | None = None
+        self._shown_level: int | None = None
         self._uses_bars = False
         self._last_level: int | None = None
         self._last_heard_at: float | None = None
@@ -102,8 +106,9 @@ class UnitTracker:
 
     @property
     def pending(self) -> bool:
-        """True while a battery or RF-loss candidate waits for its (sub-second) hold time:
-        tick me soon. Audio-low holds for long enough that the one-second tick settles it."""
+        """True while a battery or RF-loss candidate waits for its (sub-second) hold time
+        before the alert conditions follow it: tick me soon. Audio-low holds for long
+        enough that the one-second tick settles it."""
         return self._level.pending
 
     def observe(self, reading: Reading, now: float) -> bool:
@@ -113,7 +118,8 @@ class UnitTracker:
             self._last_peak_at = reading.timestamp
         if reading.rx_reachable:
             self._uses_bars = self._uses_bars or reading.battery_bars is not None
-            self._level.observe(battery_level(reading.battery_bars, reading.battery_percent), now)
+            self._shown_level = battery_level(reading.battery_bars, reading.battery_percent)
+            self._level.observe(self._shown_level, now)
             self._audio_low.observe(is_audio_low(reading.audio_rms_dbfs), now)
         return self._refresh(now, timed=False)
 
@@ -134,25 +140,27 @@ class UnitTracker:
 
     def _refresh(self, now: float, *, timed: bool) -> bool:
         assert self._reading is not None
-        facts = self._facts(now)
+        shown = self._facts(self._shown_level, now)
+        settled = self._facts(self._level.accepted, now)
         audio_low = self._audio_low.accepted
         # Between ticks only these inputs can change the conditions (the PREV window is
         # a matter of time, seen on ticks), so most readings skip the evaluation.
-        key = (facts.rx_reachable, facts.level, audio_low)
+        key = (settled.rx_reachable, settled.level, audio_low)
         if timed or key != self._conditions_key:
             self._conditions_key = key
-            self._conditions = alert_conditions(facts, now, audio_low=audio_low)
-        state = self._build(self._reading, facts, now)
+            self._conditions = alert_conditions(settled, now, audio_low=audio_low)
+        state = self._build(self._reading, shown, now)
         if state == self.state:
             return False
         self.state = state
         return True
 
-    def _facts(self, now: float) -> UnitFacts:
+    def _facts(self, level: int | None, now: float) -> UnitFacts:
+        """Return the facts with `level` heard now: the reported one for the tile, the
+        settled one for alerts. Both remember the last level reported."""
         reachable = self._reading is not None and self._reading.rx_reachable
-        level = self._level.accepted
-        if reachable and level is not None:
-            self._last_level, self._last_heard_at = level, now
+        if reachable and self._shown_level is not None:
+            self._last_level, self._last_heard_at = self._shown_level, now
         return UnitFacts(
             rx_reachable=reachable,
             level=level,

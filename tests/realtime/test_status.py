@@ -138,31 +138,30 @@ def reading(**fields) -> Reading:
     return Reading(channel=1, timestamp=fields.pop("at", 0.0), **fields)
 
 
-def test_tracker_does_not_flap_on_a_flickering_battery_bar():
+def test_tracker_shows_a_flickering_bar_but_raises_no_alert_for_it():
     tracker = UnitTracker(7)
-    statuses = []
+    bars = []
     for step in range(20):
         at = step * 0.1
         tracker.observe(reading(battery_bars=3 if step % 2 else 4, at=at), at)
-        statuses.append(tracker.state.status)
-    assert set(statuses) == {"GOOD"}
+        bars.append(tracker.state.bars)
+        assert not tracker.take_conditions()
+    assert bars == [4, 3] * 10
 
 
-def test_tracker_reports_a_battery_drop_once_it_holds():
+def test_tracker_shows_a_battery_drop_at_once_and_alerts_once_it_holds():
     tracker = UnitTracker(7)
     assert tracker.observe(reading(battery_bars=5), 0.0)
     assert tracker.take_conditions() == frozenset()
-    changed_at = [
-        at
-        for at in (1.0, 1.1, 1.2, 1.3, 1.4)
-        if tracker.observe(reading(battery_bars=2, at=at), at)
-    ]
-    assert changed_at == [1.3]
+    assert tracker.observe(reading(battery_bars=2, at=1.0), 1.0)
     assert (tracker.state.status, tracker.state.battery_status, tracker.state.bars) == (
         "CRITICAL",
         "critical",
         2,
     )
+    assert tracker.take_conditions() is None
+    assert tracker.pending
+    assert not tracker.tick(1.0 + BATTERY_HOLD)  # the tile already shows it
     assert tracker.take_conditions() == {"battery_critical"}
     assert tracker.take_conditions() is None  # reported once, not per reading
 
@@ -175,17 +174,18 @@ def test_tracker_ignores_a_reading_that_only_changes_the_time():
     assert tracker.state.ts == 0.2
 
 
-def test_tracker_shows_a_lost_transmitter_as_prev_after_the_rf_loss_hold():
+def test_tracker_shows_a_lost_transmitter_at_once_and_alerts_after_the_rf_loss_hold():
     tracker = UnitTracker(7)
     tracker.observe(reading(battery_bars=3, tx_on=True), 0.0)
-    tracker.observe(reading(battery_bars=None, tx_on=False, at=1.0), 1.0)
-    assert tracker.state.status == "REPLACE"
-    assert tracker.tick(1.0 + RF_LOSS_HOLD)
+    assert tracker.take_conditions() == {"battery_low"}
+    assert tracker.observe(reading(battery_bars=None, tx_on=False, at=1.0), 1.0)
     assert (tracker.state.status, tracker.state.tx_on, tracker.state.battery_status) == (
         "PREV_REPLACE",
         False,
         "off",
     )
+    assert tracker.take_conditions() is None  # the alert waits for the RF-loss hold
+    tracker.tick(1.0 + RF_LOSS_HOLD)
     assert tracker.take_conditions() == {"battery_low", "signal_loss"}
 
 

@@ -167,9 +167,7 @@ def _raise(assignments: list[PerformerAssignment], kind: str) -> list[Alert]:
     return [] if alert is None else [alert]
 
 
-def _message(
-    assignment: PerformerAssignment, kind: Alert.Kind, performers: Sequence[str]
-) -> str:
+def _message(assignment: PerformerAssignment, kind: Alert.Kind, performers: Sequence[str]) -> str:
     names = ", ".join(performers or [assignment.performer.name])
     return f"{kind.label}: {names} ({assignment.wireless_unit})"
 

@@ -28,6 +28,20 @@ AUDIO_LOW_HOLD = 30.0  # sustained near-silence before "audio low" (a muted or d
 AUDIO_BACK_HOLD = 1.0
 
 
+@dataclass(frozen=True, slots=True)
+class SignalLossHolds:
+    """How long (s) a transmitter must stay unheard before a signal-loss alert, and heard
+    again before it clears: a pack at its last bar drops in and out, and each drop would
+    otherwise raise and clear a banner (settings MICBOARD_SIGNAL_LOSS_AFTER / _BACK_AFTER).
+    """
+
+    lost: float
+    back: float
+
+    def hold(self, accepted: bool, candidate: bool) -> float:
+        return self.lost if candidate else self.back
+
+
 @dataclass(slots=True)
 class UnitState:
     """What a wall tile shows for one unit; field names and order are the contract's.
@@ -81,6 +95,7 @@ class UnitTracker:
         "_last_level",
         "_last_peak_at",
         "_level",
+        "_lost",
         "_reading",
         "_reported_conditions",
         "_shown_level",
@@ -89,11 +104,12 @@ class UnitTracker:
         "unit_id",
     )
 
-    def __init__(self, unit_id: int) -> None:
+    def __init__(self, unit_id: int, *, signal_loss: SignalLossHolds) -> None:
         self.unit_id = unit_id
         self.state: UnitState | None = None
         self._level: Hysteresis[int | None] = Hysteresis(None, level_hold)
         self._audio_low: Hysteresis[bool] = Hysteresis(False, audio_low_hold)
+        self._lost: Hysteresis[bool] = Hysteresis(False, signal_loss.hold)
         self._reading: Reading | None = None
         self._shown_level: int | None = None
         self._uses_bars = False
@@ -101,14 +117,14 @@ class UnitTracker:
         self._last_heard_at: float | None = None
         self._last_peak_at: float | None = None
         self._conditions: frozenset[str] = frozenset()
-        self._conditions_key: tuple[bool, int | None, bool] | None = None
+        self._conditions_key: tuple[bool, int | None, bool, bool] | None = None
         self._reported_conditions: frozenset[str] | None = None
 
     @property
     def pending(self) -> bool:
         """True while a battery or RF-loss candidate waits for its (sub-second) hold time
-        before the alert conditions follow it: tick me soon. Audio-low holds for long
-        enough that the one-second tick settles it."""
+        before the alert conditions follow it: tick me soon. Audio-low and signal loss
+        hold for long enough that the one-second tick settles them."""
         return self._level.pending
 
     def observe(self, reading: Reading, now: float) -> bool:
@@ -121,6 +137,7 @@ class UnitTracker:
             self._shown_level = battery_level(reading.battery_bars, reading.battery_percent)
             self._level.observe(self._shown_level, now)
             self._audio_low.observe(is_audio_low(reading.audio_rms_dbfs), now)
+            self._lost.observe(self._shown_level is None, now)
         return self._refresh(now, timed=False)
 
     def tick(self, now: float) -> bool:
@@ -129,7 +146,13 @@ class UnitTracker:
             return False
         self._level.settle(now)
         self._audio_low.settle(now)
+        self._lost.settle(now)
         return self._refresh(now, timed=True)
+
+    @property
+    def conditions(self) -> frozenset[str]:
+        """The alert conditions holding now."""
+        return self._conditions
 
     def take_conditions(self) -> frozenset[str] | None:
         """Return the alert conditions if they changed since the last call, else None."""
@@ -142,13 +165,13 @@ class UnitTracker:
         assert self._reading is not None
         shown = self._facts(self._shown_level, now)
         settled = self._facts(self._level.accepted, now)
-        audio_low = self._audio_low.accepted
+        audio_low, lost = self._audio_low.accepted, self._lost.accepted
         # Between ticks only these inputs can change the conditions (the PREV window is
         # a matter of time, seen on ticks), so most readings skip the evaluation.
-        key = (settled.rx_reachable, settled.level, audio_low)
+        key = (settled.rx_reachable, settled.level, audio_low, lost)
         if timed or key != self._conditions_key:
             self._conditions_key = key
-            self._conditions = alert_conditions(settled, now, audio_low=audio_low)
+            self._conditions = alert_conditions(settled, now, audio_low=audio_low, signal_lost=lost)
         state = self._build(self._reading, shown, now)
         if state == self.state:
             return False

@@ -204,6 +204,7 @@ def program_env(**overrides: str) -> dict[str, str]:
         "MICBOARD_REDIS_PREFIX": str(settings.MICBOARD_REDIS_PREFIX),
         "DATABASE_URL": shared_database_url(),
         "LOG_LEVEL": "WARNING",
+        "MICBOARD_ALERT_GRACE": "0",  # the tests raise alerts at once
         **overrides,
     }
 

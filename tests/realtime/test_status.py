@@ -6,7 +6,13 @@ import pytest
 
 from realtime.protocols.base import Reading
 from realtime.units.hysteresis import Hysteresis
-from realtime.units.state import BATTERY_HOLD, RF_LOSS_HOLD, UnitTracker, level_hold
+from realtime.units.state import (
+    BATTERY_HOLD,
+    RF_LOSS_HOLD,
+    SignalLossHolds,
+    UnitTracker,
+    level_hold,
+)
 from realtime.units.status import (
     PEAK_HOLD,
     PREV_WINDOW,
@@ -18,6 +24,7 @@ from realtime.units.status import (
 )
 
 NOW = 10_000.0
+HOLDS = SignalLossHolds(lost=3.0, back=30.0)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +97,8 @@ def test_battery_level_comes_from_bars_or_percent(bars, percent, level):
     ],
 )
 def test_alert_conditions(facts, audio_low, conditions):
-    assert alert_conditions(facts, NOW, audio_low=audio_low) == conditions
+    lost = facts.level is None
+    assert alert_conditions(facts, NOW, audio_low=audio_low, signal_lost=lost) == conditions
 
 
 @pytest.mark.parametrize(
@@ -139,7 +147,7 @@ def reading(**fields) -> Reading:
 
 
 def test_tracker_shows_a_flickering_bar_but_raises_no_alert_for_it():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     bars = []
     for step in range(20):
         at = step * 0.1
@@ -150,7 +158,7 @@ def test_tracker_shows_a_flickering_bar_but_raises_no_alert_for_it():
 
 
 def test_tracker_shows_a_battery_drop_at_once_and_alerts_once_it_holds():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     assert tracker.observe(reading(battery_bars=5), 0.0)
     assert tracker.take_conditions() == frozenset()
     assert tracker.observe(reading(battery_bars=2, at=1.0), 1.0)
@@ -167,15 +175,15 @@ def test_tracker_shows_a_battery_drop_at_once_and_alerts_once_it_holds():
 
 
 def test_tracker_ignores_a_reading_that_only_changes_the_time():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.0), 0.0)
     assert not tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.1), 0.1)
     assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-61.0, at=0.2), 0.2)
     assert tracker.state.ts == 0.2
 
 
-def test_tracker_shows_a_lost_transmitter_at_once_and_alerts_after_the_rf_loss_hold():
-    tracker = UnitTracker(7)
+def test_tracker_shows_a_lost_transmitter_at_once_and_alerts_after_the_loss_holds():
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=3, tx_on=True), 0.0)
     assert tracker.take_conditions() == {"battery_low"}
     assert tracker.observe(reading(battery_bars=None, tx_on=False, at=1.0), 1.0)
@@ -184,13 +192,15 @@ def test_tracker_shows_a_lost_transmitter_at_once_and_alerts_after_the_rf_loss_h
         False,
         "off",
     )
-    assert tracker.take_conditions() is None  # the alert waits for the RF-loss hold
+    assert tracker.take_conditions() is None  # the alerts wait for their holds
     tracker.tick(1.0 + RF_LOSS_HOLD)
+    assert tracker.take_conditions() is None  # still "battery low": the pack's last level
+    tracker.tick(1.0 + HOLDS.lost)
     assert tracker.take_conditions() == {"battery_low", "signal_loss"}
 
 
 def test_tracker_marks_a_clip_as_audio_peak_for_ten_seconds():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=5, audio_clipped=True, at=0.0), 0.0)
     assert tracker.state.status == "AUDIO_PEAK"
     assert not tracker.tick(PEAK_HOLD - 0.1)
@@ -199,7 +209,7 @@ def test_tracker_marks_a_clip_as_audio_peak_for_ten_seconds():
 
 
 def test_tracker_reports_an_unreachable_receiver_at_once():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=5), 0.0)
     tracker.take_conditions()
     assert tracker.observe(reading(rx_reachable=False, at=0.5), 0.5)
@@ -209,3 +219,21 @@ def test_tracker_reports_an_unreachable_receiver_at_once():
         None,
     )
     assert tracker.take_conditions() == {"device_offline"}
+
+
+def test_a_transmitter_dropping_in_and_out_raises_signal_loss_once_and_keeps_it():
+    """A pack at its last bar drops out for 5 s every 20 s: the tile shows each drop,
+    the alert is raised once and clears only once the pack stays heard."""
+    tracker = UnitTracker(7, signal_loss=HOLDS)
+    changes, lost = [], False
+    tracker.observe(reading(battery_bars=0), 0.0)
+    for second in range(1, 121):
+        heard = second % 20 >= 5 or second > 80  # out at 1-4, 20-24, ... 80; then back
+        bars = 0 if heard else None
+        tracker.observe(reading(battery_bars=bars, tx_on=heard, at=second), float(second))
+        assert tracker.state.tx_on is heard
+        tracker.tick(second + 0.5)
+        if ("signal_loss" in tracker.conditions) != lost:
+            lost = not lost
+            changes.append((second, lost))
+    assert changes == [(4, True), (111, False)]

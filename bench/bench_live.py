@@ -239,6 +239,7 @@ class Wall:
     latencies: array = field(default_factory=lambda: array("d"))
     recording: bool = False
     steps: BatterySteps | None = None
+    doubted: bool = False  # an older snapshot was dropped and a resync sent
 
     async def run(self, base: str, connected: asyncio.Event) -> None:
         async with websockets.connect(
@@ -252,6 +253,11 @@ class Wall:
     async def apply(self, ws: Any, frame: dict[str, Any], now: float) -> None:
         kind = frame["type"]
         if kind == "snapshot":
+            if self.seq is not None and frame["seq"] < self.seq and not self.doubted:
+                self.doubted = True  # taken if the answer is older too: a restarted counter
+                await ws.send('{"type":"resync"}')
+                return
+            self.doubted = False
             self.view, self.seq = frame["units"], frame["seq"]
         elif kind == "delta":
             if self.seq is not None and frame["seq"] <= self.seq:

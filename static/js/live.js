@@ -37,6 +37,7 @@
   let frameRequested = false;
   let socket = null;
   let lastSeq = null;
+  let doubted = false; // an older snapshot was dropped and the current one asked for
   let attempt = 0;
   let watchdog = null;
   let stopped = false;
@@ -316,7 +317,15 @@
   }
 
   function applySnapshot(frame) {
-    // Always taken, even with an older seq: a restarted poller counts from zero again.
+    if (lastSeq !== null && frame.seq < lastSeq && !doubted) {
+      // Older than what the wall shows: read before frames already applied (a socket's
+      // snapshot racing the poller's after Redis returns). Ask for the current one; if
+      // that is older too, the counter restarted (Redis lost its data) and it is taken.
+      doubted = true;
+      send({ type: "resync" });
+      return;
+    }
+    doubted = false;
     lastSeq = frame.seq;
     attempt = 0;
     const seen = new Set();
@@ -446,6 +455,7 @@
   // Stale values must never look live: the wall greys out until the next snapshot.
   function markStale() {
     lastSeq = null;
+    doubted = false;
     if (wall.dataset.state === "live") {
       showConnection("reconnecting", "Reconnecting…");
     }

@@ -284,7 +284,7 @@ class LiveClient(Wall):
                 if isinstance(error, websockets.ConnectionClosed) and error.rcvd:
                     self.close_codes.append(error.rcvd.code)
             self.drops += 1
-            self.seq = None
+            self.seq, self.doubted = None, False
             self.live.clear()
             self.lost.set()
             ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2**self.attempt)

@@ -176,6 +176,7 @@ class Poller:
 
     async def _frame_step(self) -> None:
         await self.publisher.flush_deltas(self.topology)
+        self.stats.published_at = time.time()
 
     async def _settle_step(self) -> None:
         now = time.time()
@@ -205,7 +206,11 @@ class Poller:
     async def _heartbeat_step(self) -> None:
         self._notice_restart(str((await self.redis.info("server"))["run_id"]))
         self._pollers_alive = await heartbeat.beat(
-            self.redis, self.poller_id, self._heartbeat_fields(), self.config.heartbeat_ttl_ms
+            self.redis,
+            self.poller_id,
+            self._heartbeat_fields(),
+            self.config.heartbeat_ttl_ms,
+            published_at=self.stats.published_at,
         )
         self._redis_succeeded()
 

@@ -9,7 +9,7 @@ is produced only when something a wall shows has changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from realtime.protocols.base import Reading
 from realtime.units.hysteresis import Hysteresis
@@ -26,6 +26,11 @@ BATTERY_HOLD = 0.3  # a changed battery bar must hold this long (s) before alert
 RF_LOSS_HOLD = 1.0  # a transmitter must stay unheard this long before alerts count it lost
 AUDIO_LOW_HOLD = 30.0  # sustained near-silence before "audio low" (a muted or dead mic)
 AUDIO_BACK_HOLD = 1.0
+# An unchanged state is published again, with a new `ts`, at least this often (s), so a
+# wall can tell a quiet unit from a stalled poller: it greys out a state older than
+# STALE_AFTER (a few missed restatements).
+RESTATE_EVERY = 2.0
+STALE_AFTER = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +51,9 @@ class SignalLossHolds:
 class UnitState:
     """What a wall tile shows for one unit; field names and order are the contract's.
 
-    `ts` (when the reading was taken) does not take part in equality: a reading that
-    changes nothing but the time is not a change. Treat instances as immutable; the
+    `ts` (when the reading was taken, or when the poller last restated an unchanged
+    state) does not take part in equality: a reading that changes nothing but the time
+    is not a change. Treat instances as immutable; the
     dataclass is not frozen only because frozen ones are slower to build, and one is
     built per reading.
     """
@@ -174,7 +180,10 @@ class UnitTracker:
             self._conditions = alert_conditions(settled, now, audio_low=audio_low, signal_lost=lost)
         state = self._build(self._reading, shown, now)
         if state == self.state:
-            return False
+            assert self.state is not None
+            if not timed or now - self.state.ts < RESTATE_EVERY:
+                return False
+            state = replace(self.state, ts=now)  # unchanged, and the poller says so
         self.state = state
         return True
 

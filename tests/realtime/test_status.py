@@ -8,6 +8,7 @@ from realtime.protocols.base import Reading
 from realtime.units.hysteresis import Hysteresis
 from realtime.units.state import (
     BATTERY_HOLD,
+    RESTATE_EVERY,
     RF_LOSS_HOLD,
     SignalLossHolds,
     UnitTracker,
@@ -174,6 +175,18 @@ def test_tracker_shows_a_battery_drop_at_once_and_alerts_once_it_holds():
     assert tracker.take_conditions() is None  # reported once, not per reading
 
 
+def test_tracker_restates_an_unchanged_state_every_few_seconds():
+    """A quiet unit is published again with a new time, so walls can tell it from a
+    stalled poller; readings alone do not restate it, the poller's ticks do."""
+    tracker = UnitTracker(7, signal_loss=HOLDS)
+    tracker.observe(reading(battery_bars=5, at=0.0), 0.0)
+    assert not tracker.observe(reading(battery_bars=5, at=RESTATE_EVERY), RESTATE_EVERY)
+    assert not tracker.tick(RESTATE_EVERY - 0.1)
+    assert tracker.tick(RESTATE_EVERY)
+    assert tracker.state.ts == RESTATE_EVERY
+    assert not tracker.tick(RESTATE_EVERY + 1.0)
+
+
 def test_tracker_ignores_a_reading_that_only_changes_the_time():
     tracker = UnitTracker(7, signal_loss=HOLDS)
     assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.0), 0.0)
@@ -203,7 +216,8 @@ def test_tracker_marks_a_clip_as_audio_peak_for_ten_seconds():
     tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=5, audio_clipped=True, at=0.0), 0.0)
     assert tracker.state.status == "AUDIO_PEAK"
-    assert not tracker.tick(PEAK_HOLD - 0.1)
+    tracker.tick(PEAK_HOLD - 0.1)
+    assert tracker.state.status == "AUDIO_PEAK"
     assert tracker.tick(PEAK_HOLD)
     assert tracker.state.status == "GOOD"
 

@@ -138,4 +138,3 @@ async def test_a_stopped_poller_makes_healthz_and_live_status_say_walls_are_stal
     finally:
         poller.send_signal(signal.SIGCONT)
         await stop_programs([poller])
-

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import itertools
 import multiprocessing
 import os
 import shutil
@@ -55,7 +56,8 @@ from micboard.webserver import UVICORN_OPTIONS  # noqa: E402  (needs the path ab
 MODEL = "ULXD4Q"
 CHANNELS = 4
 WARMUP = 5.0
-QUIET = 3.0  # a wall with no delta for this long has settled
+QUIET = 3.0  # a wall with no change (but restated times) for this long has settled
+BATTERY_STEP_EVERY = 0.1  # seconds between battery steps (one pack each) in the window
 PREFIX = "bench"
 
 
@@ -78,7 +80,12 @@ async def _simulators(count: int, pipe: Connection) -> None:
     for device in devices:
         await device.start()
     pipe.send([device.port for device in devices])
-    await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # "stop"
+    loop = asyncio.get_running_loop()
+    # ("battery", device, channel, bars) steps a pack as its receiver would report it;
+    # "stop" ends the run.
+    while (command := await loop.run_in_executor(None, pipe.recv)) != "stop":
+        _, device, channel, bars = command
+        devices[device].set_battery(channel, bars=bars)
     await asyncio.gather(*(device.stop() for device in devices))
     pipe.send("stopped")
 
@@ -161,9 +168,10 @@ def rss_mb(pid: int) -> float:
 # ---------------------------------------------------------------- the stage
 
 
-def build_stage(ports: list[int], groups: int) -> tuple[list[int], list[str], str]:
-    """Create devices, units, groups and assignments; return group ids, kiosk tokens and
-    a session cookie. Bulk inserts: this is benchmark scaffolding, not a live change."""
+def build_stage(ports: list[int], groups: int) -> tuple[list[int], list[str], str, list[int]]:
+    """Create devices, units, groups and assignments; return group ids, kiosk tokens, a
+    session cookie and the unit ids (device by device, channel by channel; unit i is on
+    group i % groups). Bulk inserts: this is benchmark scaffolding, not a live change."""
     from django.contrib.auth.models import User
     from django.test import Client
 
@@ -209,7 +217,7 @@ def build_stage(ports: list[int], groups: int) -> tuple[list[int], list[str], st
     admin = User.objects.create_superuser("bench", password=None)
     client = Client()
     client.force_login(admin, backend="django.contrib.auth.backends.ModelBackend")
-    return [w.pk for w in walls], tokens, client.cookies["sessionid"].value
+    return [w.pk for w in walls], tokens, client.cookies["sessionid"].value, [u.pk for u in units]
 
 
 # ---------------------------------------------------------------- clients
@@ -227,9 +235,11 @@ class Wall:
     frames: int = 0
     updates: int = 0
     gaps: int = 0
-    last_delta: float = 0.0
+    last_change: float = 0.0  # the last delta that changed more than times (after the window)
     latencies: array = field(default_factory=lambda: array("d"))
     recording: bool = False
+    steps: BatterySteps | None = None
+    doubted: bool = False  # an older snapshot was dropped and a resync sent
 
     async def run(self, base: str, connected: asyncio.Event) -> None:
         async with websockets.connect(
@@ -243,6 +253,11 @@ class Wall:
     async def apply(self, ws: Any, frame: dict[str, Any], now: float) -> None:
         kind = frame["type"]
         if kind == "snapshot":
+            if self.seq is not None and frame["seq"] < self.seq and not self.doubted:
+                self.doubted = True  # taken if the answer is older too: a restarted counter
+                await ws.send('{"type":"resync"}')
+                return
+            self.doubted = False
             self.view, self.seq = frame["units"], frame["seq"]
         elif kind == "delta":
             if self.seq is not None and frame["seq"] <= self.seq:
@@ -251,12 +266,57 @@ class Wall:
                 self.gaps += 1
                 await ws.send('{"type":"resync"}')
             self.seq = frame["seq"]
+            # The poller restates unchanged units every few seconds; only other changes
+            # count against settling (looked at after the window only: it costs).
+            if self.recording or any(
+                without_ts(state) != without_ts(self.view.get(key))
+                for key, state in frame["units"].items()
+            ):
+                self.last_change = now
             self.view.update(frame["units"])
-            self.last_delta = now
             if self.recording:
                 self.frames += 1
                 self.updates += len(frame["units"])
                 self.latencies.extend(now - state["ts"] for state in frame["units"].values())
+                if self.steps is not None:
+                    self.steps.seen(self, frame["units"], now)
+
+
+@dataclass
+class BatteryStep:
+    bars: int
+    at: float
+    walls: set[int] = field(default_factory=set)
+
+
+@dataclass
+class BatterySteps:
+    """Steps one pack at a time, the way a receiver reports a changed battery bar, and
+    times each step from the moment it was made to each wall's first delta showing it.
+
+    Units alternate between 4 and 5 bars (both GOOD): no alerts, only the tile changes.
+    """
+
+    units: list[tuple[int, int]]  # (i, unit id): channel i % 4 + 1 of device i // 4
+    step: Callable[[int, int, int], None]  # (device, channel, bars)
+    views: dict[int, dict[str, Any]]  # unit id -> the view of one wall that shows it
+    pending: dict[int, BatteryStep] = field(default_factory=dict)
+    latencies: array = field(default_factory=lambda: array("d"))
+
+    async def run(self, every: float) -> None:
+        for index, unit in itertools.cycle(self.units):
+            shown = self.views[unit].get(str(unit), {}).get("bars")
+            bars = 4 if shown == 5 else 5
+            self.pending[unit] = BatteryStep(bars, time.time())
+            self.step(index // CHANNELS, index % CHANNELS + 1, bars)
+            await asyncio.sleep(every)  # the pace of the steps, not a synchronisation
+
+    def seen(self, wall: Wall, states: dict[str, Any], now: float) -> None:
+        for key, state in states.items():
+            step = self.pending.get(int(key))
+            if step is not None and state["bars"] == step.bars and id(wall) not in step.walls:
+                step.walls.add(id(wall))
+                self.latencies.append(now - step.at)
 
 
 @dataclass
@@ -309,14 +369,19 @@ async def _connected(events: list[asyncio.Event], tasks: list[asyncio.Task[None]
 
 async def wait_for_quiet(walls: list[Wall], limit: float = 60.0) -> None:
     deadline = time.monotonic() + limit
-    while time.time() - max(w.last_delta for w in walls) < QUIET:
+    while time.time() - max(w.last_change for w in walls) < QUIET:
         if time.monotonic() > deadline:
             raise RuntimeError("walls never went quiet")
         await asyncio.sleep(0.2)
 
 
+def without_ts(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return a unit state without its time (restated every few seconds, even when idle)."""
+    return None if state is None else {k: v for k, v in state.items() if k != "ts"}
+
+
 def views_matching_redis(walls: list[Wall], url: str) -> tuple[int, int]:
-    """Return (walls whose view equals Redis, units that differ in total)."""
+    """Return (walls whose view equals Redis but for times, units that differ in total)."""
     client = redis.Redis.from_url(url)
     matching = differing = 0
     for wall in walls:
@@ -324,7 +389,9 @@ def views_matching_redis(walls: list[Wall], url: str) -> tuple[int, int]:
         values = client.mget([f"{PREFIX}:unit:{m}" for m in members])
         stored = {str(m): orjson.loads(v) for m, v in zip(members, values, strict=True) if v}
         keys = stored.keys() | wall.view.keys()
-        wrong = sum(1 for key in keys if stored.get(key) != wall.view.get(key))
+        wrong = sum(
+            1 for key in keys if without_ts(stored.get(key)) != without_ts(wall.view.get(key))
+        )
         matching += wrong == 0
         differing += wrong
     return matching, differing
@@ -375,6 +442,14 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
         for i in range(args.clients)
     ]  # fmt: skip
     tasks = await connect_walls(walls, f"ws://127.0.0.1:{stack.port}")
+    by_group = {wall.group: wall.view for wall in walls}
+    watched = [  # with fewer walls than groups, only the watched units
+        (i, unit)
+        for i, unit in enumerate(stack.units)
+        if stack.groups[i % len(stack.groups)] in by_group
+    ]
+    views = {unit: by_group[stack.groups[i % len(stack.groups)]] for i, unit in watched}
+    steps = BatterySteps(watched, stack.step_battery, views)
     probe = LayerProbe()
     tasks.append(asyncio.create_task(probe.run(stack.redis_url, stack.groups)))
     await asyncio.sleep(args.warmup)  # the benchmark's warm-up period, not a synchronisation
@@ -390,9 +465,13 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
     recorders: list[Wall | LayerProbe] = [*walls, probe]
     for recorder in recorders:
         recorder.recording = True
+    for wall in walls:
+        wall.steps = steps
+    stepping = asyncio.create_task(steps.run(BATTERY_STEP_EVERY))
     started = time.monotonic()
     await asyncio.sleep(args.seconds)  # the measured window
     elapsed = time.monotonic() - started
+    stepping.cancel()
     for recorder in recorders:
         recorder.recording = False
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
@@ -410,6 +489,7 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
 
     ordered = sorted(v * 1000 for wall in walls for v in wall.latencies)
     published = sorted(v * 1000 for v in probe.latencies)
+    battery = sorted(v * 1000 for v in steps.latencies)
     frames = sum(w.frames for w in walls)
     updates = sum(w.updates for w in walls)
     return {
@@ -429,6 +509,11 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
             "samples": len(ordered),
         },
         "published_ms": {"p50": percentile(published, 0.50), "p99": percentile(published, 0.99)},
+        "battery_ms": {
+            "p50": percentile(battery, 0.50),
+            "p99": percentile(battery, 0.99),
+            "samples": len(battery),
+        },
         "frames_per_s": frames / elapsed,
         "updates_per_s": updates / elapsed,
         "expected_readings_per_s": args.devices * CHANNELS * 10,
@@ -494,12 +579,17 @@ def _decimals(value: float | None, unit: str = "") -> str:
 def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     """The CLI's table rows for one `run()` result."""
     latency, published, cpu = result["latency_ms"], result["published_ms"], result["cpu"]
+    battery = result["battery_ms"]
     return [
         ("reading->client latency p50", f"{latency['p50']:.1f} ms"),
         ("reading->client latency p95", f"{latency['p95']:.1f} ms"),
         ("reading->client latency p99", f"{latency['p99']:.1f} ms"),
         ("reading->client latency max", f"{latency['max']:.1f} ms"),
         ("latency samples", f"{latency['samples']:,}"),
+        (
+            "battery step->client latency p50 / p99",
+            f"{battery['p50']:.1f} / {battery['p99']:.1f} ms ({battery['samples']:,} samples)",
+        ),
         (
             "reading->published by poller p50 / p99",
             f"{published['p50']:.1f} / {published['p99']:.1f} ms",
@@ -597,6 +687,8 @@ class LiveStack:
     pids: dict[str, int]  # poller, web, devices
     load: float  # 1-minute load average once everything ran
     stop_devices: Callable[[], None]
+    units: list[int]
+    step_battery: Callable[[int, int, int], None]  # (device, channel, bars)
 
 
 @contextmanager
@@ -633,7 +725,7 @@ def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterato
             target=serve_simulators, args=(devices, child), daemon=True
         )
         sims.start()
-        group_ids, tokens, cookie = build_stage(parent.recv(), groups)
+        group_ids, tokens, cookie, units = build_stage(parent.recv(), groups)
 
         log = (workdir / "services.log").open("ab")
         processes.append(subprocess.Popen(
@@ -655,11 +747,15 @@ def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterato
             parent.send("stop")
             parent.recv()
 
+        def step_battery(device: int, channel: int, bars: int) -> None:
+            parent.send(("battery", device, channel, bars))
+
         assert sims.pid is not None  # set by start()
         pids = {"poller": processes[1].pid, "web": processes[2].pid, "devices": sims.pid}
         yield LiveStack(
-            web_port, redis_url, group_ids, tokens, cookie, pids, os.getloadavg()[0], stop_devices
-        )
+            web_port, redis_url, group_ids, tokens, cookie, pids, os.getloadavg()[0],
+            stop_devices, units, step_battery,
+        )  # fmt: skip
     except BaseException:
         show_log_tail(workdir / "services.log")
         raise

@@ -291,14 +291,15 @@ def render(report: dict[str, Any]) -> str:
             p.get("server", "daphne"),
         ]
         if "ok" not in o:
-            live_rows.append([*label, o["error"], "", "", "", "", "", "", _load(o)])
+            live_rows.append([*label, o["error"], "", "", "", "", "", "", "", _load(o)])
             continue
         r = o["ok"]
-        lat, cpu = r["latency_ms"], r["cpu"]
+        lat, cpu, battery = r["latency_ms"], r["cpu"], r["battery_ms"]
         lost = r["views"] - r["views_matching"]
         live_rows.append([
             *label, _f(lat["p50"], ".1f"), _f(lat["p95"], ".1f"), _f(lat["p99"], ".1f"),
-            _f(lat["max"], ".1f"), _f(r["frames_per_s"], ",.0f"), _f(r["updates_per_s"], ",.0f"),
+            _f(lat["max"], ".1f"), f"{_f(battery['p50'], '.1f')} / {_f(battery['p99'], '.1f')}",
+            _f(r["frames_per_s"], ",.0f"), _f(r["updates_per_s"], ",.0f"),
             f"{lost} views / {r['units_differing']} units; {r['gaps']} gaps", _load(o),
         ])  # fmt: skip
         readings = r["poller_readings_per_s"]
@@ -316,8 +317,9 @@ def render(report: dict[str, Any]) -> str:
             _f(cpu["clients"] * 100, ".0f", " %"), _load(o),
         ])  # fmt: skip
     lines += _table(
-        ["channels", "clients", "web server", "p50 ms", "p95 ms", "p99 ms", "max ms", "frames/s",
-         "unit updates/s", "lost (views ≠ Redis)", "load"], live_rows,
+        ["channels", "clients", "web server", "p50 ms", "p95 ms", "p99 ms", "max ms",
+         "battery step p50 / p99 ms", "frames/s", "unit updates/s", "lost (views ≠ Redis)",
+         "load"], live_rows,
     )  # fmt: skip
     lines += ["", "## Poller capacity (the one poller of each live run)", ""]
     lines += _table(

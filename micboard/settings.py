@@ -117,6 +117,14 @@ MICBOARD_ALERT_NOTIFIERS = env_list(
     "MICBOARD_ALERT_NOTIFIERS",
     ["realtime.poller.notifiers.LogNotifier", "realtime.poller.notifiers.EmailNotifier"],
 )
+# Seconds the poller gathers conditions without raising alerts after it starts or resumes
+# from a stall (its devices reconnect meanwhile), and the loop stall that counts as one.
+MICBOARD_ALERT_GRACE = env_int("MICBOARD_ALERT_GRACE", 10)
+MICBOARD_ALERT_STALL = env_int("MICBOARD_ALERT_STALL", 3)
+# Seconds a transmitter must stay unheard before a signal-loss alert, and heard again
+# before that alert clears (a pack at its last bar drops in and out).
+MICBOARD_SIGNAL_LOSS_AFTER = env_int("MICBOARD_SIGNAL_LOSS_AFTER", 3)
+MICBOARD_SIGNAL_BACK_AFTER = env_int("MICBOARD_SIGNAL_BACK_AFTER", 30)
 
 INSTALLED_APPS = [
     "daphne",

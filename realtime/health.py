@@ -11,6 +11,10 @@ from django.db import connection
 from realtime import keys
 from realtime.poller.heartbeat import ALIVE_WINDOW_MS
 
+# No poller got a frame tick through for this long (s): walls are not live, whatever the
+# heartbeats say (a stopped poller's last heartbeat lingers for a few seconds).
+PUBLISH_STALE_AFTER = 5.0
+
 if TYPE_CHECKING:
     pass
 
@@ -39,20 +43,31 @@ def database_ok() -> bool:
     return True
 
 
+def published_seconds_ago(client: redis.Redis) -> float | None:
+    """Return how long ago a poller last published (its frame tick went through), or
+    None when none ever has on this Redis."""
+    raw = client.get(keys.published())
+    return None if raw is None else max(0.0, time.time() - int(raw) / 1000)
+
+
 def report(client: redis.Redis) -> dict[str, Any]:
-    """Return the health report; `healthy` needs the database, Redis and a live poller."""
+    """Return the health report; `healthy` needs the database, Redis and a live poller
+    that has published within PUBLISH_STALE_AFTER."""
     database = database_ok()
     try:
         client.ping()
         pollers = live_pollers(client)
+        published = published_seconds_ago(client)
         redis_up = True
     except (redis.RedisError, OSError):
-        pollers, redis_up = {}, False
+        pollers, published, redis_up = {}, None, False
+    publishing = published is not None and published < PUBLISH_STALE_AFTER
     return {
-        "healthy": database and redis_up and bool(pollers),
+        "healthy": database and redis_up and bool(pollers) and publishing,
         "database": database,
         "redis": redis_up,
         "pollers": pollers,
+        "published_s_ago": None if published is None else round(published, 1),
     }
 
 

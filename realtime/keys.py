@@ -41,6 +41,10 @@ def pollers() -> str:
     return f"{prefix()}:pollers"
 
 
+def published() -> str:
+    return f"{prefix()}:published"
+
+
 def events() -> str:
     return f"{prefix()}:events"
 

@@ -10,7 +10,7 @@ import redis
 from micboard.models import WirelessChassis
 from micboard.tenancy import system_context
 from realtime import keys
-from realtime.health import live_pollers
+from realtime.health import PUBLISH_STALE_AFTER, live_pollers, published_seconds_ago
 
 POLLER_COLUMNS = (
     ("poller", "id"),
@@ -33,6 +33,16 @@ def poller_rows(client: redis.Redis) -> list[list[str]]:
         values = {"id": poller_id, **fields}
         rows.append([values.get(name, "") for _, name in POLLER_COLUMNS])
     return rows
+
+
+def publishing_line(client: redis.Redis) -> str:
+    """Say when a poller last published, and whether walls are therefore stale."""
+    ago = published_seconds_ago(client)
+    if ago is None:
+        return "No poller has published yet."
+    if ago >= PUBLISH_STALE_AFTER:
+        return f"STALE: no poller has published for {ago:.0f} s; walls show old values."
+    return f"Last published {ago:.1f} s ago."
 
 
 def device_rows(client: redis.Redis) -> list[list[str]]:

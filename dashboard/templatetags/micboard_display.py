@@ -6,6 +6,7 @@ same tile updated live by the script read the same, and neither side repeats the
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal, NamedTuple
 
 from django import template
@@ -14,6 +15,7 @@ from django.urls import reverse
 
 from micboard import access
 from realtime import codes
+from realtime.units.state import STALE_AFTER
 
 register = template.Library()
 
@@ -111,6 +113,8 @@ def wall_rules(*, kiosk: bool) -> dict[str, Any]:
         "readouts": {field: rule._asdict() for field, rule in READOUTS.items()},
         "meters": {name: scale._asdict() for name, scale in METERS.items()},
         "battery": BATTERY._asdict(),
+        "stale_after": STALE_AFTER,
+        "server_time": time.time(),  # the page's own clock may be off: kiosks run for days
         "close": {
             "messages": codes.final_messages(kiosk=bool(kiosk)),
             "NOT_SIGNED_IN": codes.NOT_SIGNED_IN,

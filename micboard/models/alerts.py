@@ -25,7 +25,9 @@ AlertManager = TenantManager.from_queryset(AlertQuerySet)
 
 
 class Alert(TenantOwned):
-    """One condition on one unit, for one assignment: raised once, acknowledged, resolved."""
+    """One condition on one unit, on the walls of one group: raised once, acknowledged,
+    resolved. `assignment` is the one the alert was raised for (the first of the unit's
+    assignments in the group); the message names every performer of the unit there."""
 
     class Kind(models.TextChoices):
         BATTERY_LOW = "battery_low", "Battery low"
@@ -62,11 +64,12 @@ class Alert(TenantOwned):
     class Meta(TenantOwned.Meta):
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Transitions only: one open alert per assignment and condition at a time.
+            # Transitions only: one open alert per unit, group and condition at a time,
+            # however many performers share the unit.
             models.UniqueConstraint(
-                fields=["assignment", "kind"],
+                fields=["wireless_unit", "monitoring_group", "kind"],
                 condition=models.Q(resolved_at__isnull=True),
-                name="uniq_open_alert",
+                name="uniq_open_alert_per_unit",
             )
         ]
 

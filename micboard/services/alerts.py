@@ -8,7 +8,7 @@ of the alert's group.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -52,8 +52,11 @@ class AlertService:
     """Raise, resolve and acknowledge alerts."""
 
     @staticmethod
-    def raise_alert(assignment: PerformerAssignment, kind: str) -> Alert | None:
-        """Open an alert for this assignment and condition; None if one is open already."""
+    def raise_alert(
+        assignment: PerformerAssignment, kind: str, *, performers: Sequence[str] = ()
+    ) -> Alert | None:
+        """Open an alert for this assignment's unit, group and condition, naming
+        `performers` (by default the assignment's); None if one is open already."""
         condition = Alert.Kind(kind)
         alert = Alert(
             organization_id=assignment.organization_id,
@@ -62,7 +65,7 @@ class AlertService:
             wireless_unit_id=assignment.wireless_unit_id,
             assignment=assignment,
             monitoring_group_id=assignment.monitoring_group_id,
-            message=_message(assignment, condition),
+            message=_message(assignment, condition, performers),
         )
         try:
             # The savepoint keeps the caller's transaction usable after a duplicate, and
@@ -93,31 +96,34 @@ class AlertService:
     def apply_conditions(conditions: Mapping[int, frozenset[str]]) -> AlertChanges:
         """Make open alerts match the conditions now holding for each given unit.
 
-        Resolves open alerts whose condition has cleared, and opens one alert per active
-        assignment (of an active performer) that asks for a condition and has none open.
-        Costs two reads, one update and one insert per alert opened.
+        An alert belongs to a unit, a group and a condition: one is open while the
+        condition holds and an active assignment of the unit in that group (of an active
+        performer) asks for it, however many performers share the unit. Open alerts
+        whose condition cleared, or whose unit left the group, are resolved. Costs two
+        reads, one update and one insert per alert opened.
         """
         changes = AlertChanges()
         if not conditions:
             return changes
         with transaction.atomic():
+            wanted = _wanted_alerts(conditions)
             open_alerts = list(Alert.objects.open().filter(wireless_unit_id__in=list(conditions)))
-            changes.resolved = _resolve_cleared(open_alerts, conditions)
-            resolved_ids = {alert.pk for alert in changes.resolved}
-            still_open = {
-                (alert.assignment_id, alert.kind)
-                for alert in open_alerts
-                if alert.pk not in resolved_ids
-            }
-            for assignment in _alerting_assignments(conditions):
-                changes.raised.extend(_raise_wanted(assignment, conditions, still_open))
+            changes.resolved = _resolve([a for a in open_alerts if _key(a) not in wanted])
+            still_open = {_key(alert) for alert in open_alerts}
+            for key, assignments in wanted.items():
+                if key not in still_open:
+                    changes.raised.extend(_raise(assignments, key[2]))
         return changes
 
 
-def _resolve_cleared(
-    open_alerts: list[Alert], conditions: Mapping[int, frozenset[str]]
-) -> list[Alert]:
-    cleared = [a for a in open_alerts if a.kind not in conditions[a.wireless_unit_id]]
+AlertKey = tuple[int, int | None, str]  # unit, group, condition
+
+
+def _key(alert: Alert) -> AlertKey:
+    return (alert.wireless_unit_id, alert.monitoring_group_id, alert.kind)
+
+
+def _resolve(cleared: list[Alert]) -> list[Alert]:
     if cleared:
         now = timezone.now()
         Alert.objects.filter(pk__in=[a.pk for a in cleared]).update(resolved_at=now)
@@ -125,6 +131,21 @@ def _resolve_cleared(
             alert.resolved_at = now
         _announce(EventKind.ALERT_RESOLVED, cleared)
     return cleared
+
+
+def _wanted_alerts(
+    conditions: Mapping[int, frozenset[str]],
+) -> dict[AlertKey, list[PerformerAssignment]]:
+    """Return each unit, group and condition someone asks an alert for, with the
+    assignments that ask (in their priority order)."""
+    wanted: dict[AlertKey, list[PerformerAssignment]] = {}
+    for assignment in _alerting_assignments(conditions):
+        for kind in sorted(conditions[assignment.wireless_unit_id]):
+            flag = CONDITION_FLAG.get(Alert.Kind(kind))
+            if flag is not None and assignment.wants_alert(flag):
+                key = (assignment.wireless_unit_id, assignment.monitoring_group_id, kind)
+                wanted.setdefault(key, []).append(assignment)
+    return wanted
 
 
 def _alerting_assignments(
@@ -140,27 +161,15 @@ def _alerting_assignments(
     )
 
 
-def _raise_wanted(
-    assignment: PerformerAssignment,
-    conditions: Mapping[int, frozenset[str]],
-    open_pairs: set[tuple[int | None, str]],
-) -> list[Alert]:
-    raised = []
-    for kind in sorted(conditions[assignment.wireless_unit_id]):
-        flag = CONDITION_FLAG.get(Alert.Kind(kind))
-        if flag is None or not assignment.wants_alert(flag):
-            continue
-        if (assignment.pk, kind) in open_pairs:
-            continue
-        alert = AlertService.raise_alert(assignment, kind)
-        if alert is not None:
-            raised.append(alert)
-    return raised
+def _raise(assignments: list[PerformerAssignment], kind: str) -> list[Alert]:
+    names = [assignment.performer.name for assignment in assignments]
+    alert = AlertService.raise_alert(assignments[0], kind, performers=names)
+    return [] if alert is None else [alert]
 
 
-def _message(assignment: PerformerAssignment, kind: Alert.Kind) -> str:
-    unit = assignment.wireless_unit
-    return f"{kind.label}: {assignment.performer.name} ({unit})"
+def _message(assignment: PerformerAssignment, kind: Alert.Kind, performers: Sequence[str]) -> str:
+    names = ", ".join(performers or [assignment.performer.name])
+    return f"{kind.label}: {names} ({assignment.wireless_unit})"
 
 
 def _announce(kind: EventKind, alerts: list[Alert]) -> None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 from redis.exceptions import RedisError
 
 from realtime import keys
@@ -39,7 +40,7 @@ from realtime.poller.stats import Stats
 from realtime.poller.topology import Topology, load_topology
 from realtime.protocols.base import Reading
 from realtime.redis_client import new_async_client
-from realtime.units.state import UnitTracker
+from realtime.units.state import SignalLossHolds, UnitTracker
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class Poller:
         self.leases = LeaseKeeper(self.redis, self.poller_id, self.config.lease_ttl_ms)
         self.telemetry = TelemetryBatcher()
         self.alerts = AlertEngine(notifiers)
+        self._signal_loss = SignalLossHolds(
+            lost=float(settings.MICBOARD_SIGNAL_LOSS_AFTER),
+            back=float(settings.MICBOARD_SIGNAL_BACK_AFTER),
+        )
         self._factory = client_factory
         self._readers: dict[int, DeviceReader] = {}
         self._settling: set[int] = set()
@@ -99,6 +104,7 @@ class Poller:
                 tasks.create_task(self._every(cfg.snapshot_interval, self._snapshot_step))
                 tasks.create_task(self._every(cfg.persist_interval, self._persist_step))
                 tasks.create_task(self._every(cfg.alert_interval, self.alerts.flush))
+                tasks.create_task(self.alerts.watch_for_stalls())
                 tasks.create_task(events.listen(self.redis, self._on_change, self._refresh.set))
                 tasks.create_task(self._topology_loop())
                 if cfg.discovery:
@@ -157,7 +163,8 @@ class Poller:
             return
         tracker = self.trackers.get(unit_id)
         if tracker is None:
-            tracker = self.trackers[unit_id] = UnitTracker(unit_id)
+            tracker = UnitTracker(unit_id, signal_loss=self._signal_loss)
+            self.trackers[unit_id] = tracker
         self._after_update(tracker, tracker.observe(reading, now))
 
     def _after_update(self, tracker: UnitTracker, changed: bool) -> None:
@@ -174,6 +181,7 @@ class Poller:
 
     async def _frame_step(self) -> None:
         await self.publisher.flush_deltas(self.topology)
+        self.stats.published_at = time.time()
 
     async def _settle_step(self) -> None:
         now = time.time()
@@ -204,7 +212,11 @@ class Poller:
     async def _heartbeat_step(self) -> None:
         self._notice_restart(str((await self.redis.info("server"))["run_id"]))
         self._pollers_alive = await heartbeat.beat(
-            self.redis, self.poller_id, self._heartbeat_fields(), self.config.heartbeat_ttl_ms
+            self.redis,
+            self.poller_id,
+            self._heartbeat_fields(),
+            self.config.heartbeat_ttl_ms,
+            published_at=self.stats.published_at,
         )
         self._redis_succeeded()
 
@@ -304,10 +316,15 @@ class Poller:
         mapped = set(new.unit_by_channel.values())
         for unit_id in [u for u in self.trackers if u not in mapped]:
             del self.trackers[unit_id]
+            self.alerts.submit(unit_id, frozenset())  # its alerts end with it
         for unit_id, tracker in self.trackers.items():
-            # A unit that joined a group must reach that group's walls in the next delta.
-            if old.groups_of(unit_id) != new.groups_of(unit_id) and tracker.state is not None:
+            if old.groups_of(unit_id) == new.groups_of(unit_id):
+                continue
+            # A unit that joined a group must reach that group's walls in the next delta,
+            # and the alerts of a group it left are resolved.
+            if tracker.state is not None:
                 self.publisher.mark(tracker.state)
+            self.alerts.submit(unit_id, tracker.conditions)
         await self.publisher.write_group_sets(new, old.units_by_group)
 
     async def _restart_moved_devices(self, old: Topology, new: Topology) -> None:

@@ -13,6 +13,7 @@ class Stats:
     frames: int = 0
     reading_lag_total: float = 0.0  # seconds from a reading's timestamp to its handling
     loop_lag: float = 0.0  # the latest a frame tick woke up since the last heartbeat
+    published_at: float = 0.0  # Unix time of the last frame tick that went through
     _last_at: float = field(default_factory=time.monotonic)
     _last_readings: int = 0
     _last_frames: int = 0

@@ -1,13 +1,15 @@
 """A unit's live state (the contract's UnitState) and the tracker that derives it.
 
-The tracker turns a unit's stream of normalised readings into settled states: battery
-level and audio-low pass through hysteresis, status follows the original Micboard's
-rules, and a new state is produced only when something a wall shows has changed.
+The tracker turns a unit's stream of normalised readings into states and alert
+conditions. A tile shows what the receiver reports at once (status follows the original
+Micboard's rules); only the alert conditions pass through hysteresis, so a flickering bar
+never raises an alert, yet a real change reaches the walls in the next delta. A new state
+is produced only when something a wall shows has changed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from realtime.protocols.base import Reading
 from realtime.units.hysteresis import Hysteresis
@@ -20,18 +22,38 @@ from realtime.units.status import (
     is_audio_low,
 )
 
-BATTERY_HOLD = 0.3  # a changed battery bar must hold this long (s) before status follows
-RF_LOSS_HOLD = 1.0  # a transmitter must stay unheard this long before it counts as lost
+BATTERY_HOLD = 0.3  # a changed battery bar must hold this long (s) before alerts follow
+RF_LOSS_HOLD = 1.0  # a transmitter must stay unheard this long before alerts count it lost
 AUDIO_LOW_HOLD = 30.0  # sustained near-silence before "audio low" (a muted or dead mic)
 AUDIO_BACK_HOLD = 1.0
+# An unchanged state is published again, with a new `ts`, at least this often (s), so a
+# wall can tell a quiet unit from a stalled poller: it greys out a state older than
+# STALE_AFTER (a few missed restatements).
+RESTATE_EVERY = 2.0
+STALE_AFTER = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SignalLossHolds:
+    """How long (s) a transmitter must stay unheard before a signal-loss alert, and heard
+    again before it clears: a pack at its last bar drops in and out, and each drop would
+    otherwise raise and clear a banner (settings MICBOARD_SIGNAL_LOSS_AFTER / _BACK_AFTER).
+    """
+
+    lost: float
+    back: float
+
+    def hold(self, accepted: bool, candidate: bool) -> float:
+        return self.lost if candidate else self.back
 
 
 @dataclass(slots=True)
 class UnitState:
     """What a wall tile shows for one unit; field names and order are the contract's.
 
-    `ts` (when the reading was taken) does not take part in equality: a reading that
-    changes nothing but the time is not a change. Treat instances as immutable; the
+    `ts` (when the reading was taken, or when the poller last restated an unchanged
+    state) does not take part in equality: a reading that changes nothing but the time
+    is not a change. Treat instances as immutable; the
     dataclass is not frozen only because frozen ones are slower to build, and one is
     built per reading.
     """
@@ -80,31 +102,36 @@ class UnitTracker:
         "_last_level",
         "_last_peak_at",
         "_level",
+        "_lost",
         "_reading",
         "_reported_conditions",
+        "_shown_level",
         "_uses_bars",
         "state",
         "unit_id",
     )
 
-    def __init__(self, unit_id: int) -> None:
+    def __init__(self, unit_id: int, *, signal_loss: SignalLossHolds) -> None:
         self.unit_id = unit_id
         self.state: UnitState | None = None
         self._level: Hysteresis[int | None] = Hysteresis(None, level_hold)
         self._audio_low: Hysteresis[bool] = Hysteresis(False, audio_low_hold)
+        self._lost: Hysteresis[bool] = Hysteresis(False, signal_loss.hold)
         self._reading: Reading | None = None
+        self._shown_level: int | None = None
         self._uses_bars = False
         self._last_level: int | None = None
         self._last_heard_at: float | None = None
         self._last_peak_at: float | None = None
         self._conditions: frozenset[str] = frozenset()
-        self._conditions_key: tuple[bool, int | None, bool] | None = None
+        self._conditions_key: tuple[bool, int | None, bool, bool] | None = None
         self._reported_conditions: frozenset[str] | None = None
 
     @property
     def pending(self) -> bool:
-        """True while a battery or RF-loss candidate waits for its (sub-second) hold time:
-        tick me soon. Audio-low holds for long enough that the one-second tick settles it."""
+        """True while a battery or RF-loss candidate waits for its (sub-second) hold time
+        before the alert conditions follow it: tick me soon. Audio-low and signal loss
+        hold for long enough that the one-second tick settles them."""
         return self._level.pending
 
     def observe(self, reading: Reading, now: float) -> bool:
@@ -114,8 +141,10 @@ class UnitTracker:
             self._last_peak_at = reading.timestamp
         if reading.rx_reachable:
             self._uses_bars = self._uses_bars or reading.battery_bars is not None
-            self._level.observe(battery_level(reading.battery_bars, reading.battery_percent), now)
+            self._shown_level = battery_level(reading.battery_bars, reading.battery_percent)
+            self._level.observe(self._shown_level, now)
             self._audio_low.observe(is_audio_low(reading.audio_rms_dbfs), now)
+            self._lost.observe(self._shown_level is None, now)
         return self._refresh(now, timed=False)
 
     def tick(self, now: float) -> bool:
@@ -124,7 +153,13 @@ class UnitTracker:
             return False
         self._level.settle(now)
         self._audio_low.settle(now)
+        self._lost.settle(now)
         return self._refresh(now, timed=True)
+
+    @property
+    def conditions(self) -> frozenset[str]:
+        """The alert conditions holding now."""
+        return self._conditions
 
     def take_conditions(self) -> frozenset[str] | None:
         """Return the alert conditions if they changed since the last call, else None."""
@@ -135,25 +170,30 @@ class UnitTracker:
 
     def _refresh(self, now: float, *, timed: bool) -> bool:
         assert self._reading is not None
-        facts = self._facts(now)
-        audio_low = self._audio_low.accepted
+        shown = self._facts(self._shown_level, now)
+        settled = self._facts(self._level.accepted, now)
+        audio_low, lost = self._audio_low.accepted, self._lost.accepted
         # Between ticks only these inputs can change the conditions (the PREV window is
         # a matter of time, seen on ticks), so most readings skip the evaluation.
-        key = (facts.rx_reachable, facts.level, audio_low)
+        key = (settled.rx_reachable, settled.level, audio_low, lost)
         if timed or key != self._conditions_key:
             self._conditions_key = key
-            self._conditions = alert_conditions(facts, now, audio_low=audio_low)
-        state = self._build(self._reading, facts, now)
+            self._conditions = alert_conditions(settled, now, audio_low=audio_low, signal_lost=lost)
+        state = self._build(self._reading, shown, now)
         if state == self.state:
-            return False
+            assert self.state is not None
+            if not timed or now - self.state.ts < RESTATE_EVERY:
+                return False
+            state = replace(self.state, ts=now)  # unchanged, and the poller says so
         self.state = state
         return True
 
-    def _facts(self, now: float) -> UnitFacts:
+    def _facts(self, level: int | None, now: float) -> UnitFacts:
+        """Return the facts with `level` heard now: the reported one for the tile, the
+        settled one for alerts. Both remember the last level reported."""
         reachable = self._reading is not None and self._reading.rx_reachable
-        level = self._level.accepted
-        if reachable and level is not None:
-            self._last_level, self._last_heard_at = level, now
+        if reachable and self._shown_level is not None:
+            self._last_level, self._last_heard_at = self._shown_level, now
         return UnitFacts(
             rx_reachable=reachable,
             level=level,

@@ -121,12 +121,14 @@ def derive_status(facts: UnitFacts, now: float) -> Status:
     return _PREV[remembered]
 
 
-def alert_conditions(facts: UnitFacts, now: float, *, audio_low: bool) -> frozenset[str]:
+def alert_conditions(
+    facts: UnitFacts, now: float, *, audio_low: bool, signal_lost: bool
+) -> frozenset[str]:
     """Return the alertable conditions (Alert.Kind values) that hold for a unit now.
 
     Battery conditions follow the remembered level, so a pack that drops out keeps its
-    battery alert; signal loss needs a transmitter heard earlier (a pack never switched
-    on is not "lost").
+    battery alert; signal loss (`signal_lost`: unheard for its hold time) needs a
+    transmitter heard earlier (a pack never switched on is not "lost").
     """
     if not facts.rx_reachable:
         return frozenset({"device_offline"})
@@ -136,7 +138,7 @@ def alert_conditions(facts: UnitFacts, now: float, *, audio_low: bool) -> frozen
         conditions.add("battery_low")
     elif remembered is BatteryStatus.CRITICAL:
         conditions.add("battery_critical")
-    if facts.level is None and facts.last_heard_at is not None:
+    if signal_lost and facts.last_heard_at is not None:
         conditions.add("signal_loss")
     if audio_low and facts.level is not None:
         conditions.add("audio_low")

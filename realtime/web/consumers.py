@@ -199,6 +199,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except LIVE_STORE_ERRORS:
             logger.info("resync skipped: live store unreachable")
 
+    async def link_returned(self) -> None:
+        """Have the wall re-fetch its tiles: changes announced during a Redis blip were lost."""
+        if self.group_id is not None:
+            await self.send(text_data=frames.structure(self.group_id, None))
+
     async def access_check(self, message: dict[str, Any]) -> None:
         """Close this socket if it may no longer watch its group (one query, rare event)."""
         if self.group_id is None:

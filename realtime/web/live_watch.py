@@ -7,8 +7,11 @@ Redis has not answered for DOWN_AFTER seconds it closes them all with 4503 (try 
 The walls then show "Reconnecting…" at once, retry with backoff (refused with 4503 while
 Redis is still away) and come back with a fresh snapshot when it answers again.
 
-A Redis restart that takes less than DOWN_AFTER goes unnoticed by the walls: the poller
-sends every group a snapshot once Redis is back.
+A shorter blip (a ping missed, or a Redis restart: its run id changed) leaves the walls
+open, but whatever was announced meanwhile is lost: a service's receiver could not
+publish its `structure` frame, and the layer had no subscription to deliver it on. So
+when Redis answers again each open socket tells its wall to re-fetch its tiles (a
+`structure` frame for the whole grid); the poller sends every group a snapshot.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ DOWN_AFTER = 3.0
 class LiveSocket(Protocol):
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None: ...
 
+    async def link_returned(self) -> None: ...
+
 
 class _Watch:
     """The sockets of one event loop, and the task that pings Redis while there are any."""
@@ -48,13 +53,28 @@ class _Watch:
 
     async def _run(self) -> None:
         answered = time.monotonic()
+        run_id = await _redis_run_id()
+        missed = run_id is None
         while self.sockets:
             await asyncio.sleep(PING_INTERVAL)
-            if await _redis_answers():
-                answered = time.monotonic()
-            elif time.monotonic() - answered >= DOWN_AFTER:
-                await self._close_all()
-                answered = time.monotonic()
+            current = await _redis_run_id()
+            if current is None:
+                missed = True
+                if time.monotonic() - answered >= DOWN_AFTER:
+                    await self._close_all()
+                continue
+            answered = time.monotonic()
+            if missed or current != run_id:
+                await self._tell_link_returned()
+            missed, run_id = False, current
+
+    async def _tell_link_returned(self) -> None:
+        logger.warning("live store back after a blip; walls re-fetch their tiles")
+        for socket in list(self.sockets):
+            try:
+                await socket.link_returned()
+            except Exception:
+                logger.info("telling a live socket failed", exc_info=True)
 
     async def _close_all(self) -> None:
         sockets, self.sockets = list(self.sockets), set()
@@ -66,13 +86,14 @@ class _Watch:
                 logger.info("closing a live socket failed", exc_info=True)
 
 
-async def _redis_answers() -> bool:
+async def _redis_run_id() -> str | None:
+    """Return the answering Redis server's run id (new after a restart), None if none."""
     try:
         async with asyncio.timeout(PING_INTERVAL):
-            await async_client().ping()
+            info = await async_client().info("server")
     except (RedisError, OSError, TimeoutError):
-        return False
-    return True
+        return None
+    return str(info["run_id"])
 
 
 _watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watch]

@@ -26,6 +26,11 @@
   const METERS = rules.meters;
   const BATTERY = rules.battery;
   const CLOSE = rules.close; // codes by name, and `messages`: why the wall stops, per final code
+  // A unit's state is restated by the poller every few seconds even when nothing changes,
+  // so one older than this (by the server's clock: the page says what time it is there)
+  // comes from a poller that stopped: the tile greys out and says how old it is.
+  const STALE_AFTER_S = rules.stale_after;
+  const clockOffsetS = rules.server_time - Date.now() / 1000;
   const connectionText = document.querySelector("#connection .connection-text");
   const blocked = wall.querySelector(".wall-blocked");
 
@@ -37,6 +42,7 @@
   let frameRequested = false;
   let socket = null;
   let lastSeq = null;
+  let doubted = false; // an older snapshot was dropped and the current one asked for
   let attempt = 0;
   let watchdog = null;
   let stopped = false;
@@ -78,6 +84,13 @@
     return null;
   }
 
+  function ageText(seconds) {
+    if (seconds < 60) {
+      return Math.floor(seconds) + " s";
+    }
+    return seconds < 3600 ? Math.floor(seconds / 60) + " min" : Math.floor(seconds / 3600) + " h";
+  }
+
   function batteryLabel(bars) {
     if (bars === null) {
       return BATTERY.unknown_label;
@@ -93,6 +106,7 @@
       this.last = {};
       this.held = { peak: METERS.audio.floor, until: 0 };
       const find = (selector) => root.querySelector(selector);
+      this.info = find(".tile-info");
       this.label = find('[data-field="label"]');
       this.glyph = find('[data-field="glyph"]');
       this.battery = find(".battery");
@@ -122,13 +136,17 @@
     // full when it scrolls into view), so a 500-tile wall costs what its visible part does.
     draw(state, now, onScreen) {
       if (!state) {
+        this.put("age", "", (v) => (this.info.dataset.age = v));
         this.put("stale", "true", (v) => (this.root.dataset.stale = v));
         return;
       }
       const info = statusLabels[state.status] || statusLabels.UNASSIGNED;
       const status = statusLabels[state.status] ? state.status : "UNASSIGNED";
       const bars = batteryBars(state);
-      this.put("stale", "false", (v) => (this.root.dataset.stale = v));
+      const age = now / 1000 + clockOffsetS - state.ts;
+      const stale = age > STALE_AFTER_S;
+      this.put("age", stale ? ageText(age) : "", (v) => (this.info.dataset.age = v));
+      this.put("stale", stale ? "true" : "false", (v) => (this.root.dataset.stale = v));
       this.put("status", status, (v) => (this.root.dataset.status = v));
       this.put("label", info.label, (v) => (this.label.textContent = v));
       this.put("glyph", info.glyph, (v) => (this.glyph.textContent = v));
@@ -316,7 +334,15 @@
   }
 
   function applySnapshot(frame) {
-    // Always taken, even with an older seq: a restarted poller counts from zero again.
+    if (lastSeq !== null && frame.seq < lastSeq && !doubted) {
+      // Older than what the wall shows: read before frames already applied (a socket's
+      // snapshot racing the poller's after Redis returns). Ask for the current one; if
+      // that is older too, the counter restarted (Redis lost its data) and it is taken.
+      doubted = true;
+      send({ type: "resync" });
+      return;
+    }
+    doubted = false;
     lastSeq = frame.seq;
     attempt = 0;
     const seen = new Set();
@@ -446,6 +472,7 @@
   // Stale values must never look live: the wall greys out until the next snapshot.
   function markStale() {
     lastSeq = null;
+    doubted = false;
     if (wall.dataset.state === "live") {
       showConnection("reconnecting", "Reconnecting…");
     }

@@ -134,6 +134,29 @@ class LiveScriptTests(LiveWallTestCase):
         expect(self.tile(0)).to_have_attribute("data-status", "PREV_GOOD")
         self.server.wait_for(lambda: {"type": "resync"} in self.server.received, "a resync")
 
+    def test_an_older_snapshot_is_dropped_and_the_current_one_asked_for(self) -> None:
+        self.snapshot(seq=35268)
+        self.delta(35269, 0, status="REPLACE", bars=3)
+        expect(self.tile(0)).to_have_attribute("data-status", "REPLACE")
+        units = {str(self.units[0].pk): unit_state(self.units[0].pk, status="CRITICAL", bars=1)}
+        self.server.send({"type": "snapshot", "group": self.group.pk, "seq": 35263, "units": units})
+        self.server.wait_for(lambda: {"type": "resync"} in self.server.received, "a resync")
+        self.delta(35270, 1, status="REPLACE", bars=3)  # still in order: 35263 was not taken
+        expect(self.tile(1)).to_have_attribute("data-status", "REPLACE")
+        expect(self.tile(0)).to_have_attribute("data-status", "REPLACE")
+        assert self.server.received.count({"type": "resync"}) == 1
+
+    def test_a_restarted_counter_is_taken_when_the_resync_confirms_it(self) -> None:
+        self.snapshot(seq=500)
+        units = {str(self.units[0].pk): unit_state(self.units[0].pk, status="CRITICAL", bars=1)}
+        self.server.send({"type": "snapshot", "group": self.group.pk, "seq": 3, "units": units})
+        self.server.wait_for(lambda: {"type": "resync"} in self.server.received, "a resync")
+        expect(self.tile(0)).to_have_attribute("data-status", "GOOD")
+        self.server.send({"type": "snapshot", "group": self.group.pk, "seq": 4, "units": units})
+        expect(self.tile(0)).to_have_attribute("data-status", "CRITICAL")
+        self.delta(5, 0, status="REPLACE", bars=3)  # the new count goes on from there
+        expect(self.tile(0)).to_have_attribute("data-status", "REPLACE")
+
     def test_only_changed_values_touch_the_page(self) -> None:
         self.snapshot(seq=1)
         self.delta(2, 0, audio=-30.0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import signal
+
 import pytest
 from playwright.sync_api import expect
 
@@ -21,6 +24,8 @@ RED = "rgb(220, 73, 58)"
 GREEN = "rgb(105, 181, 120)"
 # An acknowledgement travels as one frame; no reload or poll could bring it this soon.
 ACKNOWLEDGED_TIMEOUT_MS = 5_000
+# A state goes stale STALE_AFTER (5 s) after its time; visible tiles are redrawn each second.
+STALE_TIMEOUT_MS = 15_000
 
 CLOSE_CODE_OF_SOCKET = """async (path) => {
   const url = location.origin.replace("http", "ws") + path;
@@ -84,6 +89,25 @@ class WallTests(LiveWallTestCase):
         self.page.keyboard.press("t")
         expect(self.page.locator("#wall")).to_have_attribute("data-mode", "tv")
         expect(self.page.locator(".site-header")).to_be_hidden()
+
+    def test_a_stopped_pollers_tiles_turn_stale_with_their_age(self) -> None:
+        self.sign_in(self.tech_a)
+        self.open_wall(self.group_a.pk)
+        jane = self.tile(0)
+        expect(jane).to_have_attribute("data-status", "GOOD")
+        expect(jane).to_have_attribute("data-stale", "false")
+
+        assert self.poller is not None
+        self.poller.send_signal(signal.SIGSTOP)  # frozen: no reading, no restatement
+        try:
+            expect(jane).to_have_attribute("data-stale", "true", timeout=STALE_TIMEOUT_MS)
+            expect(jane.locator(".tile-info")).to_have_attribute("data-age", re.compile(r"^\d+ s$"))
+            expect(self.tile(1)).to_have_attribute("data-stale", "true")
+            assert self.page.locator("#wall").get_attribute("data-state") == "live"  # the socket is
+        finally:
+            self.poller.send_signal(signal.SIGCONT)
+        expect(jane).to_have_attribute("data-stale", "false")
+        expect(jane.locator(".tile-info")).to_have_attribute("data-age", "")
 
     def test_an_acknowledgement_clears_the_banner_on_every_screen_of_the_group(self) -> None:
         self.sign_in(self.tech_a)

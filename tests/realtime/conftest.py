@@ -103,7 +103,11 @@ async def simulators() -> AsyncIterator[Callable[..., Awaitable[ShureTcpSimulato
 
 @pytest.fixture
 async def pollers(live_settings) -> AsyncIterator[Callable[..., Poller]]:
-    """Start in-process pollers (test timings); all are cancelled after the test."""
+    """Start in-process pollers (test timings); all are cancelled after the test.
+
+    Alerts are raised at once (no start-up grace) unless a test sets a grace itself.
+    """
+    live_settings.MICBOARD_ALERT_GRACE = 0
     running: list[asyncio.Task[None]] = []
 
     def start(**overrides: Any) -> Poller:

@@ -1,4 +1,4 @@
-"""AlertService: one alert per assignment and condition, resolution, flags, access."""
+"""AlertService: one alert per unit, group and condition, resolution, flags, access."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def open_alerts(unit):
     return list(Alert.objects.open().filter(wireless_unit=unit).values_list("kind", "assignment"))
 
 
-def test_a_condition_opens_exactly_one_alert_per_assignment(stage):
+def test_a_condition_opens_exactly_one_alert(stage):
     unit = stage.units[0]
     first = AlertService.apply_conditions({unit.pk: frozenset({"battery_low"})})
     again = AlertService.apply_conditions({unit.pk: frozenset({"battery_low"})})
@@ -29,7 +29,27 @@ def test_a_condition_opens_exactly_one_alert_per_assignment(stage):
     assert open_alerts(unit) == [("battery_low", stage.assignments[0].pk)]
 
 
-def test_each_assignment_of_a_unit_gets_its_own_alert(stage):
+def test_performers_sharing_a_unit_on_one_wall_get_one_alert_naming_them_all(stage):
+    unit = stage.units[0]
+    extra = PerformerService.create_performer("Understudy")
+    PerformerAssignmentService.create_assignment(extra, unit, stage.group_a)
+    changes = AlertService.apply_conditions({unit.pk: frozenset({"signal_loss"})})
+    assert [a.message for a in changes.raised] == [
+        f"Signal loss: Jane Smith, Understudy ({unit.slot})"
+    ]
+    assert open_alerts(unit) == [("signal_loss", stage.assignments[0].pk)]
+
+
+def test_an_alert_is_resolved_when_its_unit_leaves_the_group(stage):
+    unit = stage.units[0]
+    raised = AlertService.apply_conditions({unit.pk: frozenset({"battery_low"})}).raised
+    PerformerAssignmentService.deactivate_assignment(stage.assignments[0])
+    changes = AlertService.apply_conditions({unit.pk: frozenset({"battery_low"})})
+    assert ([a.pk for a in changes.resolved], changes.raised) == ([raised[0].pk], [])
+    assert open_alerts(unit) == []
+
+
+def test_each_group_of_a_shared_unit_gets_its_own_alert(stage):
     unit = stage.units[0]
     extra = PerformerService.create_performer("Understudy")
     second = PerformerAssignmentService.create_assignment(extra, unit, stage.group_b)

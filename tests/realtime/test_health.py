@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import signal
 
 import pytest
 from channels.db import database_sync_to_async
@@ -21,6 +22,7 @@ from micboard.models import Organization
 from tests.conftest import free_port
 from tests.factories import make_user
 from tests.realtime.conftest import build_live_stage
+from tests.realtime.faultkit import start_program, stop_programs
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,7 +71,13 @@ async def test_anyone_learns_only_that_the_live_path_is_unhealthy(live_settings)
 async def test_staff_and_admins_see_why_it_is_unhealthy(live_settings):
     admin = await database_sync_to_async(make_admin)()
     staff = await database_sync_to_async(make_staff)()
-    details = {"healthy": False, "database": True, "redis": True, "pollers": {}}
+    details = {
+        "healthy": False,
+        "database": True,
+        "redis": True,
+        "pollers": {},
+        "published_s_ago": None,
+    }
     assert await healthz(admin) == (503, details)
     assert await healthz(staff) == (503, details)
 
@@ -102,3 +110,31 @@ async def test_healthz_and_live_status_show_a_running_poller(simulators, pollers
     assert poller.poller_id in table
     device_line = next(line for line in table.splitlines() if stage.chassis[0].name in line)
     assert poller.poller_id in device_line
+
+
+async def test_a_stopped_poller_makes_healthz_and_live_status_say_walls_are_stale(
+    simulators, live_settings, tmp_path
+):
+    simulator = await simulators("ULXD4Q")
+    stage = await database_sync_to_async(build_live_stage)([simulator.port])
+    poller = start_program(["manage.py", "run_poller"], tmp_path / "poller.log")
+    try:
+
+        async def publishing() -> bool:
+            status, body = await healthz(stage.admin)
+            return status == 200 and body["published_s_ago"] < 1
+
+        await wait_until_async(publishing, 20, "the poller publishing")
+        poller.send_signal(signal.SIGSTOP)
+
+        async def stale() -> dict | None:
+            status, body = await healthz(stage.admin)
+            return body if status == 503 and body["published_s_ago"] >= 5 else None
+
+        body = await wait_until_async(stale, 15, "/healthz saying no poller published")
+        assert (body["database"], body["redis"]) == (True, True)
+        table = await asyncio.to_thread(live_status_output)
+        assert "STALE: no poller has published for" in table
+    finally:
+        poller.send_signal(signal.SIGCONT)
+        await stop_programs([poller])

@@ -16,6 +16,7 @@ from micboard.services import PerformerAssignmentService, PerformerService
 from realtime import keys
 from realtime.poller.sender import direct_publish_prefix
 from realtime.redis_client import async_client
+from realtime.units import state
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket, unit_in
 from tests.waiting import wait_until_async
 
@@ -88,6 +89,30 @@ async def test_a_channel_renamed_on_the_receiver_reaches_the_wall_live(live):
 
     simulator.set_channel_name(1, "Bishop")
     await next_frame(wall, delta_with(unit, name="Bishop"))
+    await wall.disconnect()
+
+
+async def test_a_battery_bar_reaches_the_wall_in_the_next_delta_and_the_alert_waits(
+    live, monkeypatch
+):
+    """The tile shows the reported bar at once; only the alert waits for the hold time."""
+    monkeypatch.setattr(state, "BATTERY_HOLD", 2.0)  # long, so waiting on it is unmistakable
+    simulator, stage = live
+    unit = stage.units[0].pk
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    await next_frame(wall, delta_with(unit, status="GOOD"))
+
+    simulator.set_battery(1, bars=1)
+    frames = []
+    while not frames or frames[-1]["type"] != "alert":
+        frames.append(await next_frame(wall, lambda f: f["type"] in ("delta", "alert")))
+    states = [unit_in(f, unit) for f in frames if f["type"] == "delta"]
+    bars = [s["bars"] for s in states if s is not None]
+    # At most the deltas already on their way when the battery changed show the old bar.
+    assert 1 in bars[:3], bars
+    assert set(bars[bars.index(1) :]) == {1}
+    assert len(bars) > bars.index(1) + 3, "the alert came well after the tile showed it"
+    assert frames[-1]["alert"]["kind"] == "battery_critical"
     await wall.disconnect()
 
 

@@ -20,9 +20,10 @@ from django.conf import settings
 from django.db import connection
 
 from micboard.models import WirelessUnit
+from micboard.services import PerformerService
 from realtime import keys
 from realtime.redis_client import async_client
-from tests.conftest import RedisServer, shared_database_url, use_redis
+from tests.conftest import RedisServer, free_port, shared_database_url, use_redis
 from tests.realtime.conftest import build_live_stage, next_frame, open_socket, unit_in
 from tests.realtime.test_live_path import delta_with
 from tests.waiting import wait_until_async
@@ -62,6 +63,25 @@ async def test_redis_restarting_mid_stream_heals_by_itself(private_redis, simula
     redis = async_client()
     assert await redis.get(keys.lease(stage.chassis[0].pk)) == poller.poller_id.encode()
     assert int(unit) in {int(m) for m in await redis.smembers(keys.group_units(stage.group_a.pk))}
+    await wall.disconnect()
+
+
+async def test_an_edit_during_a_redis_blip_reaches_an_open_wall(private_redis):
+    """Redis is back within live_watch.DOWN_AFTER, so the wall stays open; the rename's
+    structure frame could not be published, so the wall is told to re-fetch its tiles."""
+    use_redis(settings, private_redis.url, "restart")  # over the shared server's settings
+    stage = await database_sync_to_async(build_live_stage)([free_port()])
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    await next_frame(wall, lambda f: f["type"] == "snapshot")
+
+    await asyncio.to_thread(private_redis.stop)
+    performer = stage.assignments[0].performer
+    # Its receiver logs "could not pass performer.updated on to the live path".
+    await database_sync_to_async(PerformerService.update_performer)(performer, name="Jane Doe")
+    await asyncio.to_thread(private_redis.start)
+
+    structure = await next_frame(wall, lambda f: f["type"] == "structure")
+    assert structure == {"type": "structure", "group": stage.group_a.pk, "units": None}
     await wall.disconnect()
 
 

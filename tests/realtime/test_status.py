@@ -6,7 +6,14 @@ import pytest
 
 from realtime.protocols.base import Reading
 from realtime.units.hysteresis import Hysteresis
-from realtime.units.state import BATTERY_HOLD, RF_LOSS_HOLD, UnitTracker, level_hold
+from realtime.units.state import (
+    BATTERY_HOLD,
+    RESTATE_EVERY,
+    RF_LOSS_HOLD,
+    SignalLossHolds,
+    UnitTracker,
+    level_hold,
+)
 from realtime.units.status import (
     PEAK_HOLD,
     PREV_WINDOW,
@@ -18,6 +25,7 @@ from realtime.units.status import (
 )
 
 NOW = 10_000.0
+HOLDS = SignalLossHolds(lost=3.0, back=30.0)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +98,8 @@ def test_battery_level_comes_from_bars_or_percent(bars, percent, level):
     ],
 )
 def test_alert_conditions(facts, audio_low, conditions):
-    assert alert_conditions(facts, NOW, audio_low=audio_low) == conditions
+    lost = facts.level is None
+    assert alert_conditions(facts, NOW, audio_low=audio_low, signal_lost=lost) == conditions
 
 
 @pytest.mark.parametrize(
@@ -138,68 +147,83 @@ def reading(**fields) -> Reading:
     return Reading(channel=1, timestamp=fields.pop("at", 0.0), **fields)
 
 
-def test_tracker_does_not_flap_on_a_flickering_battery_bar():
-    tracker = UnitTracker(7)
-    statuses = []
+def test_tracker_shows_a_flickering_bar_but_raises_no_alert_for_it():
+    tracker = UnitTracker(7, signal_loss=HOLDS)
+    bars = []
     for step in range(20):
         at = step * 0.1
         tracker.observe(reading(battery_bars=3 if step % 2 else 4, at=at), at)
-        statuses.append(tracker.state.status)
-    assert set(statuses) == {"GOOD"}
+        bars.append(tracker.state.bars)
+        assert not tracker.take_conditions()
+    assert bars == [4, 3] * 10
 
 
-def test_tracker_reports_a_battery_drop_once_it_holds():
-    tracker = UnitTracker(7)
+def test_tracker_shows_a_battery_drop_at_once_and_alerts_once_it_holds():
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     assert tracker.observe(reading(battery_bars=5), 0.0)
     assert tracker.take_conditions() == frozenset()
-    changed_at = [
-        at
-        for at in (1.0, 1.1, 1.2, 1.3, 1.4)
-        if tracker.observe(reading(battery_bars=2, at=at), at)
-    ]
-    assert changed_at == [1.3]
+    assert tracker.observe(reading(battery_bars=2, at=1.0), 1.0)
     assert (tracker.state.status, tracker.state.battery_status, tracker.state.bars) == (
         "CRITICAL",
         "critical",
         2,
     )
+    assert tracker.take_conditions() is None
+    assert tracker.pending
+    assert not tracker.tick(1.0 + BATTERY_HOLD)  # the tile already shows it
     assert tracker.take_conditions() == {"battery_critical"}
     assert tracker.take_conditions() is None  # reported once, not per reading
 
 
+def test_tracker_restates_an_unchanged_state_every_few_seconds():
+    """A quiet unit is published again with a new time, so walls can tell it from a
+    stalled poller; readings alone do not restate it, the poller's ticks do."""
+    tracker = UnitTracker(7, signal_loss=HOLDS)
+    tracker.observe(reading(battery_bars=5, at=0.0), 0.0)
+    assert not tracker.observe(reading(battery_bars=5, at=RESTATE_EVERY), RESTATE_EVERY)
+    assert not tracker.tick(RESTATE_EVERY - 0.1)
+    assert tracker.tick(RESTATE_EVERY)
+    assert tracker.state.ts == RESTATE_EVERY
+    assert not tracker.tick(RESTATE_EVERY + 1.0)
+
+
 def test_tracker_ignores_a_reading_that_only_changes_the_time():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.0), 0.0)
     assert not tracker.observe(reading(battery_bars=5, rf_a_dbm=-60.0, at=0.1), 0.1)
     assert tracker.observe(reading(battery_bars=5, rf_a_dbm=-61.0, at=0.2), 0.2)
     assert tracker.state.ts == 0.2
 
 
-def test_tracker_shows_a_lost_transmitter_as_prev_after_the_rf_loss_hold():
-    tracker = UnitTracker(7)
+def test_tracker_shows_a_lost_transmitter_at_once_and_alerts_after_the_loss_holds():
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=3, tx_on=True), 0.0)
-    tracker.observe(reading(battery_bars=None, tx_on=False, at=1.0), 1.0)
-    assert tracker.state.status == "REPLACE"
-    assert tracker.tick(1.0 + RF_LOSS_HOLD)
+    assert tracker.take_conditions() == {"battery_low"}
+    assert tracker.observe(reading(battery_bars=None, tx_on=False, at=1.0), 1.0)
     assert (tracker.state.status, tracker.state.tx_on, tracker.state.battery_status) == (
         "PREV_REPLACE",
         False,
         "off",
     )
+    assert tracker.take_conditions() is None  # the alerts wait for their holds
+    tracker.tick(1.0 + RF_LOSS_HOLD)
+    assert tracker.take_conditions() is None  # still "battery low": the pack's last level
+    tracker.tick(1.0 + HOLDS.lost)
     assert tracker.take_conditions() == {"battery_low", "signal_loss"}
 
 
 def test_tracker_marks_a_clip_as_audio_peak_for_ten_seconds():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=5, audio_clipped=True, at=0.0), 0.0)
     assert tracker.state.status == "AUDIO_PEAK"
-    assert not tracker.tick(PEAK_HOLD - 0.1)
+    tracker.tick(PEAK_HOLD - 0.1)
+    assert tracker.state.status == "AUDIO_PEAK"
     assert tracker.tick(PEAK_HOLD)
     assert tracker.state.status == "GOOD"
 
 
 def test_tracker_reports_an_unreachable_receiver_at_once():
-    tracker = UnitTracker(7)
+    tracker = UnitTracker(7, signal_loss=HOLDS)
     tracker.observe(reading(battery_bars=5), 0.0)
     tracker.take_conditions()
     assert tracker.observe(reading(rx_reachable=False, at=0.5), 0.5)
@@ -209,3 +233,21 @@ def test_tracker_reports_an_unreachable_receiver_at_once():
         None,
     )
     assert tracker.take_conditions() == {"device_offline"}
+
+
+def test_a_transmitter_dropping_in_and_out_raises_signal_loss_once_and_keeps_it():
+    """A pack at its last bar drops out for 5 s every 20 s: the tile shows each drop,
+    the alert is raised once and clears only once the pack stays heard."""
+    tracker = UnitTracker(7, signal_loss=HOLDS)
+    changes, lost = [], False
+    tracker.observe(reading(battery_bars=0), 0.0)
+    for second in range(1, 121):
+        heard = second % 20 >= 5 or second > 80  # out at 1-4, 20-24, ... 80; then back
+        bars = 0 if heard else None
+        tracker.observe(reading(battery_bars=bars, tx_on=heard, at=second), float(second))
+        assert tracker.state.tx_on is heard
+        tracker.tick(second + 0.5)
+        if ("signal_loss" in tracker.conditions) != lost:
+            lost = not lost
+            changes.append((second, lost))
+    assert changes == [(4, True), (111, False)]

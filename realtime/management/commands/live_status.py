@@ -12,6 +12,7 @@ from realtime.live_status import (
     device_rows,
     format_table,
     poller_rows,
+    publishing_line,
 )
 from realtime.redis_client import sync_client
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         pollers = poller_rows(client)
         headers = [title for title, _ in POLLER_COLUMNS]
         self.stdout.write(format_table(headers, pollers) if pollers else "No live poller.")
+        self.stdout.write(publishing_line(client))
         self.stdout.write("")
         devices = device_rows(client)
         self.stdout.write(format_table(DEVICE_HEADERS, devices) if devices else "No devices.")

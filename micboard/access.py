@@ -9,7 +9,9 @@ alerts and kiosk links. Views, services, the admin and socket admission all ask 
 - A kiosk link, while not revoked, shows its one group's wall and nothing else.
 - An API token, while not revoked, reads its groups as a member tech would (the units
   assigned there or at their locations, the performers on them, their open alerts), never
-  personal details, and writes nothing. Admins make and revoke tokens.
+  personal details, and writes nothing. Admins make and revoke tokens; a token reads only
+  the groups its maker still administers (a demoted, deactivated or deleted maker's token
+  reads nothing).
 - Anyone else sees nothing.
 - A deactivated performer drops out of everything a user sees, except the admins'
   performer page (`managed_performers`), where they are reactivated.
@@ -213,7 +215,9 @@ def live_api_token(secret: str) -> ApiToken | None:
     if not is_well_formed_token(secret):
         return None
     digest = hash_api_secret(secret)
-    token = ApiToken.unscoped.filter(secret_hash=digest, revoked_at__isnull=True).first()
+    live = ApiToken.unscoped.filter(secret_hash=digest, revoked_at__isnull=True)
+    # The maker and their profile are what `token_groups` checks on every request.
+    token = live.select_related("created_by__profile").first()
     # The lookup is by an index; the comparison is repeated in constant time so that how
     # long an answer takes never depends on how much of a guess was right.
     if token is None or not hmac.compare_digest(token.secret_hash, digest):
@@ -222,7 +226,12 @@ def live_api_token(secret: str) -> ApiToken | None:
 
 
 def token_groups(token: ApiToken) -> QuerySet[MonitoringGroup]:
-    return MonitoringGroup.objects.filter(is_active=True, api_tokens=token)
+    """Return the token's groups that its maker may still administer, checked per request:
+    a token lends out its maker's rights, so it must lose a group the moment they do."""
+    maker = token.created_by
+    if maker is None:  # the maker was deleted (or nobody signed in made it): nobody vouches
+        return MonitoringGroup.objects.none()
+    return administered_groups(maker).filter(api_tokens=token)
 
 
 def token_units(token: ApiToken) -> QuerySet[WirelessUnit]:

@@ -180,7 +180,9 @@ class Poller:
     # ------------------------------------------------------------------ periodic steps
 
     async def _frame_step(self) -> None:
+        started = time.monotonic()
         await self.publisher.flush_deltas(self.topology)
+        self.stats.tick(time.monotonic() - started)
         self.stats.published_at = time.time()
 
     async def _settle_step(self) -> None:
@@ -390,5 +392,7 @@ class Poller:
             "readings": str(self.stats.readings),
             "frames": str(self.stats.frames),
             "reading_lag_total_s": f"{self.stats.reading_lag_total:.3f}",
+            "ticks": str(self.stats.ticks),
+            "tick_total_s": f"{self.stats.tick_total:.6f}",
             **{name: f"{value:.1f}" for name, value in rates.items()},
         }

@@ -22,7 +22,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.registry import Collector
 
 from micboard.models import Alert
@@ -76,6 +81,12 @@ HEARTBEAT_METRICS = [
         "Mean time from a reading to its publication since the last beat.",
         scale=0.001,
     ),
+    HeartbeatMetric(
+        "tick_max_ms",
+        "micboard_poller_tick_max_seconds",
+        "The longest frame tick (write states, publish deltas) since the last beat.",
+        scale=0.001,
+    ),
     HeartbeatMetric("db_pending", "micboard_poller_database_pending", "Telemetry waiting."),
     HeartbeatMetric("devices", "micboard_poller_devices", "Receivers this poller reads."),
     HeartbeatMetric("units", "micboard_poller_units", "Units this poller tracks."),
@@ -127,6 +138,7 @@ class MicboardCollector(Collector):
                 if value is not None:
                     metric.add_metric([poller_id], value * spec.scale)
             yield metric
+        yield _tick_summary(beats)
 
     def _alerts(self) -> Iterator[Metric]:
         metric = GaugeMetricFamily(
@@ -143,6 +155,21 @@ class MicboardCollector(Collector):
         for severity in Alert.Severity.values:
             metric.add_metric([severity], by_severity.get(severity, 0))
         yield metric
+
+
+def _tick_summary(beats: dict[str, dict[str, str]]) -> Metric:
+    """Return each poller's frame ticks as a summary: `rate(_sum) / rate(_count)` is the
+    mean tick time over any window, and a tick near 25 ms means frames fall behind."""
+    summary = SummaryMetricFamily(
+        "micboard_poller_tick_seconds",
+        "Frame ticks run and the time they took (write states, publish deltas).",
+        labels=["poller"],
+    )
+    for poller_id, fields in sorted(beats.items()):
+        count, total = _number(fields.get("ticks")), _number(fields.get("tick_total_s"))
+        if count is not None and total is not None:
+            summary.add_metric([poller_id], count_value=int(count), sum_value=total)
+    return summary
 
 
 def _number(raw: str | None) -> float | None:

@@ -45,6 +45,16 @@ class TestApiTokenAuthentication:
         ApiTokenService.revoke_token(ApiToken.objects.get(), by_user=show.admin)
         assert Client().get("/api/v1/groups/", **bearer(secret_a)).status_code == 401
 
+    def test_a_token_stops_reading_once_its_maker_is_no_longer_an_admin(
+        self, show: Show, secret_a: str
+    ) -> None:
+        assert [g["id"] for g in get("/api/v1/groups/", secret_a)] == [show.group_a.pk]  # type: ignore[union-attr, index]
+        show.admin.profile.role = "tech"
+        show.admin.profile.save()
+        assert get("/api/v1/groups/", secret_a) == []
+        detail = Client().get(f"/api/v1/groups/{show.group_a.pk}/", **bearer(secret_a))  # type: ignore[arg-type]
+        assert detail.status_code == 404
+
     def test_it_records_when_a_token_was_last_used(self, show: Show, secret_a: str) -> None:
         assert ApiToken.objects.get().last_used_at is None
         get("/api/v1/groups/", secret_a)

@@ -223,6 +223,34 @@ def test_an_api_token_of_an_inactive_group_reads_nothing(stage, assigned):
     assert list(access.token_performers(token)) == []
 
 
+def test_an_api_token_reads_nothing_once_its_maker_is_demoted(stage):
+    token = ApiTokenService.create_token("Companion", [stage.group_a], by_user=stage.admin).token
+    stage.admin.profile.role = "tech"
+    stage.admin.profile.save()
+    token.refresh_from_db()
+    assert list(access.token_groups(token)) == []
+    assert list(access.token_units(token)) == []
+    assert list(access.token_alerts(token)) == []
+
+
+def test_an_api_token_reads_nothing_once_its_maker_is_deactivated_or_deleted(stage):
+    token = ApiTokenService.create_token("Companion", [stage.group_a], by_user=stage.admin).token
+    stage.admin.is_active = False
+    stage.admin.save()
+    token.refresh_from_db()
+    assert list(access.token_groups(token)) == []
+    stage.admin.delete()
+    token.refresh_from_db()
+    assert token.created_by is None
+    assert list(access.token_groups(token)) == []
+
+
+def test_an_api_token_made_by_a_superuser_keeps_its_groups(stage, django_user_model):
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    token = ApiTokenService.create_token("Grafana", [stage.group_a], by_user=root).token
+    assert list(access.token_groups(token)) == [stage.group_a]
+
+
 def test_a_secret_finds_its_token_until_it_is_revoked(stage):
     made = ApiTokenService.create_token("Grafana", [stage.group_a], by_user=stage.admin)
     assert made.token.secret_hash == access.hash_api_secret(made.secret)

@@ -195,3 +195,20 @@ async def test_telemetry_and_history_are_kept(live):
 
 async def history_length(unit_id: int) -> int:
     return int(await async_client().xlen(keys.unit_history(unit_id)))
+
+
+async def test_a_pollers_heartbeat_counts_its_frame_ticks_and_their_time(
+    simulators, pollers, live_settings
+):
+    """/metrics reads the tick summary from here (tests/realtime/test_metrics.py)."""
+    simulator = await simulators("ULXD4Q")
+    await database_sync_to_async(build_live_stage)([simulator.port])
+    poller = pollers()
+
+    async def ticks_beaten() -> dict[bytes, bytes] | None:
+        fields = await async_client().hgetall(keys.poller(poller.poller_id))
+        return fields if int(fields.get(b"ticks", 0)) > 0 else None
+
+    fields = await wait_until_async(ticks_beaten, 10, "a heartbeat with frame ticks")
+    assert float(fields[b"tick_total_s"]) > 0
+    assert float(fields[b"tick_max_ms"]) >= 0

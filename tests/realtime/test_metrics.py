@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from micboard.services import AlertService
 from realtime.poller import heartbeat
+from realtime.poller.stats import Stats
 from realtime.web import limits
 from tests.dashboard.conftest import Show, build_show
 
@@ -30,6 +31,9 @@ BEAT = {
     "readings_per_s": "40.0",
     "frames_per_s": "16.0",
     "loop_lag_ms": "3.5",
+    "ticks": "4000",
+    "tick_total_s": "8.000",
+    "tick_max_ms": "12.5",
     "reading_lag_ms": "5.0",
     "db_pending": "0",
     "devices": "3",
@@ -52,7 +56,7 @@ def scrape(**headers: str) -> tuple[int, str]:
 
 async def beat(url: str, poller_id: str) -> None:
     client = aioredis.Redis.from_url(url)
-    await heartbeat.beat(client, poller_id, BEAT, ttl_ms=10_000)
+    await heartbeat.beat(client, poller_id, BEAT, ttl_ms=10_000, published_at=0.0)
     await client.aclose()
 
 
@@ -97,6 +101,9 @@ class TestMetricsContent:
         assert got[("micboard_poller_frames_per_second", poller)] == 16
         assert got[("micboard_poller_loop_lag_seconds", poller)] == pytest.approx(0.0035)
         assert got[("micboard_poller_database_failures_total", poller)] == 2
+        assert got[("micboard_poller_tick_seconds_count", poller)] == 4000
+        assert got[("micboard_poller_tick_seconds_sum", poller)] == 8
+        assert got[("micboard_poller_tick_max_seconds", poller)] == pytest.approx(0.0125)
         assert got[("micboard_web_redis_errors_total", ())] == 0
 
     def test_it_counts_open_alerts_and_open_sockets(
@@ -140,3 +147,14 @@ def test_the_grafana_dashboard_asks_only_for_metrics_that_exist(
     asked = {name for expr in exprs for name in re.findall(r"micboard_[a-z_]+", expr)}
     assert asked
     assert asked <= exposed
+
+
+def test_a_pollers_frame_ticks_add_up_and_the_longest_is_per_beat() -> None:
+    stats = Stats()
+    for duration in (0.002, 0.010, 0.004):
+        stats.tick(duration)
+    assert (stats.ticks, stats.tick_total) == (3, pytest.approx(0.016))
+    assert stats.rates()["tick_max_ms"] == pytest.approx(10.0)
+    stats.tick(0.001)
+    assert stats.rates()["tick_max_ms"] == pytest.approx(1.0)  # a new beat, a new longest
+    assert stats.ticks == 4  # the summary's count never goes back

@@ -127,10 +127,14 @@ def build_world(*, with_photo: bool) -> World:
         revoked = KioskService.create_link(a.group_a, "Old lobby screen")
         KioskService.revoke_link(revoked)
         made = {
-            "token_a": ApiTokenService.create_token("Companion A", [a.group_a]),
-            "token_b": ApiTokenService.create_token("Companion B", [a.group_b]),
-            "token_org_b": ApiTokenService.create_token("Their Companion", [b.group_a]),
-            "revoked_token": ApiTokenService.create_token("Old Companion", [a.group_a]),
+            "token_a": ApiTokenService.create_token("Companion A", [a.group_a], by_user=a.admin),
+            "token_b": ApiTokenService.create_token("Companion B", [a.group_b], by_user=a.admin),
+            "token_org_b": ApiTokenService.create_token(
+                "Their Companion", [b.group_a], by_user=b.admin
+            ),
+            "revoked_token": ApiTokenService.create_token(
+                "Old Companion", [a.group_a], by_user=a.admin
+            ),
         }
         ApiTokenService.revoke_token(made["revoked_token"].token)
         return World(

@@ -61,8 +61,15 @@ def _sennheiser_ssc(chassis: ChassisInfo) -> DeviceClient:
     )
 
 
+def _sennheiser_ew(chassis: ChassisInfo) -> DeviceClient:
+    from realtime.protocols.sennheiser_ew.client import SennheiserEwClient
+
+    return SennheiserEwClient(chassis.host, chassis.port, model=chassis.model or None)
+
+
 _FACTORIES: dict[str, ClientFactory] = {
     Protocol.SHURE_TCP: _shure_tcp,
     Protocol.SHURE_API: _shure_api,
     Protocol.SENNHEISER_SSC: _sennheiser_ssc,
+    Protocol.SENNHEISER_EW: _sennheiser_ew,
 }

@@ -20,6 +20,7 @@ DEFAULT_PORTS = {
     Protocol.SENNHEISER_SSC: 443,
     Protocol.SHURE_API: 10000,
     Protocol.SENNHEISER_EW: 53212,
+    Protocol.SENNHEISER_SSC1: 45,
 }
 
 

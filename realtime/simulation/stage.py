@@ -8,8 +8,8 @@ A stage is described by a small TOML file (or the built-in demo stage):
     [faults]                 # expected events per hour, per device (FaultRates fields)
     tx_power_cycle = 2
     [[devices]]
-    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | sennheiser_ew | shure_api (one
-                             # server, many devices)
+    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | sennheiser_ew | sennheiser_ssc1 |
+                             # shure_api (one server, many devices)
     model = "ULXD4Q"
     count = 2
 
@@ -153,6 +153,21 @@ def _sennheiser_ew(model: str, host: str, port: int, config: StageConfig, index:
     )
 
 
+def _sennheiser_ssc1(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
+    from realtime.simulation.sennheiser_ssc1.simulator import SennheiserSsc1Simulator
+
+    return SennheiserSsc1Simulator(
+        model,
+        host=host,
+        port=port,
+        name=f"EM6000-{index + 1}",
+        channel_names=(f"D6K{index + 1}-1", f"D6K{index + 1}-2"),
+        seed=config.seed * 1000 + index,
+        faults=config.faults,
+        time_scale=config.time_scale,
+    )
+
+
 def _shure_api(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
     """A System API server with its usual mix of devices (`model` names the stage's label)."""
     from realtime.simulation.shure_api.simulator import ShureSystemApiSimulator
@@ -176,4 +191,5 @@ _FACTORIES: dict[Protocol, Callable[[str, str, int, StageConfig, int], Simulated
     Protocol.SENNHEISER_SSC: _sennheiser_ssc,
     Protocol.SHURE_API: _shure_api,
     Protocol.SENNHEISER_EW: _sennheiser_ew,
+    Protocol.SENNHEISER_SSC1: _sennheiser_ssc1,
 }

@@ -60,6 +60,8 @@ DEMO_STAGE = StageConfig(
         DeviceGroup(Protocol.SHURE_TCP, "SLXD4D", 1),
         DeviceGroup(Protocol.SHURE_TCP, "P10T", 1),
         DeviceGroup(Protocol.SENNHEISER_SSC, "EW-DX EM 4 DANTE", 1),
+        DeviceGroup(Protocol.SENNHEISER_EW, "EM 300-500 G4", 1),
+        DeviceGroup(Protocol.SENNHEISER_SSC1, "EM6000", 1),
     ),
     seed=7,
     time_scale=20.0,

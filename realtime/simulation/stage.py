@@ -51,6 +51,9 @@ class StageConfig:
     faults: FaultRates = field(default_factory=FaultRates)
     ssc_password: str = DEMO_SSC_PASSWORD
     shure_api_key: str = DEMO_SHURE_API_KEY
+    # Networked chargers (models), on the ports after the receivers'. Not receivers: they
+    # are Charger rows, read by the poller for the Chargers page.
+    chargers: tuple[str, ...] = ()
 
 
 DEMO_STAGE = StageConfig(
@@ -66,12 +69,24 @@ DEMO_STAGE = StageConfig(
     seed=7,
     time_scale=20.0,
     faults=FaultRates(tx_power_cycle=1.0, malformed_frame=2.0, split_frame=30.0),
+    chargers=("SBC850",),
 )
+# The demo charger's packs: bay -> (charge %, health %, cycles, error code).
+DEMO_PACKS = {
+    1: (100, 98, 41, 0),
+    2: (100, 96, 120, 0),
+    3: (82, 91, 233, 0),
+    4: (100, 96, 87, 0),
+    5: (35, 74, 402, 0),
+    7: (0, 0, 0, 7),
+}
 
 
 def load_config(path: Path) -> StageConfig:
     """Read a stage from TOML; raise ValueError naming what is wrong."""
     data = tomllib.loads(path.read_text())
+    if "chargers" in data:
+        data["chargers"] = tuple(str(model) for model in data["chargers"])
     try:
         devices = tuple(
             DeviceGroup(Protocol(d["family"]), str(d["model"]), int(d.get("count", 1)))
@@ -97,6 +112,28 @@ def build_simulators(config: StageConfig, *, host: str | None = None) -> list[Si
             port = config.base_port + index if config.base_port else 0
             simulators.append(make(group.model, host or config.host, port, config, index))
     return simulators
+
+
+def build_chargers(config: StageConfig, *, host: str | None = None) -> list[Any]:
+    """Create (not start) the stage's charger simulators, each on its own fixed port."""
+    from realtime.simulation.shure_charger.simulator import ShureChargerSimulator
+
+    first = config.base_port + sum(g.count for g in config.devices) if config.base_port else 0
+    chargers = []
+    for index, model in enumerate(config.chargers):
+        port = first + index if first else 0
+        charger = ShureChargerSimulator(
+            model,
+            host=host or config.host,
+            port=port,
+            name=f"CHARGER {index + 1}",
+            time_scale=config.time_scale,
+        )
+        for bay, (charge, health, cycles, error) in DEMO_PACKS.items():
+            if bay in charger.packs:
+                charger.insert(bay, charge=charge, health=health, cycles=cycles, error=error)
+        chargers.append(charger)
+    return chargers
 
 
 def device_infos(config: StageConfig) -> list[DeviceInfo]:

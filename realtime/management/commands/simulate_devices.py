@@ -72,7 +72,7 @@ class Command(BaseCommand):
             write_device_list(write, devices)
         channels = sum(len(device.channels) for device in devices)
         self.stdout.write(
-            f"Simulating {len(devices)} receivers, {channels} channels, {len(chargers)} chargers."
+            f"Simulating {len(devices)} receivers, {channels} channels; chargers: {len(chargers)}."
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -83,3 +83,19 @@ def test_a_user_who_watches_no_group_sees_no_charger(charger: Charger) -> None:
     page = client.get(reverse("chargers")).content.decode()
     assert "SL rack charger" not in page
     assert "No chargers yet" in page
+
+
+def test_a_pack_below_the_health_threshold_is_flagged_worn(
+    tech_a: Client, charger: Charger, live_settings: object, settings: object
+) -> None:
+    _write(
+        live_settings,
+        charger,
+        ChargerState(True, None, {4: Bay(4, True, 100, 96), 5: Bay(5, True, 35, 74)}),
+    )
+    fragment = tech_a.get(reverse("charger-bays"), **HTMX).content.decode()
+    bay_5 = fragment[fragment.index('data-bay="5"') :]
+    assert "worn: replace the pack" in bay_5
+    assert fragment.count("replace the pack") == 1  # bay 4's 96 % is not worn
+    settings.MICBOARD_PACK_HEALTH_MIN = 70  # type: ignore[attr-defined]
+    assert "replace the pack" not in tech_a.get(reverse("charger-bays"), **HTMX).content.decode()

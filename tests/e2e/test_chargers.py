@@ -50,5 +50,5 @@ class ChargerPageTests(LiveWallTestCase):
         self.charger.call(self.charger.simulator.insert, 7, error=7)
         bay_6 = bays.locator('tr[data-bay="6"]')
         expect(bay_6).to_contain_text("40 %", timeout=LIVE_TIMEOUT_MS)
-        expect(bay_6).to_contain_text("74 %")
+        expect(bay_6).to_contain_text("74 % worn: replace the pack")
         expect(bays.locator('tr[data-bay="7"]')).to_contain_text("Error 007")

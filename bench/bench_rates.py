@@ -1,9 +1,12 @@
 """Measure how often each protocol client yields a reading per channel, against the rate asked.
 
 One simulator and one client per row, in one event loop on loopback: a Shure TCP ULXD4Q
-metering at 100 ms and at 200 ms (the METER_RATE the client sets), and a Sennheiser EW-DX
-EM 4 pushing every 50 ms. The functional tests check that readings arrive and in what order;
-how many arrive per second is measured here, where a loaded machine shows as a number.
+metering at 100 ms and at 200 ms (the METER_RATE the client sets), a Sennheiser EW-DX
+EM 4 pushing every 50 ms, an ew G4 EM asked for its cyclic attributes every 100 ms over
+UDP, and a Digital 6000 EM 6000 subscribed to its meters every 100 ms (SSCv1, UDP). The
+functional tests check that readings arrive and in what order; how many arrive per second
+is measured here, where a loaded machine shows as a number. The two UDP rows run a little
+above the asked rate: warnings and battery steps are pushed at once, between the cycles.
 
     .venv/bin/python bench/bench_rates.py [--seconds 5] [--warmup 1]
 
@@ -23,9 +26,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
 
 from realtime.protocols.base import Reading
+from realtime.protocols.sennheiser_ew import SennheiserEwClient
 from realtime.protocols.sennheiser_ssc.client import SennheiserSscClient
+from realtime.protocols.sennheiser_ssc1 import SennheiserSsc1Client
 from realtime.protocols.shure_tcp import ShureTcpClient
+from realtime.simulation.sennheiser_ew import SennheiserEwSimulator
 from realtime.simulation.sennheiser_ssc.simulator import SennheiserSscSimulator
+from realtime.simulation.sennheiser_ssc1 import SennheiserSsc1Simulator
 from realtime.simulation.shure_tcp import ShureTcpSimulator
 
 SSC_PASSWORD = "Bench-Rates-42!"
@@ -61,11 +68,37 @@ async def _sennheiser(push_interval: float) -> Started:
     return client.readings(), stop
 
 
+async def _evolution_wireless(cycle_ms: int) -> Started:
+    sim = SennheiserEwSimulator()
+    await sim.start()
+    client = SennheiserEwClient(sim.host, sim.port, cycle_ms=cycle_ms)
+
+    async def stop() -> None:
+        await client.close()
+        await sim.stop()
+
+    return client.readings(), stop
+
+
+async def _digital_6000(interval_ms: int) -> Started:
+    sim = SennheiserSsc1Simulator()
+    await sim.start()
+    client = SennheiserSsc1Client(sim.host, sim.port, meter_interval_ms=interval_ms)
+
+    async def stop() -> None:
+        await client.close()
+        await sim.stop()
+
+    return client.readings(), stop
+
+
 # (label, readings per second per channel asked for, how to start it)
 ROWS: list[tuple[str, float, Start]] = [
     ("Shure TCP ULXD4Q, METER_RATE 100 ms", 10.0, lambda: _shure_tcp(100)),
     ("Shure TCP ULXD4Q, METER_RATE 200 ms", 5.0, lambda: _shure_tcp(200)),
     ("Sennheiser EW-DX EM 4, push 50 ms", 20.0, lambda: _sennheiser(0.05)),
+    ("Sennheiser ew G4 EM, Push cycle 100 ms", 10.0, lambda: _evolution_wireless(100)),
+    ("Sennheiser EM 6000 (SSCv1), mm 100 ms", 10.0, lambda: _digital_6000(100)),
 ]
 
 

@@ -309,6 +309,8 @@ class PerformerImportConfirmForm(forms.Form):
 PROBE_FAMILIES = [
     (Protocol.SHURE_TCP.value, "Shure ULX-D, QLX-D, Axient Digital, SLX-D, PSM1000 (TCP 2202)"),
     (Protocol.SENNHEISER_SSC.value, "Sennheiser EW-DX (SSCv2, HTTPS)"),
+    (Protocol.SENNHEISER_EW.value, "Sennheiser evolution wireless G3/G4 (UDP 53212)"),
+    (Protocol.SENNHEISER_SSC1.value, "Sennheiser Digital 6000 (SSCv1, UDP 45)"),
     (Protocol.SHURE_API.value, "A device behind a Shure System API server"),
 ]
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-:\[\]]{0,252}$")
@@ -325,7 +327,7 @@ class DeviceProbeForm(forms.Form):
         required=False,
         min_value=1,
         max_value=65535,
-        help_text="Empty: the family's port (2202, 443, or the System API's 10000).",
+        help_text="Empty: the family's port (2202, 443, 53212, 45, or the System API's 10000).",
     )
     serial = forms.CharField(
         label="Device id",

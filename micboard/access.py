@@ -32,6 +32,7 @@ from django.db.models import Q
 from micboard.models import (
     Alert,
     ApiToken,
+    Charger,
     KioskLink,
     MonitoringGroup,
     Performer,
@@ -329,6 +330,15 @@ def administered_chassis(user: AnyUser) -> QuerySet[WirelessChassis]:
     """Return the receivers an admin adds, edits and removes: their organization's."""
     chassis = WirelessChassis.objects.all()
     return chassis if is_admin(user) else chassis.none()
+
+
+def visible_chargers(user: AnyUser) -> QuerySet[Charger]:
+    """Return the chargers a user sees: a charger feeds the whole stage, not one group, so
+    everyone who watches a group of the organization (and its admins) sees its chargers."""
+    chargers = Charger.objects.all()
+    if is_admin(user) or monitoring_groups(user).exists():
+        return chargers
+    return chargers.none()
 
 
 def sees_discovered_devices(user: AnyUser) -> bool:

@@ -17,6 +17,7 @@ from micboard.converters import is_id
 from micboard.models import (
     Alert,
     Campus,
+    Charger,
     DeviceAssignment,
     KioskLink,
     Location,
@@ -157,6 +158,13 @@ class WirelessChassisAdmin(InventoryAdmin):
     search_fields = ("name", "model", "host", "serial")
     list_filter = ("protocol", "manufacturer", "is_online", "location")
     readonly_fields = ("is_online", "last_seen")
+    exclude = ("organization",)
+
+
+@admin.register(Charger)
+class ChargerAdmin(InventoryAdmin):
+    list_display = ("name", "model", "host", "port", "location")
+    search_fields = ("name", "model", "host")
     exclude = ("organization",)
 
 

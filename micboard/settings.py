@@ -99,6 +99,9 @@ MICBOARD_SSC_PASSWORD = env_str("MICBOARD_SSC_PASSWORD", "Micboard-Sim-1!")
 MICBOARD_SHURE_API_KEY = env_str("MICBOARD_SHURE_API_KEY", "micboard-demo-key")
 # Receivers ship self-signed certificates; verify them only where a site runs its own CA.
 MICBOARD_DEVICE_TLS_VERIFY = env_bool("MICBOARD_DEVICE_TLS_VERIFY", False)
+# A charged pack whose health (% of its design capacity) is below this is flagged on the
+# Chargers page as worn: it will not last a show.
+MICBOARD_PACK_HEALTH_MIN = env_int("MICBOARD_PACK_HEALTH_MIN", 80)
 # Pollers listen for receivers' SLP and mDNS announcements (docs/devices.md, Discovery).
 MICBOARD_DISCOVERY = env_bool("MICBOARD_DISCOVERY", True)
 MICBOARD_DISCOVERY_SLP_PORT = env_int("MICBOARD_DISCOVERY_SLP_PORT", 8427)

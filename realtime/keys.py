@@ -64,6 +64,11 @@ def found_devices() -> str:
     return f"{prefix()}:found"
 
 
+def charger_bays() -> str:
+    """Return the hash of each read charger's bays: charger id → ChargerState JSON."""
+    return f"{prefix()}:chargers"
+
+
 def device_health() -> str:
     """Return the hash of each read receiver's health: chassis id → DeviceHealth JSON."""
     return f"{prefix()}:devhealth"

@@ -139,7 +139,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     names = [("home", "Walls"), ("performers", "Performers"), ("assignments", "Assignments")]
     if access.is_admin(user):
         names += [("groups", "Groups"), ("devices", "Devices"), ("api-tokens", "API tokens")]
-    names.append(("alerts", "Alerts"))
+    names += [("chargers", "Chargers"), ("alerts", "Alerts")]
     section = nav_section(request)
     return [NavItem(reverse(name), label, name == section) for name, label in names]
 
@@ -158,6 +158,8 @@ def nav_section(request: HttpRequest) -> str:
         return "alerts"
     if name.startswith("device"):
         return "devices"
+    if name.startswith("charger"):
+        return "chargers"
     if name.startswith("api-token"):
         return "api-tokens"
     return "home"

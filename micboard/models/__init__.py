@@ -5,6 +5,7 @@ from micboard.models.access import ApiToken, KioskLink, MonitoringGroup, UserPro
 from micboard.models.alerts import Alert, DeviceAssignment
 from micboard.models.base import Campus, Organization
 from micboard.models.hardware import (
+    Charger,
     IgnoredDevice,
     Location,
     RFChannel,
@@ -17,6 +18,7 @@ __all__ = [
     "Alert",
     "ApiToken",
     "Campus",
+    "Charger",
     "DeviceAssignment",
     "IgnoredDevice",
     "KioskLink",

@@ -64,6 +64,29 @@ class WirelessChassis(TenantOwned):
         return f"{self.name} ({self.model})"
 
 
+class Charger(TenantOwned):
+    """A networked battery charger (Shure SBC); its bays are live state, read by the poller."""
+
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.SET_NULL)
+    name = models.CharField(max_length=200)
+    model = models.CharField(max_length=100, blank=True)
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField(
+        default=2202, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+
+    class Meta(TenantOwned.Meta):
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "host", "port"], name="uniq_charger_endpoint"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class IgnoredDevice(TenantOwned):
     """A receiver discovery found that an admin chose not to add (it stays off the list)."""
 

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from micboard import access
 from micboard.events import EventKind, announce
 from micboard.models import (
+    Charger,
     IgnoredDevice,
     Location,
     PerformerAssignment,
@@ -57,7 +58,8 @@ class InventoryService:
 
     @staticmethod
     def save_row(row: models.Model, *, by_user: ActingUser = None) -> models.Model:
-        """Validate and save one inventory row (chassis, channel, unit, location, group)."""
+        """Validate and save one inventory row: chassis, channel, unit, location, group,
+        charger."""
         if by_user is not None:
             access.require_admin(by_user)
         with transaction.atomic():
@@ -239,6 +241,8 @@ def _announce_row(kind: EventKind, row: models.Model) -> None:
         announce(kind, unit_ids=[row.pk])
     elif isinstance(row, WirelessChassis | RFChannel):
         announce(kind, unit_ids=_units_of(row))
+    elif isinstance(row, Charger):
+        announce(kind)  # no units: the pollers re-read their topology, chargers included
 
 
 def _units_of(row: WirelessChassis | RFChannel) -> list[int]:

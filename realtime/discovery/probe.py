@@ -15,7 +15,13 @@ from realtime.poller.topology import ChassisInfo
 from realtime.protocols.failures import describe_failure
 
 PROBE_TIMEOUT = 6.0
-DEFAULT_PORTS = {Protocol.SHURE_TCP: 2202, Protocol.SENNHEISER_SSC: 443, Protocol.SHURE_API: 10000}
+DEFAULT_PORTS = {
+    Protocol.SHURE_TCP: 2202,
+    Protocol.SENNHEISER_SSC: 443,
+    Protocol.SHURE_API: 10000,
+    Protocol.SENNHEISER_EW: 53212,
+    Protocol.SENNHEISER_SSC1: 45,
+}
 
 
 class ProbeFailed(Exception):

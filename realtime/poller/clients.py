@@ -61,8 +61,26 @@ def _sennheiser_ssc(chassis: ChassisInfo) -> DeviceClient:
     )
 
 
+def _sennheiser_ew(chassis: ChassisInfo) -> DeviceClient:
+    from realtime.protocols.sennheiser_ew.client import SennheiserEwClient
+
+    return SennheiserEwClient(chassis.host, chassis.port, model=chassis.model or None)
+
+
+def _sennheiser_ssc1(chassis: ChassisInfo) -> DeviceClient:
+    from realtime.protocols.sennheiser_ssc1.client import SennheiserSsc1Client
+
+    if chassis.meter_interval_ms is None:
+        return SennheiserSsc1Client(chassis.host, chassis.port)
+    return SennheiserSsc1Client(
+        chassis.host, chassis.port, meter_interval_ms=chassis.meter_interval_ms
+    )
+
+
 _FACTORIES: dict[str, ClientFactory] = {
     Protocol.SHURE_TCP: _shure_tcp,
     Protocol.SHURE_API: _shure_api,
     Protocol.SENNHEISER_SSC: _sennheiser_ssc,
+    Protocol.SENNHEISER_EW: _sennheiser_ew,
+    Protocol.SENNHEISER_SSC1: _sennheiser_ssc1,
 }

@@ -28,6 +28,7 @@ from realtime import keys
 from realtime.discovery.service import Discovery
 from realtime.poller import events, heartbeat
 from realtime.poller.alerts import AlertEngine
+from realtime.poller.chargers import ChargerWatch
 from realtime.poller.clients import ClientFactory, default_client_factory
 from realtime.poller.config import PollerConfig
 from realtime.poller.database import run_db
@@ -69,6 +70,7 @@ class Poller:
         self.topology = Topology()
         self.trackers: dict[int, UnitTracker] = {}
         self.redis = new_async_client()
+        self.chargers = ChargerWatch(self.redis)
         self.publisher = Publisher(
             self.redis, get_channel_layer(), self.stats, self.config.history_maxlen
         )
@@ -115,6 +117,7 @@ class Poller:
     async def _shutdown(self) -> None:
         for task in list(self._background):
             task.cancel()
+        await self.chargers.close()
         owned = sorted(self._readers)
         # All at once: each reader says goodbye to its device (metering off) in parallel.
         await asyncio.gather(*(self._stop_reader(chassis_id) for chassis_id in owned))
@@ -315,6 +318,7 @@ class Poller:
         new = await run_db(load_topology)
         old, self.topology = self.topology, new
         await self._restart_moved_devices(old, new)
+        await self.chargers.follow(new.chargers)
         mapped = set(new.unit_by_channel.values())
         for unit_id in [u for u in self.trackers if u not in mapped]:
             del self.trackers[unit_id]

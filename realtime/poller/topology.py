@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from micboard.models import PerformerAssignment, WirelessChassis, WirelessUnit
+from micboard.models import Charger, PerformerAssignment, WirelessChassis, WirelessUnit
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,7 @@ class Topology:
     unit_by_channel: dict[tuple[int, int], int] = field(default_factory=dict)
     groups_by_unit: dict[int, tuple[int, ...]] = field(default_factory=dict)
     units_by_group: dict[int, frozenset[int]] = field(default_factory=dict)
+    chargers: dict[int, tuple[str, int]] = field(default_factory=dict)  # id -> (host, port)
 
     def unit_at(self, chassis_id: int, channel: int) -> int | None:
         return self.unit_by_channel.get((chassis_id, channel))
@@ -45,14 +46,17 @@ class Topology:
 
 
 def load_topology() -> Topology:
-    """Read the topology with three queries (call in the database thread)."""
+    """Read the topology with four queries (call in the database thread)."""
     fields = ("id", "protocol", "host", "port", "name", "model", "serial", "meter_interval_ms")
     chassis = {row[0]: ChassisInfo(*row) for row in WirelessChassis.objects.values_list(*fields)}
     channels = WirelessUnit.objects.filter(rf_channel__isnull=False).values_list(
         "id", "rf_channel__chassis_id", "rf_channel__number"
     )
     unit_by_channel = {(chassis_id, number): unit for unit, chassis_id, number in channels}
-    return Topology(chassis, unit_by_channel, *_group_maps())
+    chargers = {
+        pk: (host, port) for pk, host, port in Charger.objects.values_list("id", "host", "port")
+    }
+    return Topology(chassis, unit_by_channel, *_group_maps(), chargers=chargers)
 
 
 def _group_maps() -> tuple[dict[int, tuple[int, ...]], dict[int, frozenset[int]]]:

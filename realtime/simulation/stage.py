@@ -8,7 +8,8 @@ A stage is described by a small TOML file (or the built-in demo stage):
     [faults]                 # expected events per hour, per device (FaultRates fields)
     tx_power_cycle = 2
     [[devices]]
-    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | shure_api (one server, many devices)
+    family = "shure_tcp"     # shure_tcp | sennheiser_ssc | sennheiser_ew | sennheiser_ssc1 |
+                             # shure_api (one server, many devices)
     model = "ULXD4Q"
     count = 2
 
@@ -50,6 +51,9 @@ class StageConfig:
     faults: FaultRates = field(default_factory=FaultRates)
     ssc_password: str = DEMO_SSC_PASSWORD
     shure_api_key: str = DEMO_SHURE_API_KEY
+    # Networked chargers (models), on the ports after the receivers'. Not receivers: they
+    # are Charger rows, read by the poller for the Chargers page.
+    chargers: tuple[str, ...] = ()
 
 
 DEMO_STAGE = StageConfig(
@@ -59,16 +63,30 @@ DEMO_STAGE = StageConfig(
         DeviceGroup(Protocol.SHURE_TCP, "SLXD4D", 1),
         DeviceGroup(Protocol.SHURE_TCP, "P10T", 1),
         DeviceGroup(Protocol.SENNHEISER_SSC, "EW-DX EM 4 DANTE", 1),
+        DeviceGroup(Protocol.SENNHEISER_EW, "EM 300-500 G4", 1),
+        DeviceGroup(Protocol.SENNHEISER_SSC1, "EM6000", 1),
     ),
     seed=7,
     time_scale=20.0,
     faults=FaultRates(tx_power_cycle=1.0, malformed_frame=2.0, split_frame=30.0),
+    chargers=("SBC850",),
 )
+# The demo charger's packs: bay -> (charge %, health %, cycles, error code).
+DEMO_PACKS = {
+    1: (100, 98, 41, 0),
+    2: (100, 96, 120, 0),
+    3: (82, 91, 233, 0),
+    4: (100, 96, 87, 0),
+    5: (35, 74, 402, 0),
+    7: (0, 0, 0, 7),
+}
 
 
 def load_config(path: Path) -> StageConfig:
     """Read a stage from TOML; raise ValueError naming what is wrong."""
     data = tomllib.loads(path.read_text())
+    if "chargers" in data:
+        data["chargers"] = tuple(str(model) for model in data["chargers"])
     try:
         devices = tuple(
             DeviceGroup(Protocol(d["family"]), str(d["model"]), int(d.get("count", 1)))
@@ -94,6 +112,28 @@ def build_simulators(config: StageConfig, *, host: str | None = None) -> list[Si
             port = config.base_port + index if config.base_port else 0
             simulators.append(make(group.model, host or config.host, port, config, index))
     return simulators
+
+
+def build_chargers(config: StageConfig, *, host: str | None = None) -> list[Any]:
+    """Create (not start) the stage's charger simulators, each on its own fixed port."""
+    from realtime.simulation.shure_charger.simulator import ShureChargerSimulator
+
+    first = config.base_port + sum(g.count for g in config.devices) if config.base_port else 0
+    chargers = []
+    for index, model in enumerate(config.chargers):
+        port = first + index if first else 0
+        charger = ShureChargerSimulator(
+            model,
+            host=host or config.host,
+            port=port,
+            name=f"CHARGER {index + 1}",
+            time_scale=config.time_scale,
+        )
+        for bay, (charge, health, cycles, error) in DEMO_PACKS.items():
+            if bay in charger.packs:
+                charger.insert(bay, charge=charge, health=health, cycles=cycles, error=error)
+        chargers.append(charger)
+    return chargers
 
 
 def device_infos(config: StageConfig) -> list[DeviceInfo]:
@@ -138,6 +178,35 @@ def _sennheiser_ssc(model: str, host: str, port: int, config: StageConfig, index
     )
 
 
+def _sennheiser_ew(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
+    from realtime.simulation.sennheiser_ew.simulator import SennheiserEwSimulator
+
+    return SennheiserEwSimulator(
+        model,
+        host=host,
+        port=port,
+        name=f"EW{index + 1}",
+        seed=config.seed * 1000 + index,
+        faults=config.faults,
+        time_scale=config.time_scale,
+    )
+
+
+def _sennheiser_ssc1(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
+    from realtime.simulation.sennheiser_ssc1.simulator import SennheiserSsc1Simulator
+
+    return SennheiserSsc1Simulator(
+        model,
+        host=host,
+        port=port,
+        name=f"EM6000-{index + 1}",
+        channel_names=(f"D6K{index + 1}-1", f"D6K{index + 1}-2"),
+        seed=config.seed * 1000 + index,
+        faults=config.faults,
+        time_scale=config.time_scale,
+    )
+
+
 def _shure_api(model: str, host: str, port: int, config: StageConfig, index: int) -> Any:
     """A System API server with its usual mix of devices (`model` names the stage's label)."""
     from realtime.simulation.shure_api.simulator import ShureSystemApiSimulator
@@ -160,4 +229,6 @@ _FACTORIES: dict[Protocol, Callable[[str, str, int, StageConfig, int], Simulated
     Protocol.SHURE_TCP: _shure_tcp,
     Protocol.SENNHEISER_SSC: _sennheiser_ssc,
     Protocol.SHURE_API: _shure_api,
+    Protocol.SENNHEISER_EW: _sennheiser_ew,
+    Protocol.SENNHEISER_SSC1: _sennheiser_ssc1,
 }

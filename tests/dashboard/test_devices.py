@@ -18,6 +18,7 @@ from micboard.models import PerformerAssignment, WirelessChassis, WirelessUnit
 from realtime import keys
 from realtime.discovery.found import FoundDevice, Sighting
 from realtime.poller.device_health import DeviceHealth
+from realtime.simulation.sennheiser_ew import SennheiserEwSimulator
 from tests.conftest import free_port
 from tests.dashboard.conftest import HTMX, Show
 from tests.e2e.live import SimulatorThread
@@ -103,6 +104,26 @@ def test_adding_by_address_probes_the_receiver_and_shows_it_before_saving(
         250,
     )
     assert WirelessUnit.objects.filter(base_chassis=chassis).count() == 2
+
+
+def test_an_evolution_wireless_g4_receiver_is_probed_and_added_over_udp(
+    admin: Client, show: Show
+) -> None:
+    g4 = SimulatorThread(simulator=SennheiserEwSimulator(name="VOX 7", frequency_khz=614_500))
+    try:
+        probe = admin.post(
+            reverse("device-probe"),
+            {"protocol": "sennheiser_ew", "host": "127.0.0.1", "port": g4.port},
+            **HTMX,
+        )
+        assert "Found Sennheiser EM 300-500 G4" in probe.content.decode()
+        token = probe.context["add_form"].initial["probed"]
+        added = admin.post(reverse("device-add"), {"probed": token, "name": "EW rack"}, **HTMX)
+    finally:
+        g4.stop()
+    assert "EW rack was added with 1 channel" in added.content.decode()
+    chassis = WirelessChassis.objects.get(name="EW rack")
+    assert (chassis.protocol, chassis.port) == (Protocol.SENNHEISER_EW, g4.port)
 
 
 def test_a_changed_probe_result_is_refused(

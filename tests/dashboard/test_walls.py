@@ -174,6 +174,7 @@ class TestNavigation:
             ("/groups/{a}/assignments/", "Assignments"),
             ("/groups/{a}/", "Groups"),
             ("/alerts/", "Alerts"),
+            ("/chargers/", "Chargers"),
         ],
     )
     def test_it_marks_the_current_section(

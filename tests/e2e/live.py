@@ -68,13 +68,14 @@ LIVE_TIMEOUT_MS = 20_000  # first frames wait for the poller to start and read t
 
 
 class SimulatorThread:
-    """A ShureTcpSimulator serving from its own event loop in a background thread."""
+    """A simulator (a ShureTcpSimulator unless given) serving from its own event loop in a
+    background thread."""
 
-    def __init__(self, model: str = "ULXD4Q") -> None:
+    def __init__(self, model: str = "ULXD4Q", *, simulator: Any = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.simulator = ShureTcpSimulator(model, seed=7)
+        self.simulator = simulator or ShureTcpSimulator(model, seed=7)
         self.run(self.simulator.start())
 
     @property

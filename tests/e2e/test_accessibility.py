@@ -94,6 +94,7 @@ class AccessibilityTests(LiveWallTestCase):
             "/alerts/",
             f"/units/{unit}/",
             "/api-tokens/",
+            "/chargers/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

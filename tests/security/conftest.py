@@ -35,6 +35,7 @@ from micboard.models import (
     Alert,
     ApiToken,
     Campus,
+    Charger,
     KioskLink,
     Organization,
     Performer,
@@ -105,6 +106,8 @@ def build_world(*, with_photo: bool) -> World:
         carla = Performer.objects.create(organization=org_a, name="Carla Diaz")
         dana = Performer.objects.create(organization=org_a, name="Dana Free")
         olga = Performer.objects.create(organization=org_b, name="Olga Other")
+        for org, name in ((org_a, "Charger Rack A"), (org_b, "Charger Rack B")):
+            Charger.objects.create(organization=org, name=name, host="127.0.0.1", port=2202)
         if with_photo:
             PerformerService.update_performer(jane, photo_file=png_photo())
         jane_a = PerformerAssignment.objects.create(

@@ -531,6 +531,11 @@ PAGE_ROWS = [
     read_only("api:openapi-json", nothing, everyone(405)),
     Row("api:api-root", GET, nothing, everyone(404)),  # django-ninja's, for its paths only
     Row("api:api-root", POST, nothing, everyone(404)),
+    # Chargers feed the whole stage: whoever watches a group sees their organization's.
+    Row("chargers", GET, nothing, signed_in(200)),
+    read_only("chargers", nothing),
+    Row("charger-bays", GET, nothing, signed_in(200), htmx=""),
+    read_only("charger-bays", nothing),
     Row("devices", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
     read_only("devices", nothing),
     Row("device-table", GET, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
@@ -764,6 +769,8 @@ NAMES = {
     "user of B": "tech_a_org-b",
     "campus A": "Campus A",
     "campus B": "Campus B",
+    "charger A": "Charger Rack A",
+    "charger B": "Charger Rack B",
 }
 
 
@@ -803,6 +810,14 @@ ALERT_LISTS = seen_by(
     admin_b={"olga"},
     superuser={"jane", "carla", "olga"},
 )
+# A charger feeds the whole stage: every group's tech sees their organization's.
+CHARGER_LISTS = seen_by(
+    tech_a={"charger A"},
+    tech_b={"charger A"},
+    admin_a={"charger A"},
+    admin_b={"charger B"},
+    superuser={"charger A", "charger B"},
+)
 WALL_OF_A = seen_by(
     tech_a={"jane"}, tech_b=set(), admin_a={"jane"}, admin_b=set(), superuser={"jane"}
 )
@@ -825,6 +840,10 @@ SHOWN = [
     Shown("performers", nothing, PERFORMER_LISTS),
     Shown("performers", nothing, PERFORMER_LISTS, htmx="performer-list"),
     Shown("performer-export", nothing, PERFORMER_LISTS),
+    *(
+        Shown(url_name, nothing, CHARGER_LISTS, htmx=htmx)
+        for url_name, htmx in (("chargers", None), ("charger-bays", ""))
+    ),
     Shown("alerts", nothing, ALERT_LISTS),
     Shown("alerts", nothing, ALERT_LISTS, htmx="alert-table"),
     Shown("wall", group_a, WALL_OF_A),

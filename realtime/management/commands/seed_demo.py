@@ -8,11 +8,11 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from micboard.models import Location, MonitoringGroup, UserProfile, WirelessUnit
+from micboard.models import Charger, Location, MonitoringGroup, UserProfile, WirelessUnit
 from micboard.services import PerformerAssignmentService, PerformerService
 from micboard.services.inventory import InventoryService
 from micboard.tenancy import tenant_context
-from realtime.simulation.stage import DEMO_STAGE, device_infos
+from realtime.simulation.stage import DEMO_STAGE, build_chargers, device_infos
 
 DEMO_USERS = {  # username: (password, role) — printed once, when created
     "admin": ("micboard-admin", UserProfile.Role.ADMIN),
@@ -47,6 +47,7 @@ class Command(BaseCommand):
                 self.stdout.write("Demo data is already there.")
                 return
             units = self._import_devices()
+            self._chargers()
             groups = self._groups()
             self._assign(units, groups)
             created = self._users(groups)
@@ -70,6 +71,18 @@ class Command(BaseCommand):
             unit.slot = f"{prefix}{counters[prefix]:02d}"
             InventoryService.save_row(unit)
         return units
+
+    def _chargers(self) -> None:
+        main = Location.objects.get(name="Main stage")
+        for number, charger in enumerate(build_chargers(DEMO_STAGE), start=1):
+            row = Charger(
+                name=f"Charger {number} (stage left)",
+                model=charger.model,
+                host=charger.host,
+                port=charger.port,
+                location=main,
+            )
+            InventoryService.save_row(row)
 
     def _groups(self) -> list[MonitoringGroup]:
         main = MonitoringGroup(name="Main stage", description="Front-of-house vocal mics")

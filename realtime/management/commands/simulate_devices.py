@@ -17,6 +17,7 @@ from realtime.simulation.announce import StageAnnouncer
 from realtime.simulation.stage import (
     DEMO_STAGE,
     StageConfig,
+    build_chargers,
     build_simulators,
     load_config,
     served_devices,
@@ -59,7 +60,8 @@ class Command(BaseCommand):
         self, config: StageConfig, bind: str | None, write: Path | None, slp_port: int | None
     ) -> None:
         simulators = build_simulators(config, host=bind)
-        for simulator in simulators:
+        chargers = build_chargers(config, host=bind)
+        for simulator in [*simulators, *chargers]:
             await simulator.start()
         announcer = None
         if slp_port is not None:
@@ -69,7 +71,9 @@ class Command(BaseCommand):
         if write is not None:
             write_device_list(write, devices)
         channels = sum(len(device.channels) for device in devices)
-        self.stdout.write(f"Simulating {len(devices)} receivers, {channels} channels.")
+        self.stdout.write(
+            f"Simulating {len(devices)} receivers, {channels} channels; chargers: {len(chargers)}."
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -77,6 +81,6 @@ class Command(BaseCommand):
         await stop.wait()
         if announcer is not None:
             await announcer.stop()
-        for simulator in simulators:
+        for simulator in [*simulators, *chargers]:
             with contextlib.suppress(Exception):
                 await simulator.stop()

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from micboard.devicelist import read_device_list, write_device_list
 from micboard.devices import Protocol
 from micboard.models import (
+    Charger,
     MonitoringGroup,
     Performer,
     PerformerAssignment,
@@ -20,9 +21,11 @@ from micboard.models import (
     WirelessChassis,
     WirelessUnit,
 )
+from realtime.protocols.shure_charger import ShureChargerClient
 from realtime.protocols.shure_tcp.client import ShureTcpClient
 from realtime.simulation.stage import (
     DEMO_STAGE,
+    build_chargers,
     build_simulators,
     device_infos,
     load_config,
@@ -154,5 +157,23 @@ def test_seed_demo_builds_a_stage_once(capsys):
     priorities = set(PerformerAssignment.objects.values_list("priority", flat=True))
     assert priorities == {"low", "normal", "high", "critical"}
     assert WirelessChassis.objects.count() == sum(g.count for g in DEMO_STAGE.devices)
+    assert [(c.host, c.port) for c in Charger.objects.all()] == [
+        (c.host, c.port) for c in build_chargers(DEMO_STAGE)
+    ]
     tech_groups = MonitoringGroup.objects.filter(users__username="tech")
     assert [g.name for g in tech_groups] == ["Main stage"]
+
+
+async def test_the_demo_charger_serves_its_packs_on_the_port_after_the_receivers():
+    (charger,) = build_chargers(DEMO_STAGE)
+    assert charger.port == DEMO_STAGE.base_port + sum(g.count for g in DEMO_STAGE.devices)
+    (free,) = build_chargers(dataclasses.replace(DEMO_STAGE, base_port=0))
+    await free.start()
+    try:
+        info = await ShureChargerClient(free.host, free.port, reply_window=0.2).discover()
+    finally:
+        await free.stop()
+    bay_4 = info.bays[3]
+    assert (bay_4.present, bay_4.charge_percent, bay_4.health_percent) == (True, 100, 96)
+    assert info.bays[6].error == "007"
+    assert info.bays[5].present is False

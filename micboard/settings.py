@@ -125,6 +125,9 @@ MICBOARD_ALERT_STALL = env_int("MICBOARD_ALERT_STALL", 3)
 # before that alert clears (a pack at its last bar drops in and out).
 MICBOARD_SIGNAL_LOSS_AFTER = env_int("MICBOARD_SIGNAL_LOSS_AFTER", 3)
 MICBOARD_SIGNAL_BACK_AFTER = env_int("MICBOARD_SIGNAL_BACK_AFTER", 30)
+# The show's timeline (docs/timeline.md): days of 10 s points kept, and hours of 1 s points.
+MICBOARD_TIMELINE_DAYS = env_int("MICBOARD_TIMELINE_DAYS", 7)
+MICBOARD_TIMELINE_SECOND_HOURS = env_int("MICBOARD_TIMELINE_SECOND_HOURS", 24)
 
 INSTALLED_APPS = [
     "daphne",
@@ -141,6 +144,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "micboard",
+    "micboard.timeline",
     "dashboard",
     "realtime",
 ]

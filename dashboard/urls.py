@@ -12,6 +12,7 @@ from dashboard.views import (
     groups,
     kiosk,
     performers,
+    timeline,
     units,
     walls,
 )
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", walls.home, name="home"),
     path("walls/<id:group_id>/", walls.wall, name="wall"),
     path("walls/<id:group_id>/tiles/", walls.wall_tiles, name="wall-tiles"),
+    path("walls/<id:group_id>/markers/", timeline.marker_add, name="marker-add"),
     path("kiosk/<str:token>/", kiosk.kiosk, name="kiosk"),
     path("kiosk/<str:token>/tiles/", kiosk.kiosk_tiles, name="kiosk-tiles"),
     path("kiosk/<str:token>/photos/<id:performer_id>/", kiosk.kiosk_photo, name="kiosk-photo"),

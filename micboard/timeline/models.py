@@ -6,9 +6,11 @@ micboard/access.py has let the reader see the unit.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
-from micboard.models import WirelessUnit
+from micboard.models import MonitoringGroup, WirelessUnit
+from micboard.models.base import TenantOwned
 
 
 class Resolution(models.IntegerChoices):
@@ -34,3 +36,65 @@ class SampleChunk(models.Model):
 
     def __str__(self) -> str:
         return f"unit {self.unit_id}, {self.resolution} s points from {self.start}"
+
+
+class EventKind(models.TextChoices):
+    """What the poller saw happen to a unit (realtime/poller/detector.py)."""
+
+    DROPOUT = "dropout", "RF dropout"
+    TX_OFF = "tx_off", "Transmitter off"
+    CLIP = "clip", "Audio clip"
+    BATTERY_SWAP = "battery_swap", "Battery swap"
+    RX_OFFLINE = "rx_offline", "Receiver offline"
+
+
+class UnitEvent(models.Model):
+    """Something with a start and (once it is over) an end, on one unit's timeline.
+
+    `lane` names the detector that saw it, so an open event is closed (and, for an RF
+    loss, reclassified as a dropout or the transmitter off) by the same row.
+    """
+
+    unit = models.ForeignKey(WirelessUnit, on_delete=models.CASCADE, related_name="+")
+    lane = models.CharField(max_length=16)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "lane", "started_at"], name="uniq_timeline_unit_event"
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "started_at"], name="timeline_event_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on unit {self.unit_id} at {self.started_at}"
+
+    @property
+    def duration(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class Marker(TenantOwned):
+    """A tech's note on a group's timeline: "song 4", "walk test start", "show start"."""
+
+    monitoring_group = models.ForeignKey(
+        MonitoringGroup, on_delete=models.CASCADE, related_name="timeline_markers"
+    )
+    at = models.DateTimeField()
+    label = models.CharField(max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at"]
+        indexes = [models.Index(fields=["monitoring_group", "at"], name="timeline_marker_at")]
+
+    def __str__(self) -> str:
+        return self.label

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from micboard.timeline.codec import POINTS, Point, decode, encode
-from micboard.timeline.models import Resolution, SampleChunk
+from micboard.timeline.models import Marker, Resolution, SampleChunk, UnitEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,18 @@ class Chunk:
     resolution: int
     start: int
     points: list[Point | None]
+
+
+@dataclass(frozen=True, slots=True)
+class DetectedEvent:
+    """An event a poller saw (realtime/poller/detector.py), at its start or its end."""
+
+    unit_id: int
+    lane: str
+    kind: str
+    started: float
+    ended: float | None  # None while it lasts
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def window_start(second: int, resolution: int) -> int:
@@ -48,6 +62,27 @@ def save_chunks(chunks: Iterable[Chunk]) -> int:
     return len(rows)
 
 
+def save_events(events: Iterable[DetectedEvent]) -> None:
+    """Save events; an event's end (and final kind) updates the row of its start."""
+    rows: dict[tuple[int, str, float], UnitEvent] = {}
+    for event in events:  # in order: a span's end replaces its start in the same batch
+        rows[(event.unit_id, event.lane, event.started)] = UnitEvent(
+            unit_id=event.unit_id,
+            lane=event.lane,
+            kind=event.kind,
+            started_at=_when(event.started),
+            ended_at=None if event.ended is None else _when(event.ended),
+            detail=event.detail,
+        )
+    if rows:
+        UnitEvent.objects.bulk_create(
+            rows.values(),
+            update_conflicts=True,
+            unique_fields=["unit", "lane", "started_at"],
+            update_fields=["kind", "ended_at", "detail"],
+        )
+
+
 def read_points(
     unit_ids: Iterable[int], resolution: int, start: int, end: int
 ) -> Iterator[tuple[int, int, Point]]:
@@ -70,6 +105,10 @@ def read_points(
                 yield unit_id, second, point
 
 
+def _when(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
 def prune(now: float | None = None) -> int:
     """Delete what is older than the retention settings; return the rows deleted."""
     now = time.time() if now is None else now
@@ -83,4 +122,7 @@ def prune(now: float | None = None) -> int:
         # A window is deleted once its last point is older than what is kept.
         oldest = int(now) - kept - resolution * POINTS
         deleted += SampleChunk.objects.filter(resolution=resolution, start__lt=oldest).delete()[0]
+    cutoff = _when(now) - timedelta(days=keep_days)
+    deleted += UnitEvent.objects.filter(started_at__lt=cutoff).delete()[0]
+    deleted += Marker.unscoped.filter(at__lt=cutoff).delete()[0]
     return deleted

@@ -23,6 +23,7 @@ from micboard.tenancy import system_context
 from micboard.timeline import store
 from micboard.timeline.codec import LANES, POINTS, Point, Span, merge
 from micboard.timeline.models import Resolution
+from realtime.poller.detector import DetectedEvent, UnitDetector
 from realtime.units.state import UnitState
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ PRUNE_EVERY = 3600.0
 
 # A closed second of one unit: (unit id, unix second, point)
 Second = tuple[int, int, Point]
+# What the loop hands the writer once a second: closed seconds, and events seen.
+Batch = tuple[list[Second], list[DetectedEvent]]
 
 
 def lane_values(state: UnitState) -> tuple[float | None, ...]:
@@ -126,6 +129,7 @@ class WindowBuilder:
     def __init__(self) -> None:
         self._seconds: dict[tuple[int, int], list[Point | None]] = {}
         self._tens: dict[tuple[int, int], list[Point | None]] = {}
+        self.events: list[DetectedEvent] = []  # not saved yet
         self.latest = 0
 
     def add(self, seconds: list[Second]) -> None:
@@ -161,10 +165,13 @@ class WindowBuilder:
 class Recorder:
     """The poller's side: aggregate in the loop, hand seconds to the writer thread."""
 
-    def __init__(self, *, save_every: float = SAVE_EVERY) -> None:
+    def __init__(self, *, rf_threshold: float = -90.0, save_every: float = SAVE_EVERY) -> None:
         self.aggregator = SecondAggregator()
         self.dropped = 0  # seconds lost because the database did not keep up
-        self._queue: queue.Queue[list[Second] | None] = queue.Queue(maxsize=QUEUE_SECONDS)
+        self.rf_threshold = rf_threshold
+        self._detectors: dict[int, UnitDetector] = {}
+        self._events: list[DetectedEvent] = []
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=QUEUE_SECONDS)
         self._save_every = save_every
         self._thread = threading.Thread(target=self._write, name="timeline-writer", daemon=True)
 
@@ -173,16 +180,28 @@ class Recorder:
 
     def observe(self, state: UnitState) -> None:
         self.aggregator.observe(state)
+        detector = self._detectors.get(state.id)
+        if detector is None:
+            detector = self._detectors[state.id] = UnitDetector(state.id, self.rf_threshold)
+        self._events.extend(detector.observe(state))
+
+    def forget(self, unit_id: int) -> None:
+        """Stop recording a unit (no longer read by this poller)."""
+        self.aggregator.forget(unit_id)
+        self._detectors.pop(unit_id, None)
 
     def hand_over(self, now: float) -> None:
-        """Pass the closed seconds to the writer (called once a second; never waits)."""
+        """Pass the closed seconds and the events to the writer (once a second; never
+        waits). Events are kept for the next try when the queue is full."""
         seconds = self.aggregator.close(now)
-        if not seconds:
+        if not seconds and not self._events:
             return
         try:
-            self._queue.put_nowait(seconds)
+            self._queue.put_nowait((seconds, self._events))
         except queue.Full:
             self.dropped += len(seconds)
+            return
+        self._events = []
 
     def stop(self, timeout: float = 5.0) -> None:
         """Save what is open and end the thread (waits at most `timeout`)."""
@@ -200,13 +219,14 @@ class Recorder:
         try:
             while True:
                 try:
-                    seconds = self._queue.get(timeout=self._save_every)
+                    batch = self._queue.get(timeout=self._save_every)
                 except queue.Empty:
-                    seconds = []
-                if seconds is None:
+                    batch = ([], [])
+                if batch is None:
                     self._save(builder)
                     return
-                builder.add(seconds)
+                builder.add(batch[0])
+                builder.events.extend(batch[1])
                 if time.monotonic() - saved_at >= self._save_every:
                     saved_at = time.monotonic()
                     self._save(builder)
@@ -220,11 +240,13 @@ class Recorder:
         try:
             with system_context():
                 store.save_chunks(builder.chunks())
+                store.save_events(builder.events)
         except Exception:
             logger.warning("timeline not saved; keeping it for the next try", exc_info=True)
             close_old_connections()
             return
         builder.drop_finished()
+        builder.events = []
 
     def _prune(self) -> None:
         try:

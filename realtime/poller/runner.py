@@ -76,7 +76,11 @@ class Poller:
         self.leases = LeaseKeeper(self.redis, self.poller_id, self.config.lease_ttl_ms)
         self.telemetry = TelemetryBatcher()
         self.alerts = AlertEngine(notifiers)
-        self.recorder = Recorder() if self.config.timeline else None
+        self.recorder = (
+            Recorder(rf_threshold=float(settings.MICBOARD_TIMELINE_RF_THRESHOLD))
+            if self.config.timeline
+            else None
+        )
         self._signal_loss = SignalLossHolds(
             lost=float(settings.MICBOARD_SIGNAL_LOSS_AFTER),
             back=float(settings.MICBOARD_SIGNAL_BACK_AFTER),
@@ -328,7 +332,7 @@ class Poller:
         for unit_id in [u for u in self.trackers if u not in mapped]:
             del self.trackers[unit_id]
             if self.recorder is not None:
-                self.recorder.aggregator.forget(unit_id)
+                self.recorder.forget(unit_id)
             self.alerts.submit(unit_id, frozenset())  # its alerts end with it
         for unit_id, tracker in self.trackers.items():
             if old.groups_of(unit_id) == new.groups_of(unit_id):

@@ -146,6 +146,10 @@ def jane_a(w: World) -> dict[str, Any]:
     return {"assignment_id": w.jane_a.pk}
 
 
+def song_4(w: World) -> dict[str, Any]:
+    return {"label": "song 4"}
+
+
 def alert_a(w: World) -> dict[str, Any]:
     return {"alert_id": w.alert_a.pk}
 
@@ -351,6 +355,11 @@ PAGE_ROWS = [
     Row("wall-tiles", GET, group_a, in_group_a(200), htmx=""),
     Row("wall-tiles", GET, group_a, in_group_a(200), data=units_of_wall, htmx="", label="units"),
     read_only("wall-tiles", group_a),
+    write_only("marker-add", group_a),
+    Row("marker-add", POST, group_a, in_group_a(302), data=song_4, writes=True),
+    Row(
+        "marker-add", POST, group_a, in_group_a(200), data=song_4, htmx="marker-status", writes=True
+    ),
     Row("kiosk", GET, token_a, everyone(200)),
     Row("kiosk", GET, revoked_token, everyone(410), label="revoked link"),
     Row("kiosk", GET, unknown_token, everyone(404), label="unknown link"),
@@ -743,9 +752,13 @@ def id_argument(kwargs: dict[str, Any]) -> str | None:
 
 
 def database_state() -> dict[str, list[dict[str, Any]]]:
-    """Every row of Micboard's tables (with history and m2m tables) and of the users."""
-    micboard = apps.get_app_config("micboard").get_models(include_auto_created=True)
-    models: list[type[Model]] = [*micboard, User]
+    """Every row of Micboard's tables (with history and m2m tables, and the timeline's) and
+    of the users."""
+    models: list[type[Model]] = [
+        *apps.get_app_config("micboard").get_models(include_auto_created=True),
+        *apps.get_app_config("timeline").get_models(include_auto_created=True),
+        User,
+    ]
     return {
         model._meta.label: list(model._base_manager.order_by("pk").values()) for model in models
     }

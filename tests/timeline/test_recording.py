@@ -4,6 +4,7 @@ database, without the poller ever waiting on it, and old points are pruned."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from channels.db import database_sync_to_async
@@ -12,7 +13,7 @@ from django.core.management import call_command
 from micboard.models import Organization
 from micboard.timeline import store
 from micboard.timeline.codec import POINTS, Span, decode, encode, merge
-from micboard.timeline.models import Resolution, SampleChunk
+from micboard.timeline.models import Resolution, SampleChunk, UnitEvent
 from realtime.poller.recorder import QUEUE_SECONDS, Recorder
 from realtime.units.state import UnitState
 from tests.factories import make_receiver
@@ -100,7 +101,13 @@ def test_prune_keeps_the_retention_window(settings):
         store.Chunk(units[0].id, res, store.window_start(now - age, res), [point] * POINTS)
         for res, age in ages
     )
+    for days in (8, 6):
+        UnitEvent.objects.create(
+            unit=units[0], lane="rf", kind="dropout",
+            started_at=datetime.fromtimestamp(now - days * 86400, tz=UTC),
+        )  # fmt: skip
     call_command("prune_timeline")
+    assert [e.started_at.timestamp() for e in UnitEvent.objects.all()] == [now - 6 * 86400]
     kept = set(SampleChunk.objects.values_list("resolution", "start"))
     for (res, age), expected in ages.items():
         assert ((res, store.window_start(now - age, res)) in kept) is expected, (res, age)

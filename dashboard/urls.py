@@ -22,6 +22,16 @@ urlpatterns = [
     path("walls/<id:group_id>/", walls.wall, name="wall"),
     path("walls/<id:group_id>/tiles/", walls.wall_tiles, name="wall-tiles"),
     path("walls/<id:group_id>/markers/", timeline.marker_add, name="marker-add"),
+    path("groups/<id:group_id>/timeline/", timeline.group_timeline, name="group-timeline"),
+    path(
+        "groups/<id:group_id>/timeline/data/",
+        timeline.group_timeline_data,
+        name="group-timeline-data",
+    ),
+    path("units/<id:unit_id>/timeline/", timeline.unit_timeline, name="unit-timeline"),
+    path(
+        "units/<id:unit_id>/timeline/data/", timeline.unit_timeline_data, name="unit-timeline-data"
+    ),
     path("kiosk/<str:token>/", kiosk.kiosk, name="kiosk"),
     path("kiosk/<str:token>/tiles/", kiosk.kiosk_tiles, name="kiosk-tiles"),
     path("kiosk/<str:token>/photos/<id:performer_id>/", kiosk.kiosk_photo, name="kiosk-photo"),

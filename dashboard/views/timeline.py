@@ -1,16 +1,29 @@
-"""The timeline's views: a tech's marker from the wall."""
+"""The timeline's views: a group's and a unit's timeline page and their data, and a tech's
+marker from the wall (docs/timeline.md)."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import lookups
+from dashboard import lookups, walls
 from dashboard.views.common import HtmxHttpRequest
+from micboard import access
+from micboard.models import MonitoringGroup
 from micboard.services import TimelineService
+from micboard.timeline import query
+
+DEFAULT_RANGE = 3600  # s: a page opens on the last hour, following now
+SPANS = [(7 * 86400, "7 d"), (86400, "1 d"), (3 * 3600, "3 h"), (3600, "1 h"), (600, "10 min"),
+         (60, "1 min")]  # fmt: skip
 
 
 @login_required
@@ -28,3 +41,79 @@ def marker_add(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
         status = 400 if "error" in context else 200
         return render(request, "dashboard/wall_parts.html#marker-status", context, status=status)
     return redirect("wall", group.pk)
+
+
+@login_required
+@require_GET
+def group_timeline(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_group_for_user(request.user, group_id)
+    context = {
+        "title": group.name,
+        "group": group,
+        "units": _group_units(group),
+        "data_url": reverse("group-timeline-data", args=[group.pk]),
+        "spans": SPANS,
+    }
+    return render(request, "dashboard/timeline.html", context)
+
+
+@login_required
+@require_GET
+def group_timeline_data(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_group_for_user(request.user, group_id)
+    unit_ids = [unit["id"] for unit in _group_units(group)]
+    return _data(request, group, unit_ids)
+
+
+@login_required
+@require_GET
+def unit_timeline(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = lookups.get_unit_for_user(request.user, unit_id)
+    context = {
+        "title": str(unit),
+        "unit": unit,
+        "units": [{"id": unit.pk, "label": str(unit)}],
+        "data_url": reverse("unit-timeline-data", args=[unit.pk]),
+        "spans": SPANS,
+    }
+    return render(request, "dashboard/timeline.html", context)
+
+
+@login_required
+@require_GET
+def unit_timeline_data(request: HttpRequest, unit_id: int) -> HttpResponse:
+    unit = lookups.get_unit_for_user(request.user, unit_id)
+    return _data(request, None, [unit.pk])
+
+
+def _data(request: HttpRequest, group: MonitoringGroup | None, unit_ids: list[int]) -> HttpResponse:
+    now = time.time()
+    try:
+        start, end = _range(request, now)
+    except ValueError:
+        return HttpResponseBadRequest("start and end must be whole seconds, start before end")
+    body = query.lanes(unit_ids, start, end, now)
+    body["events"] = query.events(access.visible_alerts(request.user), group, unit_ids, start, end)
+    body["now"] = now
+    return JsonResponse(body)
+
+
+def _range(request: HttpRequest, now: float) -> tuple[int, int]:
+    """Return the asked [start, end) in Unix seconds (default: the last hour), at most
+    the retention long."""
+    end = int(request.GET.get("end") or now + 1)
+    start = int(request.GET.get("start") or end - DEFAULT_RANGE)
+    if start >= end:
+        raise ValueError("empty range")
+    longest = int(settings.MICBOARD_TIMELINE_DAYS) * 86400
+    return max(start, end - longest), end
+
+
+def _group_units(group: MonitoringGroup) -> list[dict[str, Any]]:
+    """The group's units in wall order, labelled as their tiles are."""
+    tiles = walls.wall_tiles(group, photo_url=lambda performer: "")
+    return [
+        {"id": tile.unit.pk, "label": f"{tile.slot} {tile.performer_names}".strip()}
+        for tile in tiles
+        if tile is not None
+    ]

@@ -35,13 +35,15 @@ class _Open:
 class UnitDetector:
     """One unit's lanes."""
 
-    __slots__ = ("_battery", "_open", "rf_threshold", "unit_id")
+    __slots__ = ("_battery", "_heard_once", "_open", "rf_threshold", "unit_id")
 
     def __init__(self, unit_id: int, rf_threshold: float) -> None:
         self.unit_id = unit_id
         self.rf_threshold = rf_threshold
         self._open: dict[str, _Open] = {}
         self._battery: tuple[int | None, int | None] | None = None  # (percent, bars) heard
+        # A pack not yet heard since the poller started is off, not dropping out.
+        self._heard_once = False
 
     def observe(self, state: UnitState) -> list[DetectedEvent]:
         found: list[DetectedEvent] = []
@@ -68,8 +70,9 @@ class UnitDetector:
         levels = [v for v in (state.rf_a, state.rf_b) if v is not None]
         strongest = max(levels) if heard and levels else None
         bad = not heard or (strongest is not None and strongest < self.rf_threshold)
+        self._heard_once = self._heard_once or heard
         span = self._open.get("rf")
-        if bad and span is None:
+        if bad and span is None and self._heard_once:
             self._open["rf"] = span = _Open(state.ts)
             found.append(DetectedEvent(self.unit_id, "rf", EventKind.DROPOUT, state.ts, None))
         if bad and span is not None and heard:

@@ -29,7 +29,7 @@ from realtime.units.state import UnitState
 logger = logging.getLogger(__name__)
 
 QUEUE_SECONDS = 300  # seconds of points waiting for the database before dropping
-SAVE_EVERY = 10.0  # s between saves of the open windows (each save rewrites them)
+SAVE_EVERY = 10.0  # s between saves of the open windows (MICBOARD_TIMELINE_SAVE_SECONDS)
 PRUNE_EVERY = 3600.0
 
 # A closed second of one unit: (unit id, unix second, point)

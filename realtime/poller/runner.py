@@ -77,7 +77,10 @@ class Poller:
         self.telemetry = TelemetryBatcher()
         self.alerts = AlertEngine(notifiers)
         self.recorder = (
-            Recorder(rf_threshold=float(settings.MICBOARD_TIMELINE_RF_THRESHOLD))
+            Recorder(
+                rf_threshold=float(settings.MICBOARD_TIMELINE_RF_THRESHOLD),
+                save_every=float(settings.MICBOARD_TIMELINE_SAVE_SECONDS),
+            )
             if self.config.timeline
             else None
         )

@@ -94,6 +94,8 @@ class AccessibilityTests(LiveWallTestCase):
             "/alerts/",
             f"/units/{unit}/",
             "/api-tokens/",
+            f"/groups/{self.group.pk}/timeline/",
+            f"/units/{unit}/timeline/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

@@ -356,6 +356,14 @@ PAGE_ROWS = [
     Row("wall-tiles", GET, group_a, in_group_a(200), data=units_of_wall, htmx="", label="units"),
     read_only("wall-tiles", group_a),
     write_only("marker-add", group_a),
+    Row("group-timeline", GET, group_a, in_group_a(200)),
+    read_only("group-timeline", group_a),
+    Row("group-timeline-data", GET, group_a, in_group_a(200)),
+    read_only("group-timeline-data", group_a),
+    Row("unit-timeline", GET, unit_a, in_group_a(200)),
+    read_only("unit-timeline", unit_a),
+    Row("unit-timeline-data", GET, unit_a, in_group_a(200)),
+    read_only("unit-timeline-data", unit_a),
     Row("marker-add", POST, group_a, in_group_a(302), data=song_4, writes=True),
     Row(
         "marker-add", POST, group_a, in_group_a(200), data=song_4, htmx="marker-status", writes=True
@@ -844,6 +852,7 @@ SHOWN = [
     Shown("wall-tiles", group_a, WALL_OF_A, htmx=""),
     Shown("wall-tiles", group_a, WALL_OF_A, data=units_of_wall, htmx=""),
     Shown("unit-detail", unit_a, WALL_OF_A),
+    Shown("group-timeline", group_a, WALL_OF_A),
     Shown("kiosk", token_a, everyone_sees("jane")),
     Shown("kiosk-tiles", token_a, everyone_sees("jane"), data=units_of_wall),
     Shown("group-assignments", group_a, ASSIGNABLE_IN_A),

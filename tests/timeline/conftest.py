@@ -17,14 +17,14 @@ __all__ = ["simulators"]
 
 @pytest.fixture
 async def recording_pollers(live_settings) -> AsyncIterator[Callable[..., Poller]]:
-    """Start in-process pollers with the timeline on; each saves every 0.2 s."""
+    """Start in-process pollers with the timeline on; each saves every second."""
     live_settings.MICBOARD_ALERT_GRACE = 0
+    live_settings.MICBOARD_TIMELINE_SAVE_SECONDS = 1
     running: list[asyncio.Task[None]] = []
 
     def start(**overrides: Any) -> Poller:
         poller = Poller(PollerConfig(**{**TEST_POLLER, "timeline": True, **overrides}))
         assert poller.recorder is not None
-        poller.recorder._save_every = 0.2
         running.append(asyncio.create_task(poller.run()))
         return poller
 

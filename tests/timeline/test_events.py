@@ -40,6 +40,10 @@ def test_a_short_loss_is_a_dropout_with_its_duration():
     assert events == [("dropout", 101.0, None, {}), ("dropout", 101.0, 102.5, {})]
 
 
+def test_a_pack_not_yet_heard_is_not_dropping_out():
+    assert _run(UNHEARD, replace(UNHEARD, ts=101.0), replace(HEARD, ts=102.0)) == []
+
+
 def test_a_long_silence_is_the_transmitter_switched_off_and_on():
     back = 101.0 + TX_OFF_AFTER + 1
     events = _run(HEARD, replace(UNHEARD, ts=101.0), replace(HEARD, ts=back))

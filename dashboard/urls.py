@@ -28,6 +28,7 @@ urlpatterns = [
         timeline.group_timeline_data,
         name="group-timeline-data",
     ),
+    path("groups/<id:group_id>/report/", timeline.group_report, name="group-report"),
     path("units/<id:unit_id>/timeline/", timeline.unit_timeline, name="unit-timeline"),
     path(
         "units/<id:unit_id>/timeline/data/", timeline.unit_timeline_data, name="unit-timeline-data"

@@ -4,7 +4,9 @@ marker from the wall (docs/timeline.md)."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import lookups, walls
@@ -19,7 +23,7 @@ from dashboard.views.common import HtmxHttpRequest
 from micboard import access
 from micboard.models import MonitoringGroup
 from micboard.services import TimelineService
-from micboard.timeline import query
+from micboard.timeline import query, report
 
 DEFAULT_RANGE = 3600  # s: a page opens on the last hour, following now
 SPANS = [(7 * 86400, "7 d"), (86400, "1 d"), (3 * 3600, "3 h"), (3600, "1 h"), (600, "10 min"),
@@ -117,3 +121,52 @@ def _group_units(group: MonitoringGroup) -> list[dict[str, Any]]:
         for tile in tiles
         if tile is not None
     ]
+
+
+@login_required
+@require_GET
+def group_report(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_group_for_user(request.user, group_id)
+    try:
+        start, end, ends_now = _report_range(request, group)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    rows = report.build(group, access.visible_alerts(request.user), start, end, ends_now=ends_now)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(report.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="show-report-{group.pk}.csv"'
+        return response
+    context = {
+        "group": group,
+        "rows": rows,
+        "start": timezone.localtime(start),
+        "end": timezone.localtime(end),
+        "csv_query": urlencode(
+            {"start": _local_input(start), "end": _local_input(end), "format": "csv"}
+        ),
+    }
+    return render(request, "dashboard/report.html", context)
+
+
+def _report_range(request: HttpRequest, group: MonitoringGroup) -> tuple[datetime, datetime, bool]:
+    """Return the asked range (default: from the last "show start" marker to now)."""
+    now = timezone.now()
+    end = _moment(request.GET.get("end")) or now
+    start = _moment(request.GET.get("start")) or report.default_start(group, end)
+    if start >= end:
+        raise ValueError("The report's start must come before its end.")
+    return start, end, now - end < timedelta(minutes=1)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = parse_datetime(text)
+    if moment is None:
+        raise ValueError("Dates are written like 2026-12-03T20:00.")
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _local_input(moment: datetime) -> str:
+    """The value a datetime-local field shows: local time, to the second."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S")

@@ -96,6 +96,7 @@ class AccessibilityTests(LiveWallTestCase):
             "/api-tokens/",
             f"/groups/{self.group.pk}/timeline/",
             f"/units/{unit}/timeline/",
+            f"/groups/{self.group.pk}/report/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

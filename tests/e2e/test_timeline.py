@@ -1,6 +1,7 @@
 """A simulated show on the timeline, in a real browser: a tech marks the show's start from
 the wall, a pack drops out and comes back with a fresh battery, and the group's timeline
-shows the dropout with its time and duration, the swap and the marker, drawn by uPlot."""
+shows the dropout with its time and duration, the swap and the marker, drawn by uPlot;
+the show report (from that marker) counts the same dropout and swap."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class TimelineTests(LiveWallTestCase):
     def open_event(self, kind: str) -> bool:
         return UnitEvent.objects.filter(unit=self.units[0], kind=kind).exists()
 
-    def test_a_dropout_and_a_battery_swap_appear_on_the_timeline_with_their_times(self) -> None:
+    def test_a_dropout_and_a_battery_swap_appear_on_the_timeline_and_in_the_report(self) -> None:
         self.sign_in(self.tech)
         self.page.goto(self.url(f"/walls/{self.group.pk}/"))
         expect(self.page.locator("#wall")).to_have_attribute("data-state", "live")
@@ -85,3 +86,12 @@ class TimelineTests(LiveWallTestCase):
         self.page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] / 2)
         expect(legend).to_contain_text("Battery %")
         expect(legend.locator(".u-value").nth(4)).to_have_text("30")  # before the swap
+
+        # The report runs from the "show start" marker: one dropout, as long as the page said.
+        self.page.get_by_role("link", name="The show report").click()
+        jane = self.page.locator(f'.report tr[data-unit="{self.units[0].pk}"]')
+        expect(jane).to_have_attribute("data-dropouts", "1")
+        longest = float(jane.get_attribute("data-dropout-longest") or 0)
+        assert abs(longest - duration) <= 0.05, (longest, duration)
+        expect(jane.locator("td").nth(5)).to_have_text("1")  # the battery swap
+        expect(jane.locator("td").nth(6)).to_have_text("30 %")  # the lowest battery

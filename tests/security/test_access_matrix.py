@@ -146,6 +146,10 @@ def jane_a(w: World) -> dict[str, Any]:
     return {"assignment_id": w.jane_a.pk}
 
 
+def as_csv(w: World) -> dict[str, Any]:
+    return {"format": "csv"}
+
+
 def song_4(w: World) -> dict[str, Any]:
     return {"label": "song 4"}
 
@@ -360,6 +364,9 @@ PAGE_ROWS = [
     read_only("group-timeline", group_a),
     Row("group-timeline-data", GET, group_a, in_group_a(200)),
     read_only("group-timeline-data", group_a),
+    Row("group-report", GET, group_a, in_group_a(200)),
+    Row("group-report", GET, group_a, in_group_a(200), data=as_csv, label="CSV"),
+    read_only("group-report", group_a),
     Row("unit-timeline", GET, unit_a, in_group_a(200)),
     read_only("unit-timeline", unit_a),
     Row("unit-timeline-data", GET, unit_a, in_group_a(200)),
@@ -853,6 +860,7 @@ SHOWN = [
     Shown("wall-tiles", group_a, WALL_OF_A, data=units_of_wall, htmx=""),
     Shown("unit-detail", unit_a, WALL_OF_A),
     Shown("group-timeline", group_a, WALL_OF_A),
+    Shown("group-report", group_a, WALL_OF_A),
     Shown("kiosk", token_a, everyone_sees("jane")),
     Shown("kiosk-tiles", token_a, everyone_sees("jane"), data=units_of_wall),
     Shown("group-assignments", group_a, ASSIGNABLE_IN_A),

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -99,7 +100,8 @@ def _data(request: HttpRequest, group: MonitoringGroup | None, unit_ids: list[in
     body = query.lanes(unit_ids, start, end, now)
     body["events"] = query.events(access.visible_alerts(request.user), group, unit_ids, start, end)
     body["now"] = now
-    return JsonResponse(body)
+    # orjson: the answer holds tens of thousands of numbers, several times faster to encode.
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
 def _range(request: HttpRequest, now: float) -> tuple[int, int]:

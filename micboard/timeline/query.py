@@ -55,7 +55,8 @@ def _series(by_time: dict[int, list[Point | None]], step: int) -> dict[str, list
     for at in sorted(by_time):
         if previous is not None and at - previous > step:
             _append(series, previous + step, None)  # nothing heard in between: a gap
-        _append(series, at, merge(by_time[at]))
+        points = by_time[at]
+        _append(series, at, points[0] if len(points) == 1 else merge(points))
         previous = at
     return series
 

@@ -9,6 +9,8 @@ click to the animation frame after the charts were redrawn (fetch, JSON, uPlot):
 
 - first draw: the "3 h" span (every unit's chart, 10 s points merged to <= 1,500 each)
 - zoom in: "+" five times (3 h -> 6 min; the last steps read 1 s points), pan: "◀"
+- "rescaled": the same steps to the frame in which the charts show the new range from the
+  points they already had (the new range's points replace them when they arrive)
 - data JSON: the 3 h answer of the data endpoint alone, in this process (the server's part)
 - report: the show report of the whole range, rendered by the view in this process
 
@@ -37,7 +39,16 @@ from bench.bench_timeline import setup_django  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Bench-Timeline-42!"
-# Clicks a button of the timeline and resolves, in ms, at the frame after its redraw.
+# Clicks a button of the timeline and resolves, in ms, at the frame after the charts were
+# rescaled from the points they had (what the user sees first).
+TIMED_RESCALE = """async (selector) => {
+  const started = performance.now();
+  document.querySelector(selector).click();
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  return performance.now() - started;
+}"""
+# Clicks a button of the timeline and resolves, in ms, at the frame after its redraw with
+# the new range's own points.
 TIMED_CLICK = """async (selector) => {
   const root = document.getElementById("timeline");
   const before = Number(root.dataset.draws || 0);
@@ -153,13 +164,21 @@ def time_page(port: int, group_id: int) -> dict[str, list[float]]:
         page.wait_for_url(f"{base}/")
         page.goto(f"{base}/groups/{group_id}/timeline/")
         page.wait_for_selector('#timeline[data-state="ready"]')
-        results: dict[str, list[float]] = {"first draw (3 h)": [], "zoom in": [], "pan": []}
+        results: dict[str, list[float]] = {
+            "first draw (3 h)": [], "zoom in": [], "pan": [],
+            "zoom in, rescaled": [], "pan, rescaled": [],
+        }  # fmt: skip
         for _ in range(3):
             results["first draw (3 h)"].append(page.evaluate(TIMED_CLICK, '[data-span="10800"]'))
         for _ in range(5):
             results["zoom in"].append(page.evaluate(TIMED_CLICK, '[data-action="zoom-in"]'))
         for _ in range(3):
             results["pan"].append(page.evaluate(TIMED_CLICK, '[data-action="earlier"]'))
+        page.evaluate(TIMED_CLICK, '[data-span="10800"]')
+        for action, name in (("zoom-in", "zoom in, rescaled"), ("earlier", "pan, rescaled")):
+            for _ in range(3):
+                results[name].append(page.evaluate(TIMED_RESCALE, f'[data-action="{action}"]'))
+                page.wait_for_selector('#timeline[data-state="ready"]')
         browser.close()
     return results
 

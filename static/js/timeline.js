@@ -97,7 +97,18 @@
   function setRange(end, span, following) {
     range = { end: end, span: Math.max(SMALLEST, span) };
     setLive(following);
+    rescale();
     load();
+  }
+
+  // Show the new range at once from the points already drawn (uPlot redraws them in a few
+  // ms); the finer (or wider) points replace them when they arrive.
+  function rescale() {
+    const end = live ? Date.now() / 1000 : range.end;
+    for (const chart of charts.values()) {
+      chart.setScale("x", { min: end - range.span, max: end });
+    }
+    root.dataset.rescales = String(Number(root.dataset.rescales || 0) + 1);
   }
 
   function setLive(following) {

@@ -13,6 +13,7 @@ from dashboard.views import (
     groups,
     kiosk,
     performers,
+    timeline,
     units,
     walls,
 )
@@ -21,6 +22,18 @@ urlpatterns = [
     path("", walls.home, name="home"),
     path("walls/<id:group_id>/", walls.wall, name="wall"),
     path("walls/<id:group_id>/tiles/", walls.wall_tiles, name="wall-tiles"),
+    path("walls/<id:group_id>/markers/", timeline.marker_add, name="marker-add"),
+    path("groups/<id:group_id>/timeline/", timeline.group_timeline, name="group-timeline"),
+    path(
+        "groups/<id:group_id>/timeline/data/",
+        timeline.group_timeline_data,
+        name="group-timeline-data",
+    ),
+    path("groups/<id:group_id>/report/", timeline.group_report, name="group-report"),
+    path("units/<id:unit_id>/timeline/", timeline.unit_timeline, name="unit-timeline"),
+    path(
+        "units/<id:unit_id>/timeline/data/", timeline.unit_timeline_data, name="unit-timeline-data"
+    ),
     path("kiosk/<str:token>/", kiosk.kiosk, name="kiosk"),
     path("kiosk/<str:token>/tiles/", kiosk.kiosk_tiles, name="kiosk-tiles"),
     path("kiosk/<str:token>/photos/<id:performer_id>/", kiosk.kiosk_photo, name="kiosk-photo"),

@@ -128,6 +128,13 @@ MICBOARD_ALERT_STALL = env_int("MICBOARD_ALERT_STALL", 3)
 # before that alert clears (a pack at its last bar drops in and out).
 MICBOARD_SIGNAL_LOSS_AFTER = env_int("MICBOARD_SIGNAL_LOSS_AFTER", 3)
 MICBOARD_SIGNAL_BACK_AFTER = env_int("MICBOARD_SIGNAL_BACK_AFTER", 30)
+# The show's timeline (docs/timeline.md): days of 10 s points kept, and hours of 1 s points.
+MICBOARD_TIMELINE_DAYS = env_int("MICBOARD_TIMELINE_DAYS", 7)
+MICBOARD_TIMELINE_SECOND_HOURS = env_int("MICBOARD_TIMELINE_SECOND_HOURS", 24)
+# Seconds between the recorder's saves: how far behind now a timeline page may be.
+MICBOARD_TIMELINE_SAVE_SECONDS = env_int("MICBOARD_TIMELINE_SAVE_SECONDS", 10)
+# RF (dBm) below which, on both antennas, a heard transmitter counts as dropping out.
+MICBOARD_TIMELINE_RF_THRESHOLD = env_int("MICBOARD_TIMELINE_RF_THRESHOLD", -90)
 
 INSTALLED_APPS = [
     "daphne",
@@ -144,6 +151,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "micboard",
+    "micboard.timeline",
     "dashboard",
     "realtime",
 ]

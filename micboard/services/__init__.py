@@ -8,6 +8,7 @@ from micboard.services.legacy import AssignmentService
 from micboard.services.performer import PerformerService
 from micboard.services.performer_assignment import PerformerAssignmentService
 from micboard.services.telemetry import TelemetryService
+from micboard.services.timeline import TimelineService
 
 __all__ = [
     "AlertService",
@@ -18,4 +19,5 @@ __all__ = [
     "PerformerAssignmentService",
     "PerformerService",
     "TelemetryService",
+    "TimelineService",
 ]

@@ -22,6 +22,7 @@ class PollerConfig:
     second_interval: float = 1.0  # history points, time-based status, heartbeat
     history_maxlen: int = 3600  # one point a second: about an hour per unit
     persist_interval: float = 3.0  # telemetry batches to the database
+    timeline: bool = True  # record every unit's points for the timeline (recorder.py)
     alert_interval: float = 0.25
     lease_ttl_ms: int = 3000
     lease_interval: float = 1.0

@@ -37,6 +37,7 @@ from realtime.poller.notifiers import AlertNotifier
 from realtime.poller.persistence import TelemetryBatcher
 from realtime.poller.publisher import SLICE, Publisher
 from realtime.poller.readers import DeviceReader
+from realtime.poller.recorder import Recorder
 from realtime.poller.stats import Stats
 from realtime.poller.topology import Topology, load_topology
 from realtime.protocols.base import Reading
@@ -77,6 +78,14 @@ class Poller:
         self.leases = LeaseKeeper(self.redis, self.poller_id, self.config.lease_ttl_ms)
         self.telemetry = TelemetryBatcher()
         self.alerts = AlertEngine(notifiers)
+        self.recorder = (
+            Recorder(
+                rf_threshold=float(settings.MICBOARD_TIMELINE_RF_THRESHOLD),
+                save_every=float(settings.MICBOARD_TIMELINE_SAVE_SECONDS),
+            )
+            if self.config.timeline
+            else None
+        )
         self._signal_loss = SignalLossHolds(
             lost=float(settings.MICBOARD_SIGNAL_LOSS_AFTER),
             back=float(settings.MICBOARD_SIGNAL_BACK_AFTER),
@@ -96,6 +105,8 @@ class Poller:
         """Run until cancelled; on the way out hand back devices and save telemetry."""
         cfg = self.config
         try:
+            if self.recorder is not None:
+                self.recorder.start()
             await self._load_topology_until_ready()
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._every(cfg.lease_interval, self._lease_step))
@@ -129,6 +140,9 @@ class Poller:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(SHUTDOWN_FLUSH_TIMEOUT):
                 await self.telemetry.flush()
+        if self.recorder is not None:
+            self.recorder.hand_over(time.time())
+            await asyncio.to_thread(self.recorder.stop, SHUTDOWN_FLUSH_TIMEOUT)
         await self.redis.aclose()
 
     async def _every(
@@ -174,6 +188,8 @@ class Poller:
         if changed and tracker.state is not None:
             self.publisher.mark(tracker.state)
             self.telemetry.record(tracker.state)
+            if self.recorder is not None:
+                self.recorder.observe(tracker.state)
         if tracker.pending:
             self._settling.add(tracker.unit_id)
         conditions = tracker.take_conditions()
@@ -205,6 +221,8 @@ class Poller:
             for tracker in trackers[start : start + SLICE]:
                 self._after_update(tracker, tracker.tick(now))
             await asyncio.sleep(0)  # let a frame tick in between slices
+        if self.recorder is not None:
+            self.recorder.hand_over(time.time())
         await self.publisher.write_history()
         await self._publish_health()
 
@@ -322,6 +340,8 @@ class Poller:
         mapped = set(new.unit_by_channel.values())
         for unit_id in [u for u in self.trackers if u not in mapped]:
             del self.trackers[unit_id]
+            if self.recorder is not None:
+                self.recorder.forget(unit_id)
             self.alerts.submit(unit_id, frozenset())  # its alerts end with it
         for unit_id, tracker in self.trackers.items():
             if old.groups_of(unit_id) == new.groups_of(unit_id):
@@ -392,6 +412,7 @@ class Poller:
             "units": str(len(self.trackers)),
             "db_pending": str(self.telemetry.pending),
             "db_failures": str(self.telemetry.failed_batches),
+            "timeline_dropped": str(self.recorder.dropped if self.recorder else 0),
             # Running totals, so a reader can take rates over any window it likes.
             "readings": str(self.stats.readings),
             "frames": str(self.stats.frames),

@@ -64,6 +64,12 @@ HEARTBEAT_METRICS = [
         counter=True,
     ),
     HeartbeatMetric(
+        "timeline_dropped",
+        "micboard_poller_timeline_dropped_seconds",
+        "Unit-seconds of timeline points dropped because the database fell behind.",
+        counter=True,
+    ),
+    HeartbeatMetric(
         "readings_per_s", "micboard_poller_readings_per_second", "Readings/s since the last beat."
     ),
     HeartbeatMetric(

@@ -92,6 +92,14 @@
     reveal() {
       wall.classList.toggle("controls-shown");
     },
+    mark() {
+      // One key marks the timeline now; the label field is optional (typing in it, the
+      // key is a letter and Enter submits).
+      const form = wall.querySelector(".marker-form");
+      if (form) {
+        form.requestSubmit();
+      }
+    },
     escape() {
       if (!help.hidden) {
         actions.help();
@@ -101,7 +109,7 @@
     },
   };
 
-  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", "?": "help", Escape: "escape" };
+  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", m: "mark", "?": "help", Escape: "escape" };
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;

@@ -95,6 +95,9 @@ class AccessibilityTests(LiveWallTestCase):
             f"/units/{unit}/",
             "/api-tokens/",
             "/chargers/",
+            f"/groups/{self.group.pk}/timeline/",
+            f"/units/{unit}/timeline/",
+            f"/groups/{self.group.pk}/report/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

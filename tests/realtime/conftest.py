@@ -36,8 +36,14 @@ from tests.waiting import wait_until_async
 
 ORIGIN = "http://localhost"
 FRAME_TIMEOUT = 10.0
-# Test timings: fast batches, the production lease rules.
-TEST_POLLER = {"persist_interval": 0.5, "alert_interval": 0.1, "snapshot_interval": 5.0}
+# Test timings: fast batches, the production lease rules. The timeline's writer thread
+# only runs where a test asks for it (tests/timeline/), so no test leaves one writing.
+TEST_POLLER = {
+    "persist_interval": 0.5,
+    "alert_interval": 0.1,
+    "snapshot_interval": 5.0,
+    "timeline": False,
+}
 
 
 @dataclass

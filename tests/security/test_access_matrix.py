@@ -146,6 +146,14 @@ def jane_a(w: World) -> dict[str, Any]:
     return {"assignment_id": w.jane_a.pk}
 
 
+def as_csv(w: World) -> dict[str, Any]:
+    return {"format": "csv"}
+
+
+def song_4(w: World) -> dict[str, Any]:
+    return {"label": "song 4"}
+
+
 def alert_a(w: World) -> dict[str, Any]:
     return {"alert_id": w.alert_a.pk}
 
@@ -351,6 +359,22 @@ PAGE_ROWS = [
     Row("wall-tiles", GET, group_a, in_group_a(200), htmx=""),
     Row("wall-tiles", GET, group_a, in_group_a(200), data=units_of_wall, htmx="", label="units"),
     read_only("wall-tiles", group_a),
+    write_only("marker-add", group_a),
+    Row("group-timeline", GET, group_a, in_group_a(200)),
+    read_only("group-timeline", group_a),
+    Row("group-timeline-data", GET, group_a, in_group_a(200)),
+    read_only("group-timeline-data", group_a),
+    Row("group-report", GET, group_a, in_group_a(200)),
+    Row("group-report", GET, group_a, in_group_a(200), data=as_csv, label="CSV"),
+    read_only("group-report", group_a),
+    Row("unit-timeline", GET, unit_a, in_group_a(200)),
+    read_only("unit-timeline", unit_a),
+    Row("unit-timeline-data", GET, unit_a, in_group_a(200)),
+    read_only("unit-timeline-data", unit_a),
+    Row("marker-add", POST, group_a, in_group_a(302), data=song_4, writes=True),
+    Row(
+        "marker-add", POST, group_a, in_group_a(200), data=song_4, htmx="marker-status", writes=True
+    ),
     Row("kiosk", GET, token_a, everyone(200)),
     Row("kiosk", GET, revoked_token, everyone(410), label="revoked link"),
     Row("kiosk", GET, unknown_token, everyone(404), label="unknown link"),
@@ -748,9 +772,13 @@ def id_argument(kwargs: dict[str, Any]) -> str | None:
 
 
 def database_state() -> dict[str, list[dict[str, Any]]]:
-    """Every row of Micboard's tables (with history and m2m tables) and of the users."""
-    micboard = apps.get_app_config("micboard").get_models(include_auto_created=True)
-    models: list[type[Model]] = [*micboard, User]
+    """Every row of Micboard's tables (with history and m2m tables, and the timeline's) and
+    of the users."""
+    models: list[type[Model]] = [
+        *apps.get_app_config("micboard").get_models(include_auto_created=True),
+        *apps.get_app_config("timeline").get_models(include_auto_created=True),
+        User,
+    ]
     return {
         model._meta.label: list(model._base_manager.order_by("pk").values()) for model in models
     }
@@ -850,6 +878,8 @@ SHOWN = [
     Shown("wall-tiles", group_a, WALL_OF_A, htmx=""),
     Shown("wall-tiles", group_a, WALL_OF_A, data=units_of_wall, htmx=""),
     Shown("unit-detail", unit_a, WALL_OF_A),
+    Shown("group-timeline", group_a, WALL_OF_A),
+    Shown("group-report", group_a, WALL_OF_A),
     Shown("kiosk", token_a, everyone_sees("jane")),
     Shown("kiosk-tiles", token_a, everyone_sees("jane"), data=units_of_wall),
     Shown("group-assignments", group_a, ASSIGNABLE_IN_A),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('micboard', '0012_sscv1_protocol'),
+        ('micboard', '0008_sscv1_protocol'),
     ]
 
     operations = [

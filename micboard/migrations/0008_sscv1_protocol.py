@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('micboard', '0011_evolution_wireless_protocol'),
+        ('micboard', '0007_evolution_wireless_protocol'),
     ]
 
     operations = [

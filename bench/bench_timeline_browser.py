@@ -1,0 +1,225 @@
+"""Measure the timeline page of a 40-unit group over 3 hours in headless Chromium, and the
+show report of that range.
+
+A throwaway SQLite database gets `--units` units in one group with `--hours` of synthetic
+1 s and 10 s points (saved through micboard/timeline/store.py) and a few dropouts each;
+uvicorn serves it on loopback (DEBUG, so whitenoise serves static/ as it is) and Debian's
+Chromium (Playwright) signs in and opens the group's timeline. Each step is timed from the
+click to the animation frame after the charts were redrawn (fetch, JSON, uPlot):
+
+- first draw: the "3 h" span (every unit's chart, 10 s points merged to <= 1,500 each)
+- zoom in: "+" five times (3 h -> 6 min; the last steps read 1 s points), pan: "◀"
+- "rescaled": the same steps to the frame in which the charts show the new range from the
+  points they already had (the new range's points replace them when they arrive)
+- data JSON: the 3 h answer of the data endpoint alone, in this process (the server's part)
+- report: the show report of the whole range, rendered by the view in this process
+
+    .venv/bin/python bench/bench_timeline_browser.py [--units 40] [--hours 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a plain script
+
+from bench.bench_live import listening_socket, web_server_command  # noqa: E402
+from bench.bench_timeline import setup_django  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "Bench-Timeline-42!"
+# Clicks a button of the timeline and resolves, in ms, at the frame after the charts were
+# rescaled from the points they had (what the user sees first).
+TIMED_RESCALE = """async (selector) => {
+  const started = performance.now();
+  document.querySelector(selector).click();
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  return performance.now() - started;
+}"""
+# Clicks a button of the timeline and resolves, in ms, at the frame after its redraw with
+# the new range's own points.
+TIMED_CLICK = """async (selector) => {
+  const root = document.getElementById("timeline");
+  const before = Number(root.dataset.draws || 0);
+  const started = performance.now();
+  document.querySelector(selector).click();
+  while (Number(root.dataset.draws || 0) === before) {
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  return performance.now() - started;
+}"""
+
+
+def build(units: int, hours: float) -> tuple[int, int]:
+    """Fill the database; return the group's id and the range's end (Unix s)."""
+    from datetime import UTC, datetime
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from micboard.models import MonitoringGroup, Organization
+    from micboard.services import PerformerAssignmentService, PerformerService
+    from micboard.tenancy import system_context
+    from micboard.timeline import store
+    from micboard.timeline.codec import POINTS, Span
+    from micboard.timeline.models import Resolution, UnitEvent
+    from tests.factories import make_receiver
+
+    call_command("migrate", verbosity=0)
+    rng = random.Random(16)
+    end = int(time.time())
+    start = end - int(hours * 3600)
+    with system_context():
+        organization = Organization.default()
+        _, unit_list = make_receiver(organization, 2202, channels=units)
+        group = MonitoringGroup.objects.create(organization=organization, name="Bench stage")
+        for number, unit in enumerate(unit_list, start=1):
+            performer = PerformerService.create_performer(f"Performer {number:02d}")
+            PerformerAssignmentService.create_assignment(performer, unit, group)
+        User.objects.create_superuser("bench", "bench@example.com", PASSWORD)
+        for unit in unit_list:
+            for resolution in (Resolution.SECOND, Resolution.TEN_SECONDS):
+                chunks = []
+                first = store.window_start(start, resolution)
+                for window in range(first, end, resolution * POINTS):
+                    points: list[Any] = [_point(rng, Span) for _ in range(POINTS)]
+                    chunks.append(store.Chunk(unit.pk, resolution, window, points))
+                store.save_chunks(chunks)
+            for _ in range(5):
+                at = rng.uniform(start, end)
+                UnitEvent.objects.create(
+                    unit=unit, lane="rf", kind="dropout",
+                    started_at=datetime.fromtimestamp(at, tz=UTC),
+                    ended_at=datetime.fromtimestamp(at + rng.uniform(0.2, 5), tz=UTC),
+                )  # fmt: skip
+    return group.pk, end
+
+
+def _point(rng: random.Random, span: Any) -> tuple[Any, ...]:
+    rf = rng.uniform(-75, -50)
+    audio = rng.uniform(-40, -15)
+    return (span(rf - 3, rf + 3, rf), span(rf - 6, rf, rf - 3), span(audio - 10, audio, audio - 4),
+            span(70, 70, 70))  # fmt: skip
+
+
+def time_data(group_id: int, hours: float) -> float:
+    """Time the 3 h JSON answer alone (in this process): the server's share of a draw."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(User.objects.get(username="bench"))
+    end = int(time.time())
+    started = time.perf_counter()
+    answer = client.get(reverse("group-timeline-data", args=[group_id]),
+                        {"start": end - int(hours * 3600), "end": end})  # fmt: skip
+    assert answer.status_code == 200, answer.status_code
+    return (time.perf_counter() - started) * 1000
+
+
+def time_report(group_id: int, hours: float) -> float:
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(User.objects.get(username="bench"))
+    since = timezone.localtime(timezone.now() - timedelta(hours=hours))
+    started = time.perf_counter()
+    answer = client.get(reverse("group-report", args=[group_id]),
+                        {"start": since.strftime("%Y-%m-%dT%H:%M:%S")})  # fmt: skip
+    took = time.perf_counter() - started
+    assert answer.status_code == 200, answer.status_code
+    return took * 1000
+
+
+def time_page(port: int, group_id: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        base = f"http://127.0.0.1:{port}"
+        page.goto(f"{base}/accounts/login/")
+        page.get_by_label("Username").fill("bench")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/groups/{group_id}/timeline/")
+        page.wait_for_selector('#timeline[data-state="ready"]')
+        results: dict[str, list[float]] = {
+            "first draw (3 h)": [], "zoom in": [], "pan": [],
+            "zoom in, rescaled": [], "pan, rescaled": [],
+        }  # fmt: skip
+        for _ in range(3):
+            results["first draw (3 h)"].append(page.evaluate(TIMED_CLICK, '[data-span="10800"]'))
+        for _ in range(5):
+            results["zoom in"].append(page.evaluate(TIMED_CLICK, '[data-action="zoom-in"]'))
+        for _ in range(3):
+            results["pan"].append(page.evaluate(TIMED_CLICK, '[data-action="earlier"]'))
+        page.evaluate(TIMED_CLICK, '[data-span="10800"]')
+        for action, name in (("zoom-in", "zoom in, rescaled"), ("earlier", "pan, rescaled")):
+            for _ in range(3):
+                results[name].append(page.evaluate(TIMED_RESCALE, f'[data-action="{action}"]'))
+                page.wait_for_selector('#timeline[data-state="ready"]')
+        browser.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=40)
+    parser.add_argument("--hours", type=float, default=3.0)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-tlb-"))
+    os.environ["DEBUG"] = "True"
+    os.environ.setdefault(
+        "SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+    )
+    os.environ["MICBOARD_DISCOVERY"] = "False"
+    server = None
+    try:
+        setup_django(workdir)
+        built = time.perf_counter()
+        group_id, _ = build(args.units, args.hours)
+        print(f"built {args.units} units x {args.hours:g} h in {time.perf_counter() - built:.0f} s")
+        sock = listening_socket()
+        server = subprocess.Popen(
+            web_server_command("uvicorn", sock.fileno()), pass_fds=[sock.fileno()],
+            env={**os.environ}, cwd=REPO,
+        )  # fmt: skip
+        steps = time_page(sock.getsockname()[1], group_id)
+        data_ms = [time_data(group_id, args.hours) for _ in range(3)]
+        report_ms = [time_report(group_id, args.hours) for _ in range(3)]
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\ntimeline of {args.units} units over {args.hours:g} h (headless Chromium)")
+    print(f"{'step':<20} {'median ms':>10} {'max ms':>8} {'runs':>5}")
+    rows = [*steps.items(), (f"data JSON ({args.hours:g} h)", data_ms),
+            (f"report ({args.hours:g} h)", report_ms)]  # fmt: skip
+    for name, times in rows:
+        print(f"{name:<20} {median(times):>10.0f} {max(times):>8.0f} {len(times):>5}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The show's timeline: every unit's readings, downsampled and kept for days (docs/timeline.md)."""

@@ -1,0 +1,128 @@
+"""Reading a timeline for a page: lanes at a resolution that suits the range, and events.
+
+Callers pass only units and groups that micboard/access.py has let the reader see.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from micboard.models import Alert, MonitoringGroup
+from micboard.timeline import store
+from micboard.timeline.codec import LANES, Point, merge
+from micboard.timeline.models import Marker, Resolution, UnitEvent
+
+MAX_POINTS = 1500  # per unit and range: about one per pixel of a wide screen
+SECOND_TIER_UP_TO = 3600  # ranges up to an hour are drawn from 1 s points
+
+
+def resolution_for(start: int, end: int, now: float) -> int:
+    """Return the stored tier to read: 1 s for short ranges still within its retention."""
+    kept_since = now - int(settings.MICBOARD_TIMELINE_SECOND_HOURS) * 3600
+    if end - start <= SECOND_TIER_UP_TO and start >= kept_since:
+        return Resolution.SECOND
+    return Resolution.TEN_SECONDS
+
+
+def lanes(unit_ids: Iterable[int], start: int, end: int, now: float) -> dict[str, Any]:
+    """Return each unit's lanes over [start, end): times, and per lane mean/min/max lists
+    (None where nothing was heard, so a chart draws a gap)."""
+    resolution = resolution_for(start, end, now)
+    step = max(resolution, math.ceil((end - start) / MAX_POINTS / resolution) * resolution)
+    buckets: dict[int, dict[int, list[Point | None]]] = defaultdict(lambda: defaultdict(list))
+    for unit_id, second, point in store.read_points(unit_ids, resolution, start, end):
+        buckets[unit_id][second - second % step].append(point)
+    return {
+        "start": start,
+        "end": end,
+        "step": step,
+        "units": {str(unit_id): _series(by_time, step) for unit_id, by_time in buckets.items()},
+    }
+
+
+def _series(by_time: dict[int, list[Point | None]], step: int) -> dict[str, list[Any]]:
+    series: dict[str, list[Any]] = {"t": []}
+    for lane in LANES:
+        series.update({lane: [], f"{lane}_min": [], f"{lane}_max": []})
+    previous: int | None = None
+    for at in sorted(by_time):
+        if previous is not None and at - previous > step:
+            _append(series, previous + step, None)  # nothing heard in between: a gap
+        points = by_time[at]
+        _append(series, at, points[0] if len(points) == 1 else merge(points))
+        previous = at
+    return series
+
+
+def _append(series: dict[str, list[Any]], at: int, point: Point | None) -> None:
+    series["t"].append(at)
+    for index, lane in enumerate(LANES):
+        span = point[index] if point is not None else None
+        series[lane].append(None if span is None else round(span.mean, 1))
+        series[f"{lane}_min"].append(None if span is None else span.low)
+        series[f"{lane}_max"].append(None if span is None else span.high)
+
+
+def events(
+    visible_alerts: QuerySet[Alert],
+    group: MonitoringGroup | None,
+    unit_ids: list[int],
+    start: int,
+    end: int,
+) -> list[dict[str, Any]]:
+    """Return the units' events, their alerts (of those the reader sees; of the group, with
+    one) and the group's markers overlapping the range."""
+    since, until = _when(start), _when(end)
+    overlapping = Q(started_at__lt=until) & (Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+    found: list[dict[str, Any]] = [
+        {
+            "kind": event.kind,
+            "label": event.get_kind_display(),
+            "unit": event.unit_id,
+            "start": event.started_at.timestamp(),
+            "end": None if event.ended_at is None else event.ended_at.timestamp(),
+            "detail": event.detail,
+        }
+        for event in UnitEvent.objects.filter(overlapping, unit_id__in=unit_ids).order_by(
+            "started_at"
+        )
+    ]
+    alerts = visible_alerts.filter(wireless_unit_id__in=unit_ids, created_at__lt=until).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=since)
+    )
+    if group is not None:
+        alerts = alerts.filter(monitoring_group=group)
+    found += [_alert(alert) for alert in alerts.order_by("created_at")]
+    if group is not None:
+        markers = Marker.objects.filter(monitoring_group=group, at__gte=since, at__lt=until)
+        found += [
+            {"kind": "marker", "label": m.label, "unit": None, "start": m.at.timestamp(),
+             "end": None, "detail": {}}
+            for m in markers
+        ]  # fmt: skip
+    return found
+
+
+def _alert(alert: Alert) -> dict[str, Any]:
+    def at(moment: datetime | None) -> float | None:
+        return None if moment is None else moment.timestamp()
+
+    return {
+        "kind": "alert",
+        "label": alert.message,
+        "unit": alert.wireless_unit_id,
+        "start": alert.created_at.timestamp(),
+        "end": at(alert.resolved_at),
+        "detail": {"severity": alert.severity, "acknowledged": at(alert.acknowledged_at)},
+    }
+
+
+def _when(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)

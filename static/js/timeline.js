@@ -1,0 +1,240 @@
+// The timeline page: one uPlot chart per unit (RF A/B, audio, battery), a shared x range
+// (zoom by dragging or the buttons, pan, spans from 7 days to a minute), a cursor synced
+// across every chart whose legends read each lane at that instant, event bands and
+// markers, and a live edge that follows now. Data comes from the page's JSON endpoint.
+(() => {
+  "use strict";
+
+  const root = document.getElementById("timeline");
+  if (!root || typeof uPlot === "undefined") {
+    return;
+  }
+  const units = JSON.parse(document.getElementById("timeline-units").textContent);
+  const rangeText = root.querySelector(".timeline-range");
+  const eventRows = root.querySelector(".timeline-events tbody");
+  const LIVE_EVERY = 5000; // ms between refreshes at the live edge
+  const SMALLEST = 10; // s: the narrowest range a zoom goes to
+  const COLOURS = {
+    dropout: "rgba(220, 40, 40, 0.28)",
+    tx_off: "rgba(120, 120, 120, 0.25)",
+    rx_offline: "rgba(200, 120, 0, 0.28)",
+    clip: "rgba(255, 0, 160, 0.5)",
+    battery_swap: "rgba(0, 150, 60, 0.9)",
+    alert: "rgba(230, 170, 0, 0.22)",
+    marker: "rgba(40, 90, 220, 0.9)",
+  };
+  const charts = new Map();
+  let range = { end: Date.now() / 1000, span: 3600 };
+  let live = true;
+  let events = [];
+  let loading = 0;
+  let draws = 0;
+
+  function options(width) {
+    return {
+      width: width,
+      height: 150,
+      cursor: { sync: { key: "timeline", setSeries: false }, drag: { x: true, y: false } },
+      select: { show: true },
+      scales: { x: { time: true }, dbm: { range: [-100, -20] }, dbfs: { range: [-60, 0] }, pct: { range: [0, 100] } },
+      series: [
+        {},
+        { label: "RF A dBm", scale: "dbm", stroke: "#1f77b4", width: 1 },
+        { label: "RF B dBm", scale: "dbm", stroke: "#17becf", width: 1 },
+        { label: "Audio dBFS", scale: "dbfs", stroke: "#9467bd", width: 1 },
+        { label: "Battery %", scale: "pct", stroke: "#2ca02c", width: 2 },
+      ],
+      axes: [
+        {},
+        { scale: "dbm", label: "dBm", size: 50 },
+        { scale: "pct", side: 1, label: "%", size: 40, grid: { show: false } },
+      ],
+      hooks: { draw: [drawEvents], setSelect: [zoomToSelection] },
+    };
+  }
+
+  function seriesOf(lanes) {
+    if (!lanes) {
+      return [[], [], [], [], []];
+    }
+    return [lanes.t, lanes.rf_a, lanes.rf_b, lanes.audio, lanes.battery];
+  }
+
+  function drawEvents(chart) {
+    const unitId = Number(chart.root.closest("[data-unit]").dataset.unit);
+    const ctx = chart.ctx;
+    const top = chart.bbox.top;
+    const height = chart.bbox.height;
+    ctx.save();
+    for (const event of events) {
+      if (event.unit !== null && event.unit !== unitId) {
+        continue;
+      }
+      const x0 = chart.valToPos(event.start, "x", true);
+      const end = event.end === null ? Date.now() / 1000 : event.end;
+      const x1 = Math.max(chart.valToPos(end, "x", true), x0 + 2);
+      ctx.fillStyle = COLOURS[event.kind] || "rgba(0,0,0,0.2)";
+      ctx.fillRect(x0, top, x1 - x0, height);
+      if (event.kind === "marker") {
+        ctx.fillStyle = COLOURS.marker;
+        ctx.font = `${12 * devicePixelRatio}px sans-serif`;
+        ctx.fillText(event.label, x0 + 4, top + 14 * devicePixelRatio);
+      }
+    }
+    ctx.restore();
+  }
+
+  function zoomToSelection(chart) {
+    if (chart.select.width < 3) {
+      return;
+    }
+    const start = chart.posToVal(chart.select.left, "x");
+    const end = chart.posToVal(chart.select.left + chart.select.width, "x");
+    chart.setSelect({ left: 0, width: 0 }, false);
+    setRange(end, end - start, false);
+  }
+
+  function setRange(end, span, following) {
+    range = { end: end, span: Math.max(SMALLEST, span) };
+    setLive(following);
+    rescale();
+    load();
+  }
+
+  // Show the new range at once from the points already drawn (uPlot redraws them in a few
+  // ms); the finer (or wider) points replace them when they arrive.
+  function rescale() {
+    const end = live ? Date.now() / 1000 : range.end;
+    for (const chart of charts.values()) {
+      chart.setScale("x", { min: end - range.span, max: end });
+    }
+    root.dataset.rescales = String(Number(root.dataset.rescales || 0) + 1);
+  }
+
+  function setLive(following) {
+    live = following;
+    root.querySelector('[data-action="live"]').setAttribute("aria-pressed", live ? "true" : "false");
+  }
+
+  async function load() {
+    const ask = ++loading;
+    const end = live ? Date.now() / 1000 : range.end;
+    const start = end - range.span;
+    const url = `${root.dataset.dataUrl}?start=${Math.floor(start)}&end=${Math.ceil(end)}`;
+    const started = performance.now();
+    root.dataset.state = "loading";
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!response.ok || ask !== loading) {
+      return; // a newer range was asked meanwhile: its answer draws
+    }
+    const body = await response.json();
+    events = body.events;
+    draw(body, start, end);
+    showEvents(body);
+    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${body.step} s points)`;
+    root.dataset.drawMs = String(Math.round(performance.now() - started));
+    root.dataset.draws = String(++draws);
+    root.dataset.state = "ready";
+  }
+
+  function draw(body, start, end) {
+    for (const unit of units) {
+      const section = root.querySelector(`[data-unit="${unit.id}"]`);
+      const place = section.querySelector(".timeline-chart");
+      const data = seriesOf(body.units[String(unit.id)]);
+      let chart = charts.get(unit.id);
+      if (!chart) {
+        chart = new uPlot(options(place.clientWidth || 800), data, place);
+        charts.set(unit.id, chart);
+      } else {
+        chart.setData(data, false);
+      }
+      chart.setScale("x", { min: start, max: end });
+    }
+  }
+
+  function showEvents(body) {
+    const label = new Map(units.map((u) => [u.id, u.label]));
+    const rows = body.events
+      .slice()
+      .sort((a, b) => a.start - b.start)
+      .map((event) => {
+        const row = document.createElement("tr");
+        row.dataset.kind = event.kind;
+        row.dataset.start = String(event.start);
+        row.dataset.duration = event.end === null ? "" : String(event.end - event.start);
+        const cells = [
+          formatTime(event.start, 3600),
+          event.unit === null ? "all" : label.get(event.unit) || String(event.unit),
+          event.kind === "marker" ? `Marker: ${event.label}` : event.label,
+          event.end === null ? (event.kind === "marker" ? "" : "ongoing") : formatDuration(event.end - event.start),
+        ];
+        for (const text of cells) {
+          const cell = document.createElement("td");
+          cell.textContent = text;
+          row.append(cell);
+        }
+        row.addEventListener("click", () => {
+          const end = (event.end || event.start) + 30;
+          setRange(end, end - event.start + 30, false);
+        });
+        return row;
+      });
+    eventRows.replaceChildren(...rows);
+  }
+
+  function formatTime(seconds, span) {
+    const date = new Date(seconds * 1000);
+    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    return span > 86400 ? `${date.toLocaleDateString()} ${time}` : time;
+  }
+
+  function formatDuration(seconds) {
+    if (seconds < 60) {
+      return `${seconds.toFixed(1)} s`;
+    }
+    const minutes = Math.floor(seconds / 60);
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  }
+
+  const actions = {
+    earlier: () => setRange(currentEnd() - range.span / 2, range.span, false),
+    later: () => {
+      const end = currentEnd() + range.span / 2;
+      setRange(Math.min(end, Date.now() / 1000), range.span, end >= Date.now() / 1000);
+    },
+    "zoom-in": () => setRange(currentEnd() - range.span / 4, range.span / 2, false),
+    "zoom-out": () => setRange(Math.min(currentEnd() + range.span / 2, Date.now() / 1000), range.span * 2, live),
+    live: () => setRange(Date.now() / 1000, range.span, !live),
+  };
+
+  function currentEnd() {
+    return live ? Date.now() / 1000 : range.end;
+  }
+
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) {
+      return;
+    }
+    if (button.dataset.span) {
+      setRange(Date.now() / 1000, Number(button.dataset.span), true);
+    } else if (actions[button.dataset.action]) {
+      actions[button.dataset.action]();
+    }
+  });
+
+  window.addEventListener("resize", () => {
+    for (const [unitId, chart] of charts) {
+      const place = root.querySelector(`[data-unit="${unitId}"] .timeline-chart`);
+      chart.setSize({ width: place.clientWidth, height: 150 });
+    }
+  });
+
+  setInterval(() => {
+    if (live && !document.hidden) {
+      load();
+    }
+  }, LIVE_EVERY);
+  load();
+})();

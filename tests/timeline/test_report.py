@@ -1,0 +1,98 @@
+"""The show report: per performer, dropouts, battery, clips and alerts since the show
+started, as a printable page and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from micboard.models import Alert
+from micboard.services import AlertService, TimelineService
+from micboard.timeline.models import UnitEvent
+from tests.dashboard.conftest import build_show
+from tests.timeline.test_timeline_pages import _record
+
+pytestmark = pytest.mark.django_db
+
+
+def _dropout(unit, started, seconds: float) -> None:
+    UnitEvent.objects.create(
+        unit=unit, lane="rf", kind="dropout", started_at=started,
+        ended_at=started + timedelta(seconds=seconds),
+    )  # fmt: skip
+
+
+def _csv(client: Client, url: str, **query: str) -> dict[str, dict[str, str]]:
+    answer = client.get(url, {**query, "format": "csv"})
+    assert answer["Content-Type"].startswith("text/csv")
+    return {row["performer"]: row for row in csv.DictReader(io.StringIO(answer.content.decode()))}
+
+
+def test_the_report_counts_each_performers_dropouts_since_the_show_started():
+    show = build_show()
+    jane_unit, bob_unit = show.unit("A01"), show.unit("A02")
+    now = timezone.now()
+    _dropout(jane_unit, now - timedelta(minutes=50), 4.0)  # before the show: not counted
+    TimelineService.add_marker(
+        show.group_a, "Show start", at=now - timedelta(minutes=30), by_user=show.tech_a
+    )
+    _dropout(jane_unit, now - timedelta(minutes=20), 2.5)
+    _dropout(jane_unit, now - timedelta(minutes=10), 1.5)
+    _dropout(bob_unit, now - timedelta(minutes=5), 0.5)
+    start = int((now - timedelta(minutes=30)).timestamp())
+    _record(jane_unit.pk, start, 600, -60)  # 70 % (codec point of the pages' tests)
+    AlertService.apply_conditions({jane_unit.pk: frozenset({"battery_low"})})
+    alert = Alert.objects.get(wireless_unit=jane_unit)
+    Alert.objects.filter(pk=alert.pk).update(created_at=now - timedelta(minutes=8))
+    AlertService.acknowledge(Alert.objects.get(pk=alert.pk), by_user=show.tech_a)
+
+    tech = Client()
+    tech.force_login(show.tech_a)
+    url = reverse("group-report", args=[show.group_a.pk])
+    page = tech.get(url)
+    assert page.status_code == 200
+    rows = _csv(tech, url)
+    jane = rows["Jane Smith"]
+    assert (jane["dropouts"], jane["dropout_total_s"], jane["dropout_longest_s"]) == (
+        "2",
+        "4.0",
+        "2.5",
+    )
+    assert jane["lowest_battery_percent"] == "70"
+    assert jane["alerts"] == "1"
+    assert 470 <= float(jane["slowest_acknowledgement_s"]) <= 490  # about 8 minutes
+    assert rows["Bob Jones"]["dropouts"] == "1"
+    assert "Carla Diaz" not in rows, "another group's performer"
+    html = page.content.decode()
+    assert 'data-dropouts="2" data-dropout-longest="2.5"' in html
+
+
+def test_a_chosen_range_and_a_range_that_makes_no_sense():
+    show = build_show()
+    now = timezone.now()
+    _dropout(show.unit("A01"), now - timedelta(hours=5), 3.0)
+    tech = Client()
+    tech.force_login(show.tech_a)
+    url = reverse("group-report", args=[show.group_a.pk])
+    since = timezone.localtime(now - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert _csv(tech, url, start=since)["Jane Smith"]["dropouts"] == "1"
+    assert _csv(tech, url)["Jane Smith"]["dropouts"] == "0"  # no marker: the last 3 hours
+    assert tech.get(url, {"start": "yesterday"}).status_code == 400
+    later = timezone.localtime(now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert tech.get(url, {"start": later, "end": since}).status_code == 400
+
+
+def test_names_that_look_like_formulas_stay_text_in_the_csv():
+    show = build_show()
+    show.jane.name = "=HYPERLINK(1)"
+    show.jane.save()
+    tech = Client()
+    tech.force_login(show.tech_a)
+    rows = _csv(tech, reverse("group-report", args=[show.group_a.pk]))
+    assert "'=HYPERLINK(1)" in rows

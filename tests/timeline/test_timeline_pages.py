@@ -1,0 +1,109 @@
+"""The timeline's data endpoint and pages: lanes at a resolution that suits the range,
+gaps where nothing was heard, events, alerts and markers, all scoped to the reader."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from micboard.services import AlertService, TimelineService
+from micboard.timeline import store
+from micboard.timeline.codec import POINTS, Span
+from micboard.timeline.models import Resolution, UnitEvent
+from tests.dashboard.conftest import build_show
+
+pytestmark = pytest.mark.django_db
+NOW = int(time.time())
+
+
+def _heard(rf: float) -> tuple:
+    return (Span(rf - 2, rf + 2, rf), None, Span(-30, -10, -20), Span(70, 70, 70))
+
+
+def _record(unit_id: int, start: int, seconds: int, rf: float, *, skip: range = range(0)):
+    """Save `seconds` of points from `start` through the store, leaving out `skip`."""
+    windows: dict[tuple[int, int], list] = {}
+    for second in range(start, start + seconds):
+        if second in skip:
+            continue
+        for resolution in (Resolution.SECOND, Resolution.TEN_SECONDS):
+            first = store.window_start(second, resolution)
+            window = windows.setdefault((resolution, first), [None] * POINTS)
+            window[(second - first) // resolution] = _heard(rf)
+    store.save_chunks(store.Chunk(unit_id, r, s, p) for (r, s), p in windows.items())
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_last_minutes_come_at_one_second_with_a_gap_where_the_pack_was_off():
+    show = build_show()
+    unit = show.unit("A01")
+    start = NOW - 300
+    _record(unit.pk, start, 300, -60, skip=range(start + 100, start + 110))
+    url = reverse("group-timeline-data", args=[show.group_a.pk])
+    body = _client(show.tech_a).get(url, {"start": start, "end": NOW}).json()
+    assert body["step"] == 1
+    lanes = body["units"][str(unit.pk)]
+    by_time = dict(zip(lanes["t"], lanes["rf_a"], strict=True))
+    assert by_time[start] == -60
+    assert by_time[start + 99] == -60
+    assert by_time[start + 100] is None  # the gap: a chart breaks its line here
+    assert start + 105 not in by_time
+    assert by_time[start + 110] == -60
+    assert lanes["rf_a_min"][0] == -62
+    assert lanes["battery"][0] == 70
+
+
+def test_three_hours_come_from_ten_second_points_within_the_point_budget():
+    show = build_show()
+    unit = show.unit("A01")
+    start = NOW - 3 * 3600
+    _record(unit.pk, start, 3 * 3600, -55)
+    url = reverse("group-timeline-data", args=[show.group_a.pk])
+    body = _client(show.tech_a).get(url, {"start": start, "end": NOW}).json()
+    assert body["step"] >= 10
+    assert 900 <= len(body["units"][str(unit.pk)]["t"]) <= 1500
+
+
+def test_events_alerts_and_markers_come_with_their_times_and_only_in_scope():
+    show = build_show()
+    unit = show.unit("A01")
+    started = datetime.fromtimestamp(NOW - 100, tz=UTC)
+    ended = datetime.fromtimestamp(NOW - 97.5, tz=UTC)
+    UnitEvent.objects.create(
+        unit=unit, lane="rf", kind="dropout", started_at=started, ended_at=ended
+    )
+    TimelineService.add_marker(show.group_a, "song 4", by_user=show.tech_a)
+    TimelineService.add_marker(show.group_b, "side stage", by_user=show.tech_b)
+    AlertService.apply_conditions({unit.pk: frozenset({"battery_low"})})
+    url = reverse("group-timeline-data", args=[show.group_a.pk])
+    body = _client(show.tech_a).get(url, {"start": NOW - 600, "end": NOW + 60}).json()
+    kinds = {(e["kind"], e["label"]): e for e in body["events"]}
+    dropout = kinds[("dropout", "RF dropout")]
+    assert dropout["end"] - dropout["start"] == pytest.approx(2.5)
+    assert ("marker", "song 4") in kinds
+    assert ("marker", "side stage") not in kinds, "another group's marker"
+    assert any(kind == "alert" for kind, _ in kinds)
+    other = _client(show.tech_b).get(url, {"start": NOW - 600, "end": NOW + 60})
+    assert other.status_code == 404
+
+
+def test_a_bad_range_is_refused_and_the_pages_link_to_their_data():
+    show = build_show()
+    tech = _client(show.tech_a)
+    url = reverse("group-timeline-data", args=[show.group_a.pk])
+    assert tech.get(url, {"start": "soon"}).status_code == 400
+    assert tech.get(url, {"start": NOW, "end": NOW - 5}).status_code == 400
+    page = tech.get(reverse("group-timeline", args=[show.group_a.pk])).content.decode()
+    assert f'data-data-url="{url}"' in page
+    assert "vendor/uplot/uPlot.iife.min.js" in page
+    unit_page = tech.get(reverse("unit-timeline", args=[show.unit("A01").pk]))
+    assert unit_page.status_code == 200

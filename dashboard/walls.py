@@ -66,6 +66,8 @@ class WallUnit(NamedTuple):
     frequency_khz: int | None
     antenna: str
     chassis_name: str
+    # The name set on the receiver, as last imported; the wall's socket keeps it current.
+    channel_name: str | None
 
 
 class Wearer(NamedTuple):
@@ -91,6 +93,7 @@ UNIT_COLUMNS = (
     "wireless_unit__frequency_khz",
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
+    "wireless_unit__rf_channel__name",
 )
 WEARER_COLUMNS = (
     "priority",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -102,6 +103,16 @@ class PageTests(LiveWallTestCase):
         expect(self.page).to_have_url(self.url("/performers/?q=ann&status=active"))
         self.page.get_by_label("Show").select_option("inactive")
         expect(self.page.locator("#performer-list")).to_contain_text("No performers match.")
+
+    def test_export_holds_what_the_live_search_shows(self) -> None:
+        self.page.goto(self.url("/performers/"))
+        self.page.get_by_label("Search").press_sequentially("ann")
+        expect(self.page.locator("#performer-list tbody tr")).to_have_count(2)
+        with self.page.expect_download() as download:
+            self.page.get_by_role("button", name="Export CSV").click()
+        exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        names = [line.split(",")[0] for line in exported.splitlines()[1:]]
+        assert names == ["Ann Lee", "Annette Ray"]
 
     def test_an_assignment_is_edited_in_place(self) -> None:
         self.page.goto(self.url(f"/groups/{self.group.pk}/assignments/"))

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 PAGE = "dashboard/assignments.html"
 DUPLICATE = "{performer} is already assigned to {unit}."
+NOTHING_ASSIGNED = "Nothing was assigned: untick or fix the units named below, then assign again."
 CREATE, BULK = "new", "bulk"  # the prefixes of the page's two forms
 PERFORMERS_LISTED = 10  # a picker lists this many performers; a search narrows them
 LONGEST_SEARCH = 100
@@ -114,30 +115,24 @@ def assignment_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def assignment_bulk(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
-    """Assign one performer to each chosen unit; report each unit that could not be."""
+    """Assign one performer to all chosen units or to none; name each unit that was refused."""
     group = lookups.get_group_for_user(request.user, group_id)
     form = _bulk_form(request, group, request.POST)
     if not form.is_valid():
         return _form_response(request, group, "bulk_form", form)
-    performer = form.cleaned_data["performer"]
-    problems = []
-    for unit in form.cleaned_data["wireless_units"]:
-        try:
-            PerformerAssignmentService.create_assignment(
-                performer=performer,
-                wireless_unit=unit,
-                monitoring_group=group,
-                priority=form.cleaned_data["priority"],
-                by_user=request.user,
-            )
-        except IntegrityError:
-            problems.append(DUPLICATE.format(performer=performer, unit=unit))
-        except ValidationError as error:
-            problems.append(f"{unit}: {' '.join(error.messages)}")
-    for problem in problems:
-        form.add_error("wireless_units", problem)
-    if problems:
-        return _form_response(request, group, "bulk_form", form, changed=True)
+    try:
+        PerformerAssignmentService.assign_to_units(
+            performer=form.cleaned_data["performer"],
+            wireless_units=form.cleaned_data["wireless_units"],
+            monitoring_group=group,
+            priority=form.cleaned_data["priority"],
+            by_user=request.user,
+        )
+    except ValidationError as error:
+        form.add_error(None, NOTHING_ASSIGNED)
+        for problem in error.messages:
+            form.add_error("wireless_units", problem)
+        return _form_response(request, group, "bulk_form", form)
     return _after_change(request, group, "bulk_form", _bulk_form(request, group))
 
 

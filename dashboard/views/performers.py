@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import lookups
@@ -169,7 +170,12 @@ def _confirm_import(request: HtmxHttpRequest) -> HttpResponse:
             # The preview below names every bad row; this says why nothing was saved.
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"Imported {len(created)} performers.")
+            count = len(created)
+            messages.success(
+                request,
+                ngettext("Imported %(count)d performer.", "Imported %(count)d performers.", count)
+                % {"count": count},
+            )
             return redirect("performers")
     context = {
         "form": PerformerImportForm(),

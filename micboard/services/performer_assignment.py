@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from micboard import access
 from micboard.events import EventKind, announce
@@ -83,6 +85,39 @@ class PerformerAssignmentService:
             assignment.save()
             _announce(assignment, EventKind.ASSIGNMENT_CREATED)
         return assignment
+
+    @staticmethod
+    def assign_to_units(
+        performer: Performer,
+        wireless_units: Iterable[WirelessUnit],
+        monitoring_group: MonitoringGroup,
+        priority: str = "normal",
+        *,
+        by_user: ActingUser = None,
+    ) -> list[PerformerAssignment]:
+        """Assign one performer to every unit, or to none of them.
+
+        A half-applied bulk change leaves the admin guessing which units changed, so one
+        refused unit rolls back the others; the ValidationError names every refused unit at
+        once. Events go out on commit only, so walls never see the rolled-back ones.
+        """
+        created: list[PerformerAssignment] = []
+        refused: list[str] = []
+        with transaction.atomic():
+            for unit in wireless_units:
+                try:
+                    created.append(
+                        PerformerAssignmentService.create_assignment(
+                            performer, unit, monitoring_group, priority, by_user=by_user
+                        )
+                    )
+                except IntegrityError:
+                    refused.append(f"{performer} is already assigned to {unit}.")
+                except ValidationError as error:
+                    refused.append(f"{unit}: {' '.join(error.messages)}")
+            if refused:
+                raise ValidationError(refused)
+        return created
 
     @staticmethod
     def get_performer_assignments(performer: Performer) -> PerformerAssignmentQuerySet:

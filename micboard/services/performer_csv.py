@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from micboard.services.common import ActingUser
 
 COLUMNS = ("name", "title", "email", "phone", "notes")
+SEPARATORS = ",;\t"  # what a spreadsheet's "Save as CSV" writes between cells
 MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 2000
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -61,9 +62,18 @@ def decode_upload(raw: bytes) -> str:
 def preview_import(text: str) -> ImportPreview:
     """Check every row without saving anything."""
     try:
-        return _preview(csv.DictReader(io.StringIO(text)))
+        return _preview(csv.DictReader(io.StringIO(text), dialect=_dialect_of(text)))
     except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
         return ImportPreview(rows=[], errors=[f"The file is not valid CSV ({error})."])
+
+
+def _dialect_of(text: str) -> type[csv.Dialect]:
+    """The header row's separator: spreadsheets in many European locales save with `;`."""
+    header = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(header, delimiters=SEPARATORS)
+    except csv.Error:  # one column: no separator to find
+        return csv.excel
 
 
 def _preview(reader: csv.DictReader[str]) -> ImportPreview:

@@ -246,14 +246,29 @@ class TestCreate:
         )
         assert sorted(a.wireless_unit.slot for a in made) == ["A03", "B02"]
 
-    def test_bulk_names_each_duplicate_and_keeps_the_rest(self, show: Show, admin: Client) -> None:
+    def test_bulk_with_a_duplicate_assigns_nothing_and_names_it(
+        self, show: Show, admin: Client
+    ) -> None:
+        before = set(PerformerAssignment.objects.values_list("pk", flat=True))
         data = {"bulk-performer": show.jane.pk, "bulk-priority": "normal",
                 "bulk-wireless_units": [show.unit("A01").pk, show.unit("A03").pk]}  # fmt: skip
         html = admin.post(
             f"/groups/{show.group_a.pk}/assignments/bulk/", data, **HTMX
         ).content.decode()
+        assert "Nothing was assigned" in html
         assert "Jane Smith is already assigned to A01." in html
-        assert PerformerAssignment.objects.filter(performer=show.jane).count() == 2
+        assert set(PerformerAssignment.objects.values_list("pk", flat=True)) == before
+        assert not PerformerAssignment.objects.filter(wireless_unit=show.unit("A03")).exists()
+
+    def test_bulk_success_clears_the_form(self, show: Show, admin: Client) -> None:
+        data = {"bulk-performer": show.carla.pk, "bulk-priority": "normal",
+                "bulk-wireless_units": [show.unit("A03").pk]}  # fmt: skip
+        html = admin.post(
+            f"/groups/{show.group_a.pk}/assignments/bulk/", data, **HTMX
+        ).content.decode()
+        bulk = html[html.index('id="assignment-bulk"') :]
+        assert "checked" not in bulk[: bulk.index("</section>")]
+        assert "Nothing was assigned" not in html
 
 
 class TestInlineEdits:

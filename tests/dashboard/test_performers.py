@@ -180,6 +180,21 @@ class TestCsv:
         assert response.status_code == 302
         assert Performer.objects.filter(name__in=["Dana", "Eli"]).count() == 2
 
+    def test_one_imported_performer_is_singular(self, show: Show, admin: Client) -> None:
+        response = admin.post("/performers/import/", {"content": "name\nDana\n"}, follow=True)
+        assert "Imported 1 performer." in response.content.decode()
+
+    def test_a_semicolon_csv_from_a_european_spreadsheet_imports(
+        self, show: Show, admin: Client
+    ) -> None:
+        csv_file = SimpleUploadedFile("people.csv", b"name;title\nDana;Drums, backing\nEli;Horns\n")
+        html = admin.post("/performers/import/", {"file": csv_file}).content.decode()
+        assert "Import 2 performers" in html
+        content = "name;title\nDana;Drums, backing\nEli;Horns\n"
+        admin.post("/performers/import/", {"content": content})
+        assert Performer.objects.get(name="Dana").title == "Drums, backing"
+        assert Performer.objects.get(name="Eli").title == "Horns"
+
     def test_a_tech_may_not_import(self, show: Show, tech_a: Client) -> None:
         assert tech_a.post("/performers/import/", {"content": "name\nX\n"}).status_code == 403
         assert not Performer.objects.filter(name="X").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -29,6 +30,32 @@ LOAD_AS_SCRIPT = """async (url) => {
     document.head.appendChild(script);
   });
   return {loaded, ran: window.__polyglotRan === true};
+}"""
+
+# Each form hint against every other visible element that is neither inside it nor around it:
+# the texts of the hints that overlap one, and whether a hint is taken out of the page's flow.
+HINTS_COVERING_SOMETHING = """() => {
+  const overlaps = (a, b) =>
+    a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const problems = [];
+  for (const hint of document.querySelectorAll(".field-help")) {
+    const position = getComputedStyle(hint).position;
+    if (position === "fixed" || position === "absolute") {
+      problems.push(`${hint.textContent}: ${position}`);
+    }
+    const box = hint.getBoundingClientRect();
+    for (const other of document.body.querySelectorAll("*")) {
+      if (other === hint || other.contains(hint) || hint.contains(other) || !shown(other)) continue;
+      if (overlaps(box, other.getBoundingClientRect())) {
+        problems.push(`${hint.textContent} covers <${other.tagName.toLowerCase()}>`);
+      }
+    }
+  }
+  return problems;
 }"""
 
 
@@ -76,6 +103,16 @@ class PageTests(LiveWallTestCase):
         expect(self.page).to_have_url(self.url("/performers/?q=ann&status=active"))
         self.page.get_by_label("Show").select_option("inactive")
         expect(self.page.locator("#performer-list")).to_contain_text("No performers match.")
+
+    def test_export_holds_what_the_live_search_shows(self) -> None:
+        self.page.goto(self.url("/performers/"))
+        self.page.get_by_label("Search").press_sequentially("ann")
+        expect(self.page.locator("#performer-list tbody tr")).to_have_count(2)
+        with self.page.expect_download() as download:
+            self.page.get_by_role("button", name="Export CSV").click()
+        exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        names = [line.split(",")[0] for line in exported.splitlines()[1:]]
+        assert names == ["Ann Lee", "Annette Ray"]
 
     def test_an_assignment_is_edited_in_place(self) -> None:
         self.page.goto(self.url(f"/groups/{self.group.pk}/assignments/"))
@@ -128,3 +165,24 @@ class PageTests(LiveWallTestCase):
         self.page.goto(self.url(f"/walls/{self.group.pk}/"))
         tiles = self.page.locator("#wall-tiles > .tile")
         expect(tiles.nth(1)).to_have_class("tile tile-blank")
+
+    def test_form_hints_sit_under_their_fields_on_a_phone(self) -> None:
+        """At 390x844 every hint is in the page's flow, below its field, and covers nothing."""
+        self.page.set_viewport_size({"width": 390, "height": 844})
+        jane = Performer.objects.get(name="Jane Smith")
+        forms_with_hints = [
+            f"/performers/{jane.pk}/edit/",
+            "/performers/import/",
+            f"/groups/{self.group.pk}/",
+            "/api-tokens/",
+            "/devices/",
+        ]
+        for path in forms_with_hints:
+            self.page.goto(self.url(path))
+            hints = self.page.locator(".field-help")
+            assert hints.count() > 0, path
+            assert self.page.evaluate(HINTS_COVERING_SOMETHING) == [], path
+            for index in range(hints.count()):
+                hint = hints.nth(index)
+                field = hint.locator("xpath=..").locator("input, select, textarea").first
+                assert hint.bounding_box()["y"] >= field.bounding_box()["y"], path  # type: ignore[index]

@@ -66,8 +66,6 @@ class WallUnit(NamedTuple):
     frequency_khz: int | None
     antenna: str
     chassis_name: str
-    # The name set on the receiver, as last imported; the wall's socket keeps it current.
-    channel_name: str | None
 
 
 class Wearer(NamedTuple):
@@ -93,7 +91,6 @@ UNIT_COLUMNS = (
     "wireless_unit__frequency_khz",
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
-    "wireless_unit__rf_channel__name",
 )
 WEARER_COLUMNS = (
     "priority",

@@ -109,7 +109,6 @@
       this.info = find(".tile-info");
       this.label = find('[data-field="label"]');
       this.glyph = find('[data-field="glyph"]');
-      this.channel = find('[data-field="channel"]');
       this.battery = find(".battery");
       this.readouts = Object.entries(rules.readouts).map(([field, rule]) => ({
         field: field,
@@ -151,8 +150,6 @@
       this.put("status", status, (v) => (this.root.dataset.status = v));
       this.put("label", info.label, (v) => (this.label.textContent = v));
       this.put("glyph", info.glyph, (v) => (this.glyph.textContent = v));
-      // A rename on the receiver's front panel shows here without a reload.
-      this.put("channel", state.name || "", (v) => (this.channel.textContent = v));
       this.put("bars", bars === null ? "" : String(bars), (v) => {
         this.battery.dataset.bars = v;
         this.battery.setAttribute("aria-label", batteryLabel(bars));

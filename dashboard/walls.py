@@ -66,6 +66,7 @@ class WallUnit(NamedTuple):
     frequency_khz: int | None
     antenna: str
     chassis_name: str
+    channel_name: str  # as set on the receiver; live frames bring renames
 
 
 class Wearer(NamedTuple):
@@ -91,6 +92,7 @@ UNIT_COLUMNS = (
     "wireless_unit__frequency_khz",
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
+    "wireless_unit__name",
 )
 WEARER_COLUMNS = (
     "priority",

@@ -121,6 +121,7 @@
       this.rfA = find('[data-meter="rf_a"]');
       this.rfB = find('[data-meter="rf_b"]');
       this.diversity = find(".diversity");
+      this.channel = find('[data-field="channel"]');
       this.canvas = find("canvas.chart");
     }
 
@@ -162,6 +163,10 @@
         this.quality.dataset.quality = v;
         this.qualityText.textContent = v === "" ? "" : "Quality " + state.quality + "%";
       });
+      // A frame without `name` keeps the one shown; `null` means the receiver has none.
+      if (state.name !== undefined) {
+        this.put("channel", state.name || "", (v) => (this.channel.textContent = v));
+      }
       this.put("antenna", state.antenna || "", (v) => (this.diversity.dataset.antenna = v));
       this.put("clip", state.clip ? "true" : "false", (v) => (this.audio.dataset.clip = v));
       const peak = this.hold(state.peak, now);

@@ -34,6 +34,8 @@ class AccessibilityTests(LiveWallTestCase):
     def build_stage(self) -> None:
         """One tile per status, so every status colour is checked."""
         self.units = make_receiver(2202, slots=[f"HH{n:02d}" for n in range(1, 11)])
+        # A channel name on the receiver, so its label on the tile is checked too.
+        type(self.units[0]).objects.filter(pk=self.units[0].pk).update(name="Bishop")
         self.admin = make_user("admin", role="admin")
         self.group = make_group("Main stage", self.admin)
         for unit in self.units:

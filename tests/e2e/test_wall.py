@@ -90,6 +90,18 @@ class WallTests(LiveWallTestCase):
         expect(self.page.locator("#wall")).to_have_attribute("data-mode", "tv")
         expect(self.page.locator(".site-header")).to_be_hidden()
 
+    def test_a_channel_renamed_on_the_receiver_shows_on_its_tile_without_reload(self) -> None:
+        self.sign_in(self.tech_a)
+        self.open_wall(self.group_a.pk)
+        channel = self.tile(0).locator('[data-field="channel"]')
+
+        self.device.call(self.device.simulator.set_channel_name, 1, "Bishop")
+
+        expect(channel).to_have_text("Bishop")
+        expect(channel).to_be_visible()
+        self.page.reload()
+        expect(self.tile(0).locator('[data-field="channel"]')).to_have_text("Bishop")
+
     def test_a_stopped_pollers_tiles_turn_stale_with_their_age(self) -> None:
         self.sign_in(self.tech_a)
         self.open_wall(self.group_a.pk)

@@ -75,9 +75,12 @@ def test_three_hours_come_from_ten_second_points_within_the_point_budget():
 
 def test_events_alerts_and_markers_come_with_their_times_and_only_in_scope():
     show = build_show()
+    # Markers and alerts are stamped with the real time, so the range is taken from it too
+    # (now was read when the module was imported, maybe minutes ago in a full run).
+    now = int(time.time())
     unit = show.unit("A01")
-    started = datetime.fromtimestamp(NOW - 100, tz=UTC)
-    ended = datetime.fromtimestamp(NOW - 97.5, tz=UTC)
+    started = datetime.fromtimestamp(now - 100, tz=UTC)
+    ended = datetime.fromtimestamp(now - 97.5, tz=UTC)
     UnitEvent.objects.create(
         unit=unit, lane="rf", kind="dropout", started_at=started, ended_at=ended
     )
@@ -85,14 +88,14 @@ def test_events_alerts_and_markers_come_with_their_times_and_only_in_scope():
     TimelineService.add_marker(show.group_b, "side stage", by_user=show.tech_b)
     AlertService.apply_conditions({unit.pk: frozenset({"battery_low"})})
     url = reverse("group-timeline-data", args=[show.group_a.pk])
-    body = _client(show.tech_a).get(url, {"start": NOW - 600, "end": NOW + 60}).json()
+    body = _client(show.tech_a).get(url, {"start": now - 600, "end": now + 60}).json()
     kinds = {(e["kind"], e["label"]): e for e in body["events"]}
     dropout = kinds[("dropout", "RF dropout")]
     assert dropout["end"] - dropout["start"] == pytest.approx(2.5)
     assert ("marker", "song 4") in kinds
     assert ("marker", "side stage") not in kinds, "another group's marker"
     assert any(kind == "alert" for kind, _ in kinds)
-    other = _client(show.tech_b).get(url, {"start": NOW - 600, "end": NOW + 60})
+    other = _client(show.tech_b).get(url, {"start": now - 600, "end": now + 60})
     assert other.status_code == 404
 
 

@@ -12,6 +12,8 @@ alerts and kiosk links. Views, services, the admin and socket admission all ask 
   personal details, and writes nothing. Admins make and revoke tokens; a token reads only
   the groups its maker still administers (a demoted, deactivated or deleted maker's token
   reads nothing).
+- A group's outputs (webhooks, MQTT, OSC) are seen and changed only by the admins who
+  administer that group; they carry its events off the machine.
 - Anyone else sees nothing.
 - A deactivated performer drops out of everything a user sees, except the admins'
   performer page (`managed_performers`), where they are reactivated.
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     ApiToken,
@@ -152,6 +155,11 @@ def visible_assignment_history(user: AnyUser, unit: WirelessUnit) -> QuerySet[An
 
 def administered_kiosk_links(user: AnyUser) -> QuerySet[KioskLink]:
     return KioskLink.objects.filter(monitoring_group__in=administered_groups(user))
+
+
+def administered_outputs(user: AnyUser) -> QuerySet[Output]:
+    """Return the outputs (webhooks, MQTT, OSC) of the groups the user administers."""
+    return Output.objects.filter(monitoring_group__in=administered_groups(user))
 
 
 def administered_api_tokens(user: AnyUser) -> QuerySet[ApiToken]:
@@ -319,6 +327,12 @@ def require_api_token_groups(user: AnyUser, groups: Iterable[MonitoringGroup]) -
     require_admin(user)
     for group in groups:
         require_group_admin(user, group)
+
+
+def require_output_admin(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow adding, changing, testing and removing a group's outputs: they send the
+    group's events off the machine, so only an admin who administers the group may."""
+    require_group_admin(user, group)
 
 
 def require_api_token_admin(user: AnyUser, token: ApiToken) -> None:

@@ -41,6 +41,8 @@ class EventKind(enum.StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     ALERT_RESOLVED = "alert.resolved"
+    OUTPUT_CHANGED = "output.changed"  # an output made, edited, switched or deleted
+    OUTPUT_TEST = "output.test"  # "Send test event": the outputs worker sends one
 
 
 class WallFrame(enum.Enum):
@@ -67,6 +69,8 @@ _GROUP = Reaction(refreshes_topology=True, rechecks_access=True, wall_frame=Wall
 # Only the order of the tiles changed: walls re-fetch the grid, the poller's map holds.
 _ORDER = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.STRUCTURE)
 _ALERT = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.ALERT)
+# For the outputs worker only (realtime/outputs/): walls and the poller do nothing.
+_OUTPUTS = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.NONE)
 
 REACTIONS: dict[EventKind, Reaction] = {
     EventKind.ASSIGNMENT_CREATED: _TILES,
@@ -90,6 +94,8 @@ REACTIONS: dict[EventKind, Reaction] = {
     EventKind.ALERT_RAISED: _ALERT,
     EventKind.ALERT_ACKNOWLEDGED: _ALERT,
     EventKind.ALERT_RESOLVED: _ALERT,
+    EventKind.OUTPUT_CHANGED: _OUTPUTS,
+    EventKind.OUTPUT_TEST: _OUTPUTS,
 }
 
 
@@ -103,6 +109,7 @@ class DomainChange:
     performer_ids: frozenset[int] = field(default_factory=frozenset)
     alert_ids: frozenset[int] = field(default_factory=frozenset)
     user_ids: frozenset[int] = field(default_factory=frozenset)
+    output_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
     def reaction(self) -> Reaction:
@@ -117,6 +124,7 @@ def announce(
     performer_ids: Iterable[int | None] = (),
     alert_ids: Iterable[int | None] = (),
     user_ids: Iterable[int | None] = (),
+    output_ids: Iterable[int | None] = (),
 ) -> None:
     """Send `domain_changed` once the surrounding transaction commits."""
     change = DomainChange(
@@ -126,6 +134,7 @@ def announce(
         performer_ids=_ids(performer_ids),
         alert_ids=_ids(alert_ids),
         user_ids=_ids(user_ids),
+        output_ids=_ids(output_ids),
     )
     transaction.on_commit(lambda: domain_changed.send(sender=DomainChange, change=change))
 

@@ -72,3 +72,8 @@ def charger_bays() -> str:
 def device_health() -> str:
     """Return the hash of each read receiver's health: chassis id → DeviceHealth JSON."""
     return f"{prefix()}:devhealth"
+
+
+def outputs() -> str:
+    """Return the stream of events for the outputs worker (realtime/outputs/feed.py)."""
+    return f"{prefix()}:outputs"

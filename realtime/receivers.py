@@ -5,7 +5,8 @@ group map from it when the table says so). For a change that moves tiles, the af
 groups' `{p}:group:{id}:units` sets are rewritten and open walls of those groups get a
 `structure` frame telling them which tiles to re-fetch; for an access change, that
 group's sockets re-check access; for an alert, its group's walls and kiosks get the
-`alert`, `alert.acknowledged` or `alert.resolved` frame.
+`alert`, `alert.acknowledged` or `alert.resolved` frame. Alerts and test events also go
+onto the outputs' stream (realtime/outputs/feed.py).
 Redis being down must never fail the service call that committed the change: the
 poller's periodic map refresh repairs whatever is missed here.
 """
@@ -25,6 +26,7 @@ from micboard.events import DomainChange, EventKind, WallFrame, domain_changed
 from micboard.models import Alert, PerformerAssignment
 from micboard.tenancy import system_context
 from realtime import frames, keys
+from realtime.outputs import feed
 from realtime.poller.sender import direct_publish_prefix, layer_pubsub_channel
 from realtime.redis_client import sync_client
 
@@ -41,6 +43,10 @@ def pass_on_domain_change(sender: object, change: DomainChange, **kwargs: Any) -
         publish_change(change)
     except Exception:
         logger.warning("could not pass %s on to the live path", change.kind, exc_info=True)
+    try:
+        feed.feed_change(change)
+    except Exception:
+        logger.warning("could not pass %s on to the outputs", change.kind, exc_info=True)
 
 
 def publish_change(change: DomainChange) -> None:
@@ -60,6 +66,7 @@ def encode_change(change: DomainChange) -> bytes:
             "performer_ids": sorted(change.performer_ids),
             "alert_ids": sorted(change.alert_ids),
             "user_ids": sorted(change.user_ids),
+            "output_ids": sorted(change.output_ids),
         }
     )
 

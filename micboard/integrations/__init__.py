@@ -1,0 +1,1 @@
+"""Outputs: webhooks, MQTT and OSC that tell the rest of the show what happens on stage."""

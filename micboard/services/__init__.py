@@ -5,6 +5,7 @@ from micboard.services.api_tokens import ApiTokenService
 from micboard.services.groups import GroupService
 from micboard.services.kiosk import KioskService
 from micboard.services.legacy import AssignmentService
+from micboard.services.outputs import OutputService
 from micboard.services.performer import PerformerService
 from micboard.services.performer_assignment import PerformerAssignmentService
 from micboard.services.telemetry import TelemetryService
@@ -16,6 +17,7 @@ __all__ = [
     "AssignmentService",
     "GroupService",
     "KioskService",
+    "OutputService",
     "PerformerAssignmentService",
     "PerformerService",
     "TelemetryService",

@@ -24,6 +24,7 @@ class PollerConfig:
     persist_interval: float = 3.0  # telemetry batches to the database
     timeline: bool = True  # record every unit's points for the timeline (recorder.py)
     alert_interval: float = 0.25
+    outputs_interval: float = 0.1  # unit events onto the outputs' stream (outputs/feed.py)
     lease_ttl_ms: int = 3000
     lease_interval: float = 1.0
     heartbeat_ttl_ms: int = 5000

@@ -34,6 +34,7 @@ from realtime.poller.config import PollerConfig
 from realtime.poller.database import run_db
 from realtime.poller.leases import LeaseKeeper
 from realtime.poller.notifiers import AlertNotifier
+from realtime.poller.output_feed import UnitFeed
 from realtime.poller.persistence import TelemetryBatcher
 from realtime.poller.publisher import SLICE, Publisher
 from realtime.poller.readers import DeviceReader
@@ -78,6 +79,7 @@ class Poller:
         self.leases = LeaseKeeper(self.redis, self.poller_id, self.config.lease_ttl_ms)
         self.telemetry = TelemetryBatcher()
         self.alerts = AlertEngine(notifiers)
+        self.outputs = UnitFeed(self.redis, float(settings.MICBOARD_TIMELINE_RF_THRESHOLD))
         self.recorder = (
             Recorder(
                 rf_threshold=float(settings.MICBOARD_TIMELINE_RF_THRESHOLD),
@@ -117,6 +119,7 @@ class Poller:
                 tasks.create_task(self._every(cfg.snapshot_interval, self._snapshot_step))
                 tasks.create_task(self._every(cfg.persist_interval, self._persist_step))
                 tasks.create_task(self._every(cfg.alert_interval, self.alerts.flush))
+                tasks.create_task(self._every(cfg.outputs_interval, self.outputs.flush))
                 tasks.create_task(self.alerts.watch_for_stalls())
                 tasks.create_task(events.listen(self.redis, self._on_change, self._refresh.set))
                 tasks.create_task(self._topology_loop())
@@ -137,6 +140,7 @@ class Poller:
             async with asyncio.timeout(SHUTDOWN_FLUSH_TIMEOUT):
                 await self.leases.release(owned)
                 await heartbeat.retire(self.redis, self.poller_id)
+                await self.outputs.flush()
         with contextlib.suppress(Exception):
             async with asyncio.timeout(SHUTDOWN_FLUSH_TIMEOUT):
                 await self.telemetry.flush()
@@ -188,6 +192,7 @@ class Poller:
         if changed and tracker.state is not None:
             self.publisher.mark(tracker.state)
             self.telemetry.record(tracker.state)
+            self.outputs.observe(tracker.state, self.topology.groups_of(tracker.unit_id))
             if self.recorder is not None:
                 self.recorder.observe(tracker.state)
         if tracker.pending:

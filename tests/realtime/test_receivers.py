@@ -48,6 +48,7 @@ async def test_every_change_is_published_on_the_events_channel(stage):
         "performer_ids": [performer.pk],
         "alert_ids": [],
         "user_ids": [],
+        "output_ids": [],
     }
     await pubsub.aclose()
 

@@ -1,0 +1,15 @@
+"""The output drivers, one small module each, listed by kind (docs/integrations.md)."""
+
+from __future__ import annotations
+
+from micboard.integrations.drivers.webhook import WebhookDriver
+from micboard.integrations.types import Driver
+
+DRIVERS: dict[str, type[Driver]] = {
+    WebhookDriver.kind: WebhookDriver,
+}
+
+
+def driver_class(kind: str) -> type[Driver]:
+    """Return the driver of a kind (KeyError for a kind this build does not have)."""
+    return DRIVERS[kind]

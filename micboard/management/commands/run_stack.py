@@ -1,4 +1,5 @@
-"""Start the whole Micboard demo with one command: Redis, devices, poller and web server.
+"""Start the whole Micboard demo with one command: Redis, devices, poller, the outputs
+worker and the web server.
 
 Each part runs as a child process and is restarted (with backoff) if it dies, so a demo
 wall or a kiosk keeps going; Ctrl-C stops every child cleanly.
@@ -53,7 +54,10 @@ class Child:
 
 
 class Command(BaseCommand):
-    help = "Start Redis (if needed), the simulated stage, the poller and uvicorn together."
+    help = (
+        "Start Redis (if needed), the simulated stage, the poller, the outputs worker "
+        "and uvicorn together."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -80,6 +84,7 @@ class Command(BaseCommand):
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         children = [
             Child("poller", [*manage, "run_poller"]),
+            Child("outputs", [*manage, "run_outputs"]),  # webhooks, MQTT, OSC
             Child(
                 "web",
                 # The production server and options (Dockerfile, docs/deploy.md).

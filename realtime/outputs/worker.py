@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from micboard.integrations.drivers import driver_class
+from micboard.integrations.live import KeepsLinks, ReadsUnitStates
 from micboard.integrations.types import (
     DeliveryResult,
     DeliveryStatus,
@@ -38,6 +39,7 @@ from micboard.services.outputs import AttemptRecord, OutputService
 from realtime import keys
 from realtime.outputs import lookup
 from realtime.outputs.feed import FIELD
+from realtime.outputs.states import RedisUnitStates
 from realtime.poller import events
 from realtime.poller.database import run_db
 from realtime.redis_client import new_async_client
@@ -82,6 +84,7 @@ class OutputsWorker:
         self._records: list[AttemptRecord] = []
         self._reload = asyncio.Event()
         self._reading = False
+        self._forgetting: set[asyncio.Task[None]] = set()  # links of removed outputs closing
         self.delivered = 0  # attempts that succeeded (for tests and the bench)
 
     def is_reading(self) -> bool:
@@ -146,6 +149,11 @@ class OutputsWorker:
     def _drop_lanes_of_removed(self) -> None:
         for output_id in [oid for oid in self._lanes if not self.outputs.has(oid)]:
             self._lanes.pop(output_id).task.cancel()
+            for driver in self._drivers.values():
+                if isinstance(driver, KeepsLinks):
+                    task = asyncio.create_task(driver.forget(output_id))
+                    self._forgetting.add(task)  # held, or the loop may drop it half done
+                    task.add_done_callback(self._forgetting.discard)
 
     # ------------------------------------------------------------------ the stream
 
@@ -266,6 +274,8 @@ class OutputsWorker:
         driver = self._drivers.get(kind)
         if driver is None:
             driver = self._drivers[kind] = driver_class(kind)()
+            if isinstance(driver, ReadsUnitStates):
+                driver.use_unit_states(RedisUnitStates(self.redis))
         return driver
 
     # ------------------------------------------------------------------ the log

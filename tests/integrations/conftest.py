@@ -3,25 +3,36 @@
 - `MosquittoServer`: start, stop and restart a private broker (optionally with a password
   file), like `RedisServer` in tests/conftest.py.
 - `mosquitto` (function): a started broker, stopped at the end of the test.
+- `subscribed(broker, topic)`: a real MQTT client collecting what arrives, by topic.
+- `osc_listener` (function): a UDP OSC receiver on loopback, and `type_tags` of a message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiomqtt
+import orjson
 import pytest
+from pythonosc.osc_message import OscMessage
 
 from tests.conftest import free_port
-from tests.waiting import wait_until
+from tests.waiting import wait_until, wait_until_async
 
 MOSQUITTO_START_TIMEOUT = 10.0
+WITHIN = 5.0  # s for a message to reach its receiver on a loaded machine
 
 
 class MosquittoServer:
@@ -94,3 +105,83 @@ def mosquitto() -> Iterator[MosquittoServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@dataclass
+class Subscriber:
+    """Everything a real MQTT client subscribed to '#' has received, by topic."""
+
+    messages: dict[str, list[aiomqtt.Message]] = field(default_factory=dict)
+    arrived_at: dict[str, float] = field(default_factory=dict)  # first arrival, time.time()
+
+    def last(self, topic: str) -> aiomqtt.Message | None:
+        received = self.messages.get(topic)
+        return received[-1] if received else None
+
+    async def wait_for(self, topic: str, payload: bytes | None = None) -> aiomqtt.Message:
+        def arrived() -> aiomqtt.Message | None:
+            message = self.last(topic)
+            if message is None or (payload is not None and message.payload != payload):
+                return None
+            return message
+
+        return await wait_until_async(arrived, WITHIN, f"a message on {topic}")
+
+    async def json(self, topic: str) -> dict:
+        return orjson.loads((await self.wait_for(topic)).payload)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def subscribed(
+    broker: MosquittoServer, topic: str = "#", *, ready: str | None = None
+) -> AsyncIterator[Subscriber]:
+    """Subscribe to `topic` and collect; with `ready`, wait for a retained message there
+    (so the subscription is known to be in place before the test goes on)."""
+    subscriber = Subscriber()
+    async with aiomqtt.Client("127.0.0.1", broker.port, identifier=f"t-{uuid.uuid4().hex}") as c:
+        await c.subscribe(topic, qos=1)
+
+        async def collect() -> None:
+            async for message in c.messages:
+                topic = str(message.topic)
+                subscriber.arrived_at.setdefault(topic, time.time())
+                subscriber.messages.setdefault(topic, []).append(message)
+
+        task = asyncio.create_task(collect())
+        try:
+            if ready:
+                await subscriber.wait_for(ready)
+            yield subscriber
+        finally:
+            task.cancel()
+
+
+class Listener(asyncio.DatagramProtocol):
+    """A UDP OSC receiver: every datagram, decoded."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[OscMessage, bytes]] = []
+        self.arrived_at: list[float] = []  # time.time() of each
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.received.append((OscMessage(data), data))
+        self.arrived_at.append(time.time())
+
+    async def next(self, count: int = 1) -> list[tuple[OscMessage, bytes]]:
+        await wait_until_async(lambda: len(self.received) >= count, WITHIN, f"{count} OSC msgs")
+        return self.received[:count]
+
+
+@pytest.fixture
+async def osc_listener() -> AsyncIterator[tuple[Listener, int]]:
+    """Yield a started listener and its port."""
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.create_datagram_endpoint(Listener, local_addr=("127.0.0.1", 0))
+    yield protocol, transport.get_extra_info("sockname")[1]
+    transport.close()
+
+
+def type_tags(data: bytes) -> bytes:
+    """Return the OSC type tag string of a raw message (",ssi" and so on)."""
+    start = data.index(b",")
+    return data[start : data.index(b"\0", start)]

@@ -11,73 +11,22 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
-import aiomqtt
 import orjson
 import pytest
 from channels.db import database_sync_to_async
 
-from micboard.integrations.drivers.contract import OutputConfig, OutputEvent
 from micboard.integrations.drivers.mqtt import FIRST_CONNECT_WAIT, MqttConfigForm, MqttDriver
+from micboard.integrations.types import OutputConfig, OutputEvent
 from realtime import frames, keys
-from realtime.output_states import RedisUnitStates
+from realtime.outputs.states import RedisUnitStates
 from realtime.redis_client import async_client
 from realtime.units.state import UnitState
-from tests.integrations.conftest import MosquittoServer
+from tests.integrations.conftest import MosquittoServer, subscribed
 from tests.realtime.conftest import LiveStage, build_live_stage
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WITHIN = 5.0  # s for a published message to reach the subscriber on a loaded machine
-
-
-@dataclass
-class Subscriber:
-    """Everything a real MQTT client subscribed to '#' has received, by topic."""
-
-    messages: dict[str, list[aiomqtt.Message]] = field(default_factory=dict)
-
-    def last(self, topic: str) -> aiomqtt.Message | None:
-        received = self.messages.get(topic)
-        return received[-1] if received else None
-
-    async def wait_for(self, topic: str, payload: bytes | None = None) -> aiomqtt.Message:
-        def arrived() -> aiomqtt.Message | None:
-            message = self.last(topic)
-            if message is None or (payload is not None and message.payload != payload):
-                return None
-            return message
-
-        return await wait_until_async(arrived, WITHIN, f"a message on {topic}")
-
-    async def json(self, topic: str) -> dict:
-        return orjson.loads((await self.wait_for(topic)).payload)  # type: ignore[arg-type]
-
-
-@asynccontextmanager
-async def subscribed(
-    broker: MosquittoServer, topic: str = "#", *, ready: str | None = None
-) -> AsyncIterator[Subscriber]:
-    """Subscribe to `topic` and collect; with `ready`, wait for a retained message there
-    (so the subscription is known to be in place before the test goes on)."""
-    subscriber = Subscriber()
-    async with aiomqtt.Client("127.0.0.1", broker.port, identifier=f"t-{uuid.uuid4().hex}") as c:
-        await c.subscribe(topic, qos=1)
-
-        async def collect() -> None:
-            async for message in c.messages:
-                subscriber.messages.setdefault(str(message.topic), []).append(message)
-
-        task = asyncio.create_task(collect())
-        try:
-            if ready:
-                await subscriber.wait_for(ready)
-            yield subscriber
-        finally:
-            task.cancel()
 
 
 def unit_state(unit_id: int, *, percent: int | None = 80, status: str = "GOOD") -> UnitState:
@@ -98,8 +47,7 @@ def output_of(stage: LiveStage, port: int, **config: object) -> OutputConfig:
     return OutputConfig(
         id=1,
         kind="mqtt",
-        organization=stage.organization.slug,
-        group_id=stage.group_a.pk,
+        name="broker",
         config={"host": "127.0.0.1", "port": port, **config},
         secrets=secrets,
     )
@@ -108,17 +56,18 @@ def output_of(stage: LiveStage, port: int, **config: object) -> OutputConfig:
 def alert_raised(stage: LiveStage) -> OutputEvent:
     unit = stage.units[0]
     return OutputEvent(
-        id=str(uuid.uuid4()),
+        id=uuid.uuid4(),
         kind="alert.raised",
         occurred_at=dt.datetime.now(dt.UTC),
-        organization=stage.organization.slug,
+        organization_id=stage.organization.pk,
+        organization_slug=stage.organization.slug,
         group_id=stage.group_a.pk,
         group_name=stage.group_a.name,
         unit_id=unit.pk,
         unit_slot=unit.slot,
         unit_name=unit.name,
         performer="Jane Smith",
-        payload={"alert": "battery_low", "severity": "warning"},
+        payload={"alert_kind": "battery_low", "severity": "warning"},
     )
 
 
@@ -129,9 +78,15 @@ async def stage(live_settings) -> LiveStage:
 
 @pytest.fixture
 async def driver() -> AsyncIterator[MqttDriver]:
-    driver = MqttDriver(RedisUnitStates())
+    driver = new_driver()
     yield driver
-    await driver.aclose()
+    await driver.close()
+
+
+def new_driver() -> MqttDriver:
+    driver = MqttDriver()
+    driver.use_unit_states(RedisUnitStates(async_client()))
+    return driver
 
 
 def base(stage: LiveStage) -> str:
@@ -146,7 +101,7 @@ async def test_an_event_goes_to_its_event_topic_and_the_unit_state_is_retained(
     availability = f"micboard/{stage.organization.slug}/status"
     async with subscribed(mosquitto) as early:
         result = await driver.deliver(alert_raised(stage), output_of(stage, mosquitto.port))
-        assert result.delivered, result.detail
+        assert result.ok, result.error
         event = await early.wait_for(f"{base(stage)}/events/alert.raised")
         assert not event.retain
         assert event.qos == 1
@@ -154,7 +109,7 @@ async def test_an_event_goes_to_its_event_topic_and_the_unit_state_is_retained(
         assert body["kind"] == "alert.raised"
         assert body["unit"] == {"id": unit.pk, "slot": unit.slot, "name": unit.name}
         assert body["performer"] == "Jane Smith"
-        assert body["payload"] == {"alert": "battery_low", "severity": "warning"}
+        assert body["payload"] == {"alert_kind": "battery_low", "severity": "warning"}
     # A subscriber that comes later gets the state (retained), not the event (not retained).
     state_topic = f"{base(stage)}/{unit.slot}/state"
     async with subscribed(mosquitto, ready=state_topic) as late:
@@ -175,7 +130,7 @@ async def test_on_connect_every_unit_of_the_group_is_restated_and_nothing_of_ano
     first, second, other_group = stage.units[0], stage.units[1], stage.units[2]
     await store(unit_state(first.pk), unit_state(second.pk, percent=55), unit_state(other_group.pk))
     result = await driver.deliver(alert_raised(stage), output_of(stage, mosquitto.port))
-    assert result.delivered, result.detail
+    assert result.ok, result.error
     second_topic = f"{base(stage)}/{second.slot}/state"
     async with subscribed(mosquitto, ready=second_topic) as late:
         assert (await late.json(second_topic))["performer"] == "Ann Lee"
@@ -219,7 +174,7 @@ async def test_discovery_can_be_turned_off_and_the_base_topic_chosen(mosquitto, 
     unit = stage.units[0]
     output = output_of(stage, mosquitto.port, discovery=False, base_topic="show/foh")
     async with subscribed(mosquitto) as everything:
-        assert (await driver.deliver(alert_raised(stage), output)).delivered
+        assert (await driver.deliver(alert_raised(stage), output)).ok
         await everything.wait_for("show/foh/Main-stage/events/alert.raised")
         assert everything.last(f"show/foh/Main-stage/{unit.slot}/state") is not None
         assert not [topic for topic in everything.messages if topic.startswith("homeassistant")]
@@ -227,11 +182,12 @@ async def test_discovery_can_be_turned_off_and_the_base_topic_chosen(mosquitto, 
 
 # A driver in a process of its own, so that the test can kill it the hard way.
 DRIVER_PROCESS = """
-import asyncio, datetime as dt, sys
+import asyncio, datetime as dt, sys, uuid
 import django
 django.setup()
-from micboard.integrations.drivers.contract import OutputConfig, OutputEvent
-from micboard.integrations.drivers.mqtt import GroupSnapshot, MqttDriver
+from micboard.integrations.drivers.mqtt import MqttDriver
+from micboard.integrations.live import GroupSnapshot
+from micboard.integrations.types import OutputConfig, OutputEvent
 
 class NoUnits:
     async def of_unit(self, unit_id):
@@ -240,11 +196,13 @@ class NoUnits:
         return GroupSnapshot("Main stage", [])
 
 async def main():
-    driver = MqttDriver(NoUnits())
-    output = OutputConfig(1, "mqtt", "acme", 1, {"host": "127.0.0.1", "port": int(sys.argv[1])}, {})
-    event = OutputEvent("e1", "unit.online", dt.datetime.now(dt.UTC), "acme", 1, "Main stage")
+    driver = MqttDriver()
+    driver.use_unit_states(NoUnits())
+    output = OutputConfig(1, "mqtt", "broker", {"host": "127.0.0.1", "port": int(sys.argv[1])}, {})
+    now = dt.datetime.now(dt.UTC)
+    event = OutputEvent(uuid.uuid4(), "unit.online", now, 1, "acme", 1, "Main stage")
     result = await driver.deliver(event, output)
-    print("delivered" if result.delivered else result.detail, flush=True)
+    print("delivered" if result.ok else result.error, flush=True)
     await asyncio.Event().wait()
 
 asyncio.run(main())
@@ -276,14 +234,12 @@ async def test_the_last_will_says_offline_when_the_driver_dies(mosquitto):
 
 
 async def test_closing_the_driver_says_offline(stage, mosquitto):
-    driver = MqttDriver(RedisUnitStates())
+    driver = new_driver()
     availability = f"micboard/{stage.organization.slug}/status"
     async with subscribed(mosquitto, availability) as watcher:
-        assert (
-            await driver.deliver(alert_raised(stage), output_of(stage, mosquitto.port))
-        ).delivered
+        assert (await driver.deliver(alert_raised(stage), output_of(stage, mosquitto.port))).ok
         await watcher.wait_for(availability, b"online")
-        await driver.aclose()
+        await driver.close()
         await watcher.wait_for(availability, b"offline")
 
 
@@ -292,12 +248,12 @@ async def test_a_broker_with_a_password_takes_the_right_one_and_refuses_a_wrong_
     broker.start()
     try:
         good = output_of(stage, broker.port, username="micboard", password="s3cret-pw")
-        assert (await driver.deliver(alert_raised(stage), good)).delivered
+        assert (await driver.deliver(alert_raised(stage), good)).ok
         wrong = output_of(stage, broker.port, username="micboard", password="not-the-pw")
         result = await driver.deliver(alert_raised(stage), wrong)
-        assert not result.delivered
-        assert "refused" in result.detail or "not authori" in result.detail.lower()
-        assert "not-the-pw" not in result.detail
+        assert not result.ok
+        assert "refused" in result.error or "not authori" in result.error.lower()
+        assert "not-the-pw" not in result.error
     finally:
         broker.cleanup()
 
@@ -309,13 +265,13 @@ async def test_a_broker_that_is_down_fails_fast_and_is_reached_once_it_is_up(sta
     # The delivery fails in words, after no more than the first-connect wait.
     async with asyncio.timeout(FIRST_CONNECT_WAIT + 2):
         result = await driver.deliver(alert_raised(stage), output)
-    assert not result.delivered
-    assert "cannot reach the broker" in result.detail
+    assert not result.ok
+    assert "cannot reach the broker" in result.error
     broker.start()
     try:
         # The link keeps retrying with backoff; the next delivery after it is back goes out.
         async def delivered() -> bool:
-            return (await driver.deliver(alert_raised(stage), output)).delivered
+            return (await driver.deliver(alert_raised(stage), output)).ok
 
         await wait_until_async(delivered, 15, "a delivery once the broker is up", interval=0.5)
         state_topic = f"{base(stage)}/{stage.units[0].slot}/state"

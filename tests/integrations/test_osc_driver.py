@@ -3,61 +3,35 @@ configured address with the right typed arguments, per event kind."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pythonosc.osc_message import OscMessage
 
-from micboard.integrations.drivers.contract import OutputConfig, OutputEvent
 from micboard.integrations.drivers.osc import (
     DEFAULT_PATTERNS,
     OscConfigForm,
     OscDriver,
     field_name,
 )
-from tests.waiting import wait_until_async
-
-WITHIN = 5.0
-
-
-class Listener(asyncio.DatagramProtocol):
-    """A UDP OSC receiver: every datagram, decoded."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[OscMessage, bytes]] = []
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.received.append((OscMessage(data), data))
-
-    async def next(self, count: int = 1) -> list[tuple[OscMessage, bytes]]:
-        await wait_until_async(lambda: len(self.received) >= count, WITHIN, f"{count} OSC msgs")
-        return self.received[:count]
-
-
-@pytest.fixture
-async def listener() -> AsyncIterator[tuple[Listener, int]]:
-    loop = asyncio.get_running_loop()
-    transport, protocol = await loop.create_datagram_endpoint(Listener, local_addr=("127.0.0.1", 0))
-    yield protocol, transport.get_extra_info("sockname")[1]
-    transport.close()
+from micboard.integrations.types import OutputConfig, OutputEvent
+from tests.integrations.conftest import type_tags
 
 
 def output(port: int, **patterns: str) -> OutputConfig:
     config: dict[str, Any] = {"host": "127.0.0.1", "port": port}
     config |= {field_name(kind.replace("_", ".", 1)): line for kind, line in patterns.items()}
-    return OutputConfig(2, "osc", "acme", 7, config, {})
+    return OutputConfig(2, "osc", "console", config, {})
 
 
 def event(kind: str, **payload: Any) -> OutputEvent:
     return OutputEvent(
-        id=str(uuid.uuid4()),
+        id=uuid.uuid4(),
         kind=kind,
         occurred_at=dt.datetime.now(dt.UTC),
-        organization="acme",
+        organization_id=1,
+        organization_slug="acme",
         group_id=7,
         group_name="Main stage",
         unit_id=41,
@@ -68,30 +42,27 @@ def event(kind: str, **payload: Any) -> OutputEvent:
     )
 
 
-def type_tags(data: bytes) -> bytes:
-    """Return the OSC type tag string of a raw message (",ssi" and so on)."""
-    start = data.index(b",")
-    return data[start : data.index(b"\0", start)]
-
-
-async def test_an_alert_goes_to_the_default_address_with_typed_arguments(listener):
-    received, port = listener
+async def test_an_alert_goes_to_the_default_address_with_typed_arguments(osc_listener):
+    received, port = osc_listener
     result = await OscDriver().deliver(
-        event("alert.raised", alert="battery_low", severity="warning"), output(port)
+        event("alert.raised", alert_kind="battery_low", severity="warning"), output(port)
     )
-    assert result.delivered, result.detail
+    assert result.ok, result.error
     [(message, data)] = await received.next()
     assert message.address == "/micboard/Main-stage/HH01/alert"
     assert message.params == ["battery_low", "warning", 1]
     assert type_tags(data) == b",ssi"
-    assert result.detail == f"sent /micboard/Main-stage/HH01/alert to 127.0.0.1:{port}"
 
 
-async def test_a_battery_step_sends_an_int_and_a_float_and_nil_for_what_is_unknown(listener):
-    received, port = listener
+async def test_a_battery_step_sends_an_int_and_a_float_and_nil_for_what_is_unknown(osc_listener):
+    received, port = osc_listener
     driver = OscDriver()
-    assert (await driver.deliver(event("battery.step", bars=2, percent=38), output(port))).delivered
-    assert (await driver.deliver(event("battery.step", bars=1), output(port))).delivered
+    assert (
+        await driver.deliver(
+            event("battery.step", from_bars=3, to_bars=2, percent=38), output(port)
+        )
+    ).ok
+    assert (await driver.deliver(event("battery.step", from_bars=2, to_bars=1), output(port))).ok
     (first, first_data), (second, second_data) = await received.next(2)
     assert first.address == second.address == "/micboard/Main-stage/HH01/battery"
     assert first.params == [2, pytest.approx(38.0)]
@@ -100,25 +71,24 @@ async def test_a_battery_step_sends_an_int_and_a_float_and_nil_for_what_is_unkno
     assert second.params == [1, None]
 
 
-async def test_a_configured_pattern_with_literals_and_placeholders(listener):
-    received, port = listener
+async def test_a_configured_pattern_with_literals_and_placeholders(osc_listener):
+    received, port = osc_listener
     pattern = "/console/{slot}/mute s:{performer} i:{unit_id} f:-3.5 s:stage-{group_id}"
     result = await OscDriver().deliver(event("dropout"), output(port, dropout=pattern))
-    assert result.delivered, result.detail
+    assert result.ok, result.error
     [(message, data)] = await received.next()
     assert message.address == "/console/HH01/mute"
     assert message.params == ["Jane Smith", 41, pytest.approx(-3.5), "stage-7"]
     assert type_tags(data) == b",sifs"
 
 
-async def test_an_empty_pattern_sends_nothing_for_that_kind(listener):
-    received, port = listener
+async def test_an_empty_pattern_sends_nothing_for_that_kind(osc_listener):
+    received, port = osc_listener
     driver = OscDriver()
     config = output(port, unit_offline="")
     result = await driver.deliver(event("unit.offline"), config)
-    assert result.delivered
-    assert result.detail == "no address set for unit.offline"
-    assert (await driver.deliver(event("unit.online"), config)).delivered
+    assert result.ok
+    assert (await driver.deliver(event("unit.online"), config)).ok
     [(message, _)] = await received.next()
     assert (message.address, message.params) == ("/micboard/Main-stage/HH01/online", [1])
     assert len(received.received) == 1
@@ -128,15 +98,15 @@ async def test_a_value_that_is_not_a_number_fails_in_words():
     result = await OscDriver().deliver(
         event("battery.step", bars="lots"), output(9, battery_step="/b i:{bars}")
     )
-    assert not result.delivered
-    assert result.detail == "cannot build the message: 'lots' is not a number"
+    assert not result.ok
+    assert result.error == "cannot build the message: 'lots' is not a number"
 
 
 async def test_an_unknown_host_fails_in_words():
-    config = OutputConfig(2, "osc", "acme", 7, {"host": "no-such-host.invalid", "port": 9}, {})
+    config = OutputConfig(2, "osc", "console", {"host": "no-such-host.invalid", "port": 9}, {})
     result = await OscDriver().deliver(event("unit.online"), config)
-    assert not result.delivered
-    assert result.detail.startswith("cannot send to no-such-host.invalid:9")
+    assert not result.ok
+    assert result.error.startswith("cannot send to no-such-host.invalid:9")
 
 
 def test_the_form_offers_the_defaults_and_refuses_a_malformed_pattern():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from micboard.integrations.drivers.mqtt import MqttDriver
+from micboard.integrations.drivers.osc import OscDriver
 from micboard.integrations.drivers.webhook import WebhookDriver
 from micboard.integrations.types import Driver
 
 DRIVERS: dict[str, type[Driver]] = {
     WebhookDriver.kind: WebhookDriver,
+    MqttDriver.kind: MqttDriver,
+    OscDriver.kind: OscDriver,
 }
 
 

@@ -15,15 +15,15 @@ import contextlib
 import logging
 import re
 import ssl
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 import aiomqtt
 import orjson
 from django import forms
 
-from micboard.integrations.drivers.contract import DeliveryResult, OutputConfig, OutputEvent
+from micboard.integrations.live import UnitSnapshot, UnitStates
+from micboard.integrations.types import DeliveryResult, OutputConfig, OutputEvent
 
 logger = logging.getLogger(__name__)
 
@@ -67,31 +67,6 @@ def _clean_topic(value: str, name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class UnitSnapshot:
-    """One unit of a group as the outputs see it: who wears it and its live state."""
-
-    unit_id: int
-    slot: str
-    name: str
-    performer: str | None
-    state: Mapping[str, Any] | None  # the stored UnitState (docs/live-protocol.md), or None
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSnapshot:
-    name: str
-    units: list[UnitSnapshot]
-
-
-class UnitStates(Protocol):
-    """Where the driver reads live state from (the worker gives it one backed by Redis)."""
-
-    async def of_unit(self, unit_id: int) -> Mapping[str, Any] | None: ...
-
-    async def of_group(self, group_id: int) -> GroupSnapshot: ...
-
-
-@dataclass(frozen=True, slots=True)
 class Broker:
     """How one output reaches its broker and names its topics."""
 
@@ -106,7 +81,8 @@ class Broker:
     discovery_prefix: str | None  # None: no Home Assistant discovery
 
     @classmethod
-    def of(cls, output: OutputConfig) -> Broker:
+    def of(cls, output: OutputConfig, event: OutputEvent) -> Broker:
+        """Return the broker of an output (its group and organization: the event's)."""
         config = output.config
         prefix = str(config.get("discovery_prefix") or "homeassistant")
         return cls(
@@ -115,9 +91,9 @@ class Broker:
             tls=bool(config.get("tls")),
             username=str(config.get("username") or "") or None,
             password=output.secrets.get("password") or None,
-            base=str(config.get("base_topic") or f"micboard/{output.organization}"),
-            organization=output.organization,
-            group_id=output.group_id,
+            base=str(config.get("base_topic") or f"micboard/{event.organization_slug}"),
+            organization=event.organization_slug,
+            group_id=event.group_id,
             discovery_prefix=prefix if config.get("discovery", True) else None,
         )
 
@@ -203,22 +179,6 @@ def discovery_messages(
             config["device_class"] = device_class
         messages.append((f"{broker.discovery_prefix}/sensor/{unique}/config", config))
     return messages
-
-
-def event_document(event: OutputEvent) -> dict[str, Any]:
-    unit = None
-    if event.unit_id is not None:
-        unit = {"id": event.unit_id, "slot": event.unit_slot, "name": event.unit_name}
-    return {
-        "id": event.id,
-        "kind": event.kind,
-        "occurred_at": event.occurred_at.isoformat(),
-        "organization": event.organization,
-        "group": {"id": event.group_id, "name": event.group_name},
-        "unit": unit,
-        "performer": event.performer,
-        "payload": dict(event.payload),
-    }
 
 
 def describe(error: BaseException) -> str:
@@ -316,19 +276,29 @@ class BrokerLink:
 
 
 class MqttDriver:
-    kind = KIND
-    config_form = MqttConfigForm
-    secret_fields = {"password": False}  # many brokers on a show network have none
+    kind: ClassVar[str] = KIND
+    label: ClassVar[str] = "MQTT (Home Assistant, Node-RED)"
+    config_form: ClassVar[type[forms.Form]] = MqttConfigForm
+    secret_fields: ClassVar[dict[str, bool]] = {"password": False}  # many brokers have none
 
-    def __init__(self, states: UnitStates) -> None:
-        self._states = states
+    def __init__(self) -> None:
+        self._unit_states: UnitStates | None = None
         self._links: dict[int, BrokerLink] = {}
 
+    def use_unit_states(self, states: UnitStates) -> None:
+        self._unit_states = states
+
+    @property
+    def _states(self) -> UnitStates:
+        if self._unit_states is None:
+            raise RuntimeError("the outputs worker gives the MQTT driver its unit states")
+        return self._unit_states
+
     async def deliver(self, event: OutputEvent, output: OutputConfig) -> DeliveryResult:
-        link = await self._link(output)
+        link = await self._link(output, event)
         client = await link.wait_connected(FIRST_CONNECT_WAIT)
         if client is None:
-            return DeliveryResult(False, link.last_error)
+            return DeliveryResult(False, error=link.last_error)
         broker = link.broker
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT):
@@ -342,14 +312,14 @@ class MqttDriver:
                     )
                     await link.publish_unit(client, event.group_name, unit)
                 topic = broker.event_topic(event.group_name, event.kind)
-                await client.publish(topic, orjson.dumps(event_document(event)), qos=1)
+                await client.publish(topic, orjson.dumps(event.as_json()), qos=1)
         except (aiomqtt.MqttError, TimeoutError) as error:
-            return DeliveryResult(False, describe(error))
-        return DeliveryResult(True, f"published to {topic}")
+            return DeliveryResult(False, error=describe(error))
+        return DeliveryResult(True)
 
-    async def _link(self, output: OutputConfig) -> BrokerLink:
+    async def _link(self, output: OutputConfig, event: OutputEvent) -> BrokerLink:
         """Return the output's link, opened anew when its settings changed."""
-        broker = Broker.of(output)
+        broker = Broker.of(output, event)
         link = self._links.get(output.id)
         if link is not None and link.broker != broker:
             await link.close()
@@ -364,6 +334,6 @@ class MqttDriver:
         if link is not None:
             await link.close()
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
         for output_id in list(self._links):
             await self.forget(output_id)

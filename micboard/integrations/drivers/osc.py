@@ -14,25 +14,34 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from micboard.integrations.drivers.contract import DeliveryResult, OutputConfig, OutputEvent
+from micboard.integrations.types import (
+    EVENT_LABELS,
+    DeliveryResult,
+    OutputConfig,
+    OutputEvent,
+    OutputEventKind,
+)
 
 KIND = "osc"
 # The default pattern of each event kind (docs/integrations.md has the table).
 DEFAULT_PATTERNS: dict[str, str] = {
-    "alert.raised": "/micboard/{group}/{slot}/alert s:{alert} s:{severity} i:1",
-    "alert.acknowledged": "/micboard/{group}/{slot}/alert/ack s:{alert}",
-    "alert.resolved": "/micboard/{group}/{slot}/alert s:{alert} s:{severity} i:0",
-    "unit.offline": "/micboard/{group}/{slot}/online i:0",
-    "unit.online": "/micboard/{group}/{slot}/online i:1",
-    "battery.step": "/micboard/{group}/{slot}/battery i:{bars} f:{percent}",
-    "dropout": "/micboard/{group}/{slot}/dropout s:{performer}",
+    OutputEventKind.ALERT_RAISED: "/micboard/{group}/{slot}/alert s:{alert_kind} s:{severity} i:1",
+    OutputEventKind.ALERT_ACKNOWLEDGED: "/micboard/{group}/{slot}/alert/ack s:{alert_kind}",
+    OutputEventKind.ALERT_RESOLVED: (
+        "/micboard/{group}/{slot}/alert s:{alert_kind} s:{severity} i:0"
+    ),
+    OutputEventKind.UNIT_OFFLINE: "/micboard/{group}/{slot}/online i:0",
+    OutputEventKind.UNIT_ONLINE: "/micboard/{group}/{slot}/online i:1",
+    OutputEventKind.BATTERY_STEP: "/micboard/{group}/{slot}/battery i:{to_bars} f:{percent}",
+    OutputEventKind.DROPOUT: "/micboard/{group}/{slot}/dropout f:{rf_a} f:{rf_b}",
+    OutputEventKind.TEST: "/micboard/{group}/test i:1",
 }
-EVENT_FIELDS = ("kind", "organization", "group", "group_id", "slot", "unit", "unit_id", "performer")
+LABELS = {**EVENT_LABELS, OutputEventKind.TEST: "Test event"}
 ARG_TYPES = {"i": "int", "f": "float", "s": "string"}
 # Characters with a meaning in OSC addresses (patterns, separators) or none at all.
 _ADDRESS_UNSAFE = re.compile(r"[\s#*,/?\[\]{}]+")
@@ -72,15 +81,15 @@ class Pattern:
             arguments.append(Argument(type_, template))
         return cls(address, tuple(arguments))
 
-    def message(self, values: Mapping[str, Any]) -> tuple[str, bytes]:
-        """Return the address and the OSC message for one event's values; ValueError if
-        a value cannot take its argument's type."""
+    def message(self, values: Mapping[str, Any]) -> bytes:
+        """Return the OSC message for one event's values; ValueError if a value cannot
+        take its argument's type."""
         address = _fill(self.address, values, address_safe=True)
         builder = OscMessageBuilder(address=address)
         for argument in self.arguments:
             value = _argument_value(argument, values)
             builder.add_arg(value, "N" if value is None else argument.type)
-        return address, builder.build().dgram
+        return builder.build().dgram
 
 
 def placeholders(template: str) -> list[str]:
@@ -101,7 +110,9 @@ def _fill(template: str, values: Mapping[str, Any], *, address_safe: bool = Fals
         parts.append(literal)
         if name is not None:
             text = "" if values.get(name) is None else str(values[name])
-            parts.append(_ADDRESS_UNSAFE.sub("-", text).strip("-") if address_safe else text)
+            if address_safe:  # a value must stay one level, and a level is never empty
+                text = _ADDRESS_UNSAFE.sub("-", text).strip("-") or "-"
+            parts.append(text)
     return "".join(parts)
 
 
@@ -128,7 +139,7 @@ def event_values(event: OutputEvent) -> dict[str, Any]:
     return {
         **{str(key): value for key, value in event.payload.items()},
         "kind": event.kind,
-        "organization": event.organization,
+        "organization": event.organization_slug,
         "group": event.group_name,
         "group_id": event.group_id,
         "slot": event.unit_slot or None,
@@ -143,7 +154,7 @@ def _pattern_field(kind: str) -> forms.CharField:
         max_length=300,
         required=False,
         initial=DEFAULT_PATTERNS[kind],
-        label=kind,
+        label=f"{LABELS[kind]}: address and arguments",
         help_text="Empty: send nothing for this event.",
     )
 
@@ -176,24 +187,29 @@ def pattern_for(output: OutputConfig, kind: str) -> Pattern | None:
 
 
 class OscDriver:
-    kind = KIND
-    config_form = OscConfigForm
-    secret_fields: dict[str, bool] = {}  # OSC has no authentication
+    kind: ClassVar[str] = KIND
+    label: ClassVar[str] = "OSC (consoles, show control)"
+    config_form: ClassVar[type[forms.Form]] = OscConfigForm
+    secret_fields: ClassVar[dict[str, bool]] = {}  # OSC has no authentication
 
     async def deliver(self, event: OutputEvent, output: OutputConfig) -> DeliveryResult:
         try:
             pattern = pattern_for(output, event.kind)
             if pattern is None:
-                return DeliveryResult(True, f"no address set for {event.kind}")
-            address, message = pattern.message(event_values(event))
+                return DeliveryResult(True)  # this output sends nothing for the kind
+            message = pattern.message(event_values(event))
         except ValueError as error:
-            return DeliveryResult(False, f"cannot build the message: {error}")
+            return DeliveryResult(False, error=f"cannot build the message: {error}")
         host, port = str(output.config["host"]), int(output.config["port"])
         try:
             await send_datagram(host, port, message)
         except OSError as error:
-            return DeliveryResult(False, f"cannot send to {host}:{port}: {error.strerror or error}")
-        return DeliveryResult(True, f"sent {address} to {host}:{port}")
+            reason = error.strerror or str(error)
+            return DeliveryResult(False, error=f"cannot send to {host}:{port}: {reason}")
+        return DeliveryResult(True)
+
+    async def close(self) -> None:
+        """Nothing to let go of: each message opens and closes its own socket."""
 
 
 async def send_datagram(host: str, port: int, message: bytes) -> None:

@@ -7,25 +7,28 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from asgiref.sync import sync_to_async
+import redis.asyncio as aioredis
 
-from micboard.integrations.drivers.mqtt import GroupSnapshot, UnitSnapshot
+from micboard.integrations.live import GroupSnapshot, UnitSnapshot
 from micboard.models import MonitoringGroup, PerformerAssignment
-from micboard.tenancy import system_context
+from micboard.models.performers import PRIORITY_SEVERITY
 from realtime import keys, live_store
-from realtime.redis_client import async_client
+from realtime.poller.database import run_db
 
 
 class RedisUnitStates:
-    """`UnitStates` of the MQTT driver, read from the poller's keys and the database."""
+    """The `UnitStates` the outputs worker gives its drivers: the poller's keys in Redis,
+    the roster from the database (in the database thread)."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
 
     async def of_unit(self, unit_id: int) -> Mapping[str, Any] | None:
-        raw = await async_client().get(keys.unit_state(unit_id))
-        return orjson.loads(raw) if raw else None
+        return _decoded(await self._redis.get(keys.unit_state(unit_id)))
 
     async def of_group(self, group_id: int) -> GroupSnapshot:
-        name, roster = await sync_to_async(group_roster)(group_id)
-        encoded = await live_store.encoded_states(async_client(), [unit for unit, *_ in roster])
+        name, roster = await run_db(group_roster, group_id)
+        encoded = await live_store.encoded_states(self._redis, [unit for unit, *_ in roster])
         units = [
             UnitSnapshot(unit, slot, unit_name, performer, _decoded(encoded.get(unit)))
             for unit, slot, unit_name, performer in roster
@@ -35,24 +38,23 @@ class RedisUnitStates:
 
 def group_roster(group_id: int) -> tuple[str, list[tuple[int, str, str, str]]]:
     """Return the group's name and (unit id, slot, unit name, performer) of each unit
-    actively assigned in it, in slot order; two queries (the worker has no tenant: the
-    output that asks belongs to the group's organization)."""
-    with system_context():
-        return _roster(group_id)
-
-
-def _roster(group_id: int) -> tuple[str, list[tuple[int, str, str, str]]]:
+    actively assigned in it, in slot order (two queries; a unit worn by several
+    performers in the group is listed with the highest priority's, as events name them)."""
     name = MonitoringGroup.objects.filter(pk=group_id).values_list("name", flat=True).first()
     rows = (
         PerformerAssignment.objects.active()
         .filter(monitoring_group_id=group_id, monitoring_group__is_active=True)
-        .order_by("wireless_unit__slot", "wireless_unit_id")
+        .annotate(severity=PRIORITY_SEVERITY)
+        .order_by("wireless_unit__slot", "wireless_unit_id", "-severity", "pk")
         .values_list(
             "wireless_unit_id", "wireless_unit__slot", "wireless_unit__name", "performer__name"
         )
     )
-    return name or "", list(rows)
+    seen: dict[int, tuple[int, str, str, str]] = {}
+    for row in rows:
+        seen.setdefault(row[0], row)
+    return name or "", list(seen.values())
 
 
-def _decoded(raw: bytes | None) -> Mapping[str, Any] | None:
+def _decoded(raw: Any) -> Mapping[str, Any] | None:
     return orjson.loads(raw) if raw else None

@@ -162,6 +162,7 @@ class Listener(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.received: list[tuple[OscMessage, bytes]] = []
         self.arrived_at: list[float] = []  # time.time() of each
+        self.port = 0  # set once bound
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.received.append((OscMessage(data), data))
@@ -177,7 +178,8 @@ async def osc_listener() -> AsyncIterator[tuple[Listener, int]]:
     """Yield a started listener and its port."""
     loop = asyncio.get_running_loop()
     transport, protocol = await loop.create_datagram_endpoint(Listener, local_addr=("127.0.0.1", 0))
-    yield protocol, transport.get_extra_info("sockname")[1]
+    protocol.port = transport.get_extra_info("sockname")[1]
+    yield protocol, protocol.port
     transport.close()
 
 

@@ -130,3 +130,10 @@ def test_the_form_offers_the_defaults_and_refuses_a_malformed_pattern():
     assert form.is_valid(), form.errors
     assert form.cleaned_data[field_name("alert.raised")] == "/x/{slot} i:1"
     assert OscDriver.secret_fields == {}
+
+
+def test_a_pattern_not_given_is_the_default_and_one_given_empty_sends_nothing():
+    form = OscConfigForm({"host": "10.0.0.5", "port": 53000, field_name("unit.offline"): ""})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data[field_name("alert.raised")] == DEFAULT_PATTERNS["alert.raised"]
+    assert form.cleaned_data[field_name("unit.offline")] == ""

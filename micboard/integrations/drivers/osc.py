@@ -165,9 +165,13 @@ class OscConfigForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for kind in DEFAULT_PATTERNS:
-            line = str(cleaned.get(field_name(kind)) or "").strip()
-            cleaned[field_name(kind)] = line
+        for kind, default in DEFAULT_PATTERNS.items():
+            name = field_name(kind)
+            # Not given at all (a service call, an older output): the default. Given
+            # empty (a field cleared on the page): nothing is sent for that kind.
+            given = self.add_prefix(name) in self.data
+            line = str(cleaned.get(name) or "").strip() if given else default
+            cleaned[name] = line
             if line:
                 try:
                     Pattern.parse(line)

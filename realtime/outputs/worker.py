@@ -149,11 +149,19 @@ class OutputsWorker:
     def _drop_lanes_of_removed(self) -> None:
         for output_id in [oid for oid in self._lanes if not self.outputs.has(oid)]:
             self._lanes.pop(output_id).task.cancel()
-            for driver in self._drivers.values():
-                if isinstance(driver, KeepsLinks):
-                    task = asyncio.create_task(driver.forget(output_id))
-                    self._forgetting.add(task)  # held, or the loop may drop it half done
-                    task.add_done_callback(self._forgetting.discard)
+            self._let_go(output_id)
+        for output_id in self._lanes:
+            known = self.outputs.get(output_id)
+            if known is not None and not known.enabled:
+                self._let_go(output_id)  # says offline; a test event connects it again
+
+    def _let_go(self, output_id: int) -> None:
+        """Close an output's connections (MQTT) in the background."""
+        for driver in self._drivers.values():
+            if isinstance(driver, KeepsLinks):
+                task = asyncio.create_task(driver.forget(output_id))
+                self._forgetting.add(task)  # held, or the loop may drop it half done
+                task.add_done_callback(self._forgetting.discard)
 
     # ------------------------------------------------------------------ the stream
 

@@ -36,11 +36,19 @@ WITHIN = 5.0  # s for a message to reach its receiver on a loaded machine
 
 
 class MosquittoServer:
-    """A mosquitto process on 127.0.0.1; with `users`, only those may connect."""
+    """A mosquitto process on 127.0.0.1; with `users`, only those may connect; with `tls`
+    (a certificate and key PEM file), it speaks TLS only."""
 
-    def __init__(self, port: int | None = None, *, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.users = users or {}
+        self.tls = tls
         self.directory = Path(tempfile.mkdtemp(prefix="micboard-mosquitto-"))
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -52,6 +60,8 @@ class MosquittoServer:
             # private directory: stay the user who started it.
             f"user {pwd.getpwuid(os.getuid()).pw_name}",
         ]
+        if self.tls:
+            lines += [f"certfile {self.tls[0]}", f"keyfile {self.tls[1]}"]
         if self.users:
             passwords = self.directory / "passwords"
             passwords.write_text("")

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
+import trustme
 from channels.db import database_sync_to_async
 
 from micboard.integrations.drivers.mqtt import FIRST_CONNECT_WAIT, MqttConfigForm, MqttDriver
@@ -254,6 +255,32 @@ async def test_a_broker_with_a_password_takes_the_right_one_and_refuses_a_wrong_
         assert not result.ok
         assert "refused" in result.error or "not authori" in result.error.lower()
         assert "not-the-pw" not in result.error
+    finally:
+        broker.cleanup()
+
+
+async def test_tls_takes_a_broker_whose_certificate_the_machine_trusts(
+    stage, driver, monkeypatch, tmp_path
+):
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    cert, key, trusted = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    issued.cert_chain_pems[0].write_to_path(cert)
+    issued.private_key_pem.write_to_path(key)
+    authority.cert_pem.write_to_path(trusted)
+    broker = MosquittoServer(tls=(cert, key))
+    broker.start()
+    try:
+        untrusted = await driver.deliver(
+            alert_raised(stage), output_of(stage, broker.port, tls=True)
+        )
+        assert not untrusted.ok
+        assert "certificate verify failed" in untrusted.error
+        # The system's trust store (SSL_CERT_FILE here) decides, as for any TLS client.
+        monkeypatch.setenv("SSL_CERT_FILE", str(trusted))
+        output = output_of(stage, broker.port, tls=True, base_topic="tls")
+        result = await driver.deliver(alert_raised(stage), output)
+        assert result.ok, result.error
     finally:
         broker.cleanup()
 

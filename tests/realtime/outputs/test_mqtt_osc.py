@@ -185,3 +185,25 @@ async def test_a_broker_that_is_down_is_retried_in_the_log_and_reached_when_up(
         assert kinds == {"test"}
     finally:
         broker.cleanup()
+
+
+async def test_disabling_or_deleting_an_mqtt_output_says_offline(
+    live_settings, broker, outputs_worker
+):
+    stage: LiveStage = await database_sync_to_async(build_live_stage)([40041])
+    first = await add_output(
+        stage.group_a, "mqtt", mqtt_config(broker, base_topic="one"), stage.admin
+    )
+    second = await add_output(
+        stage.group_b, "mqtt", mqtt_config(broker, base_topic="two"), stage.admin
+    )
+    await outputs_worker()
+    async with subscribed(broker) as subscriber:
+        for output in (first, second):
+            await database_sync_to_async(OutputService.send_test_event)(output, by_user=stage.admin)
+        await subscriber.wait_for("one/status", b"online")
+        await subscriber.wait_for("two/status", b"online")
+        await database_sync_to_async(OutputService.set_enabled)(first, False, by_user=stage.admin)
+        await subscriber.wait_for("one/status", b"offline")
+        await database_sync_to_async(OutputService.delete_output)(second, by_user=stage.admin)
+        await subscriber.wait_for("two/status", b"offline")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from django.forms.utils import pretty_name
 
 from micboard.converters import is_id
 from micboard.devices import Protocol
+from micboard.integrations.kinds import EVENT_LABELS
+from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     Location,
@@ -29,6 +32,8 @@ from micboard.services.performer_assignment import ALERT_FLAGS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from micboard.integrations.types import Driver
 
 _M = TypeVar("_M", bound=Model)
 ALERT_SWITCHES = ("alert_enabled", *ALERT_FLAGS)
@@ -384,3 +389,71 @@ class DeviceImportForm(forms.Form):
         if upload.size > DEVICE_LIST_MAX_BYTES:
             raise ValidationError("The file is larger than 1 MiB; no device list is that long.")
         return upload
+
+
+# Outputs: one form per driver, from the driver's own config form and secret fields.
+CONFIG_PREFIX, SECRET_PREFIX = "config_", "secret_"
+
+
+def output_form_class(driver: type[Driver], *, editing: bool) -> type[forms.Form]:
+    """Return the add or edit form of an output of this driver's kind.
+
+    A secret is never filled in again: when editing, blank keeps the stored one.
+    """
+    fields: dict[str, forms.Field] = {
+        "name": forms.CharField(max_length=200, help_text="E.g. Companion FOH, lighting desk."),
+        "events": forms.MultipleChoiceField(
+            choices=list(EVENT_LABELS.items()),
+            widget=forms.CheckboxSelectMultiple,
+            help_text="What this output is told.",
+        ),
+    }
+    for name, field in driver.config_form.base_fields.items():
+        fields[CONFIG_PREFIX + name] = copy.deepcopy(field)
+    keep = "Stored encrypted, never shown again; leave blank to keep the stored one."
+    for name, required in driver.secret_fields.items():
+        fields[SECRET_PREFIX + name] = forms.CharField(
+            label=pretty_name(name),
+            required=required and not editing,
+            max_length=500,
+            strip=False,
+            widget=forms.PasswordInput(render_value=False),
+            help_text=keep if editing else "Stored encrypted, never shown again.",
+        )
+    return type(f"{driver.__name__}OutputForm", (forms.Form,), fields)
+
+
+def output_values(form: forms.Form) -> dict[str, Any]:
+    """Split a valid output form into the service's arguments."""
+    data = form.cleaned_data
+    return {
+        "name": data["name"],
+        "events": data["events"],
+        "config": {
+            k[len(CONFIG_PREFIX) :]: v for k, v in data.items() if k.startswith(CONFIG_PREFIX)
+        },
+        "secrets": {
+            k[len(SECRET_PREFIX) :]: v for k, v in data.items() if k.startswith(SECRET_PREFIX)
+        },
+    }
+
+
+def output_initial(output: Output) -> dict[str, Any]:
+    initial = {"name": output.name, "events": list(output.events)}
+    initial.update({CONFIG_PREFIX + k: v for k, v in output.config.items()})
+    return initial
+
+
+def show_output_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put OutputService's errors on the form's fields (a config or secret field is
+    named without its prefix there)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.message_dict.items():
+        for field in (name, CONFIG_PREFIX + name, SECRET_PREFIX + name):
+            if field in form.fields:
+                form.add_error(field, messages)
+                break
+        else:
+            form.add_error(None, messages)

@@ -13,6 +13,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from micboard import access
+from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     ApiToken,
@@ -79,3 +80,7 @@ def get_chassis_for_admin(user: AnyUser, chassis_id: int) -> WirelessChassis:
 
 def get_api_token_for_admin(user: AnyUser, token_id: int) -> ApiToken:
     return _one(access.administered_api_tokens(user), token_id)
+
+
+def get_output_for_admin(user: AnyUser, output_id: int) -> Output:
+    return _one(access.administered_outputs(user).select_related("monitoring_group"), output_id)

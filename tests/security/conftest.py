@@ -3,11 +3,11 @@
 Multi-tenancy is on. Organization A and organization B each have the stage of
 `tests/micboard/conftest.py` (groups A and B, their techs, an admin, a superuser), and on it:
 Jane (with a photo) on unit 0 in group A, Carla on unit 2 in group B, Dana assigned nowhere,
-one open alert per group, a kiosk link per group (plus a revoked one for group A) and an
-API token per group (plus a revoked one for group A, and one of organization B); in
-organization B, Olga on unit 0 in its group A, with an open alert. Each organization's main
-stage location belongs to its campus ("Campus A", "Campus B"); organization A also has a
-stagehand, a tech in no group.
+one open alert per group, a kiosk link per group (plus a revoked one for group A), an
+API token per group (plus a revoked one for group A, and one of organization B) and a
+webhook output of group A; in organization B, Olga on unit 0 in its group A, with an open
+alert. Each organization's main stage location belongs to its campus ("Campus A", "Campus
+B"); organization A also has a stagehand, a tech in no group.
 
 Fixtures: `world` (built once per test class, rolled back at its end) and `tenancy_on`.
 
@@ -31,6 +31,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from PIL import Image
 
+from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     ApiToken,
@@ -41,7 +42,13 @@ from micboard.models import (
     Performer,
     PerformerAssignment,
 )
-from micboard.services import AlertService, ApiTokenService, KioskService, PerformerService
+from micboard.services import (
+    AlertService,
+    ApiTokenService,
+    KioskService,
+    OutputService,
+    PerformerService,
+)
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
 from tests.realtime.conftest import LiveStage, build_live_stage
@@ -70,6 +77,7 @@ class World:
     revoked: KioskLink
     api_tokens: dict[str, ApiToken]  # by API persona (API_PERSONAS), with their secrets
     api_secrets: dict[str, str]
+    output_a: Output  # a webhook of group A of organization A
 
     def user(self, persona: str) -> User | None:
         """Return the signed-in user of a persona (None: no session)."""
@@ -156,6 +164,14 @@ def build_world(*, with_photo: bool) -> World:
             revoked=revoked,
             api_tokens={persona: new.token for persona, new in made.items()},
             api_secrets={persona: new.secret for persona, new in made.items()},
+            output_a=OutputService.create_output(
+                a.group_a,
+                "webhook",
+                name="Lighting desk",
+                config={"url": "http://127.0.0.1:9/hook"},
+                secrets={"secret": "matrix-secret"},
+                by_user=a.admin,
+            ),
         )
 
 

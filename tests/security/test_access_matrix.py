@@ -285,6 +285,31 @@ def new_api_token_of(w: World, group_id: int) -> dict[str, Any]:
     return {"name": "Grafana", "groups": [group_id]}
 
 
+def output_a(w: World) -> dict[str, Any]:
+    return {"output_id": w.output_a.pk}
+
+
+def new_webhook_of_a(w: World) -> dict[str, Any]:
+    return {"group_id": w.a.group_a.pk, "kind": "webhook"}
+
+
+def new_webhook(w: World) -> dict[str, Any]:
+    return {
+        "name": "Companion",
+        "events": ["alert.raised"],
+        "config_url": "https://companion.example/hook",
+        "secret_secret": "a-new-secret",
+    }
+
+
+def renamed_webhook(w: World) -> dict[str, Any]:
+    return {
+        "name": "Desk renamed",
+        "events": ["alert.raised"],
+        "config_url": "http://desk.example/hook",
+    }
+
+
 def kiosk_label(w: World) -> dict[str, Any]:
     return {"label": "Monitor world"}
 
@@ -527,6 +552,51 @@ PAGE_ROWS = [
         htmx="",
         writes=True,
     ),
+    # A group's outputs: the admins who administer the group (others: like a missing id).
+    Row("group-outputs", GET, group_a, admins_of_a(200, techs=404, admin_b=404)),
+    read_only("group-outputs", group_a),
+    Row("output-log", GET, group_a, admins_of_a(200, techs=404, admin_b=404), htmx=""),
+    read_only("output-log", group_a),
+    Row("output-create", GET, new_webhook_of_a, admins_of_a(200, techs=404, admin_b=404)),
+    Row(
+        "output-create",
+        POST,
+        new_webhook_of_a,
+        admins_of_a(302, techs=404, admin_b=404),
+        data=new_webhook,
+        writes=True,
+    ),
+    Row("output-edit", GET, output_a, admins_of_a(200, techs=404, admin_b=404)),
+    Row(
+        "output-edit",
+        POST,
+        output_a,
+        admins_of_a(302, techs=404, admin_b=404),
+        data=renamed_webhook,
+        writes=True,
+    ),
+    write_only("output-set-enabled", output_a),
+    Row(
+        "output-set-enabled",
+        POST,
+        output_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=deactivate,
+        htmx="",
+        writes=True,
+    ),
+    write_only("output-delete", output_a),
+    Row(
+        "output-delete",
+        POST,
+        output_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        htmx="",
+        writes=True,
+    ),
+    # A test event only asks the worker (nothing is written until it delivers).
+    write_only("output-test", output_a),
+    Row("output-test", POST, output_a, admins_of_a(200, techs=404, admin_b=404), htmx=""),
     Row("api-tokens", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
     read_only("api-tokens", nothing),
     write_only("api-token-create", nothing),
@@ -772,11 +842,12 @@ def id_argument(kwargs: dict[str, Any]) -> str | None:
 
 
 def database_state() -> dict[str, list[dict[str, Any]]]:
-    """Every row of Micboard's tables (with history and m2m tables, and the timeline's) and
-    of the users."""
+    """Every row of Micboard's tables (with history and m2m tables, the timeline's and the
+    outputs') and of the users."""
     models: list[type[Model]] = [
         *apps.get_app_config("micboard").get_models(include_auto_created=True),
         *apps.get_app_config("timeline").get_models(include_auto_created=True),
+        *apps.get_app_config("integrations").get_models(include_auto_created=True),
         User,
     ]
     return {

@@ -23,18 +23,12 @@ class UnitSnapshot:
     state: Mapping[str, Any] | None  # the stored UnitState (docs/live-protocol.md), or None
 
 
-@dataclass(frozen=True, slots=True)
-class GroupSnapshot:
-    name: str
-    units: list[UnitSnapshot]
-
-
 class UnitStates(Protocol):
     async def of_unit(self, unit_id: int) -> Mapping[str, Any] | None:
         """Return the unit's stored UnitState, or None before the poller has one."""
 
-    async def of_group(self, group_id: int) -> GroupSnapshot:
-        """Return the group's name and every unit actively assigned in it."""
+    async def of_group(self, group_id: int) -> list[UnitSnapshot]:
+        """Return every unit actively assigned in the group."""
 
 
 @runtime_checkable

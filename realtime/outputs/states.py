@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from micboard.integrations.live import GroupSnapshot, UnitSnapshot
-from micboard.models import MonitoringGroup, PerformerAssignment
+from micboard.integrations.live import UnitSnapshot
+from micboard.models import PerformerAssignment
 from micboard.models.performers import PRIORITY_SEVERITY
 from realtime import keys, live_store
 from realtime.poller.database import run_db
@@ -26,21 +26,19 @@ class RedisUnitStates:
     async def of_unit(self, unit_id: int) -> Mapping[str, Any] | None:
         return _decoded(await self._redis.get(keys.unit_state(unit_id)))
 
-    async def of_group(self, group_id: int) -> GroupSnapshot:
-        name, roster = await run_db(group_roster, group_id)
+    async def of_group(self, group_id: int) -> list[UnitSnapshot]:
+        roster = await run_db(group_roster, group_id)
         encoded = await live_store.encoded_states(self._redis, [unit for unit, *_ in roster])
-        units = [
+        return [
             UnitSnapshot(unit, slot, unit_name, performer, _decoded(encoded.get(unit)))
             for unit, slot, unit_name, performer in roster
         ]
-        return GroupSnapshot(name, units)
 
 
-def group_roster(group_id: int) -> tuple[str, list[tuple[int, str, str, str]]]:
-    """Return the group's name and (unit id, slot, unit name, performer) of each unit
-    actively assigned in it, in slot order (two queries; a unit worn by several
-    performers in the group is listed with the highest priority's, as events name them)."""
-    name = MonitoringGroup.objects.filter(pk=group_id).values_list("name", flat=True).first()
+def group_roster(group_id: int) -> list[tuple[int, str, str, str]]:
+    """Return (unit id, slot, unit name, performer) of each unit actively assigned in the
+    group, in slot order, in one query (a unit worn by several performers in the group
+    is listed with the highest priority's, as events name them)."""
     rows = (
         PerformerAssignment.objects.active()
         .filter(monitoring_group_id=group_id, monitoring_group__is_active=True)
@@ -53,7 +51,7 @@ def group_roster(group_id: int) -> tuple[str, list[tuple[int, str, str, str]]]:
     seen: dict[int, tuple[int, str, str, str]] = {}
     for row in rows:
         seen.setdefault(row[0], row)
-    return name or "", list(seen.values())
+    return list(seen.values())
 
 
 def _decoded(raw: Any) -> Mapping[str, Any] | None:

@@ -99,7 +99,7 @@ async def test_an_event_goes_to_its_event_topic_and_the_unit_state_is_retained(
 ):
     unit = stage.units[0]
     await store(unit_state(unit.pk, percent=23, status="REPLACE"))
-    availability = f"micboard/{stage.organization.slug}/status"
+    availability = f"{base(stage)}/status"
     async with subscribed(mosquitto) as early:
         result = await driver.deliver(alert_raised(stage), output_of(stage, mosquitto.port))
         assert result.ok, result.error
@@ -160,7 +160,7 @@ async def test_home_assistant_discovery_announces_each_sensor_of_each_unit(
         assert battery["value_template"] == "{{ value_json.battery }}"
         assert battery["device_class"] == "battery"
         assert battery["unit_of_measurement"] == "%"
-        assert battery["availability_topic"] == f"micboard/{stage.organization.slug}/status"
+        assert battery["availability_topic"] == f"{base(stage)}/status"
         assert battery["device"]["identifiers"] == [device]
         assert battery["device"]["name"] == f"{unit.slot} (Jane Smith)"
         assert configs["rf"]["device_class"] == "signal_strength"
@@ -187,14 +187,13 @@ import asyncio, datetime as dt, sys, uuid
 import django
 django.setup()
 from micboard.integrations.drivers.mqtt import MqttDriver
-from micboard.integrations.live import GroupSnapshot
 from micboard.integrations.types import OutputConfig, OutputEvent
 
 class NoUnits:
     async def of_unit(self, unit_id):
         return None
     async def of_group(self, group_id):
-        return GroupSnapshot("Main stage", [])
+        return []
 
 async def main():
     driver = MqttDriver()
@@ -218,15 +217,15 @@ async def test_the_last_will_says_offline_when_the_driver_dies(mosquitto):
         env=env,
     )
     try:
-        async with subscribed(mosquitto, "micboard/acme/status") as watcher:
+        async with subscribed(mosquitto, "micboard/acme/Main-stage/status") as watcher:
             assert process.stdout is not None
             line = await asyncio.wait_for(process.stdout.readline(), 30)
             assert line.strip() == b"delivered"
-            await watcher.wait_for("micboard/acme/status", b"online")
+            await watcher.wait_for("micboard/acme/Main-stage/status", b"online")
             process.send_signal(signal.SIGKILL)  # no DISCONNECT: the broker sends the will
-            await watcher.wait_for("micboard/acme/status", b"offline")
-        async with subscribed(mosquitto, ready="micboard/acme/status") as late:
-            message = await late.wait_for("micboard/acme/status")
+            await watcher.wait_for("micboard/acme/Main-stage/status", b"offline")
+        async with subscribed(mosquitto, ready="micboard/acme/Main-stage/status") as late:
+            message = await late.wait_for("micboard/acme/Main-stage/status")
             assert (message.payload, message.retain) == (b"offline", True)
     finally:
         if process.returncode is None:
@@ -236,7 +235,7 @@ async def test_the_last_will_says_offline_when_the_driver_dies(mosquitto):
 
 async def test_closing_the_driver_says_offline(stage, mosquitto):
     driver = new_driver()
-    availability = f"micboard/{stage.organization.slug}/status"
+    availability = f"{base(stage)}/status"
     async with subscribed(mosquitto, availability) as watcher:
         assert (await driver.deliver(alert_raised(stage), output_of(stage, mosquitto.port))).ok
         await watcher.wait_for(availability, b"online")

@@ -302,6 +302,25 @@ def new_webhook(w: World) -> dict[str, Any]:
     }
 
 
+def new_mqtt_of_a(w: World) -> dict[str, Any]:
+    return {"group_id": w.a.group_a.pk, "kind": "mqtt"}
+
+
+def new_mqtt(w: World) -> dict[str, Any]:
+    # No password: it is optional (a broker on the show network often has none).
+    return {"name": "Broker", "events": ["alert.raised"], "config_host": "broker.local",
+            "config_port": "1883", "config_discovery": "on"}  # fmt: skip
+
+
+def new_osc_of_a(w: World) -> dict[str, Any]:
+    return {"group_id": w.a.group_a.pk, "kind": "osc"}
+
+
+def new_osc(w: World) -> dict[str, Any]:
+    return {"name": "Console", "events": ["alert.raised"], "config_host": "10.0.0.5",
+            "config_port": "53000"}  # fmt: skip
+
+
 def renamed_webhook(w: World) -> dict[str, Any]:
     return {
         "name": "Desk renamed",
@@ -566,6 +585,21 @@ PAGE_ROWS = [
         data=new_webhook,
         writes=True,
     ),
+    *[
+        row
+        for of_a, data in ((new_mqtt_of_a, new_mqtt), (new_osc_of_a, new_osc))
+        for row in (
+            Row("output-create", GET, of_a, admins_of_a(200, techs=404, admin_b=404)),
+            Row(
+                "output-create",
+                POST,
+                of_a,
+                admins_of_a(302, techs=404, admin_b=404),
+                data=data,
+                writes=True,
+            ),
+        )
+    ],
     Row("output-edit", GET, output_a, admins_of_a(200, techs=404, admin_b=404)),
     Row(
         "output-edit",

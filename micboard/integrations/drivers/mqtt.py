@@ -78,6 +78,7 @@ class Broker:
     base: str
     organization: str
     group_id: int
+    group_name: str  # a renamed group is a new broker: its topics move
     discovery_prefix: str | None  # None: no Home Assistant discovery
 
     @classmethod
@@ -94,21 +95,24 @@ class Broker:
             base=str(config.get("base_topic") or f"micboard/{event.organization_slug}"),
             organization=event.organization_slug,
             group_id=event.group_id,
+            group_name=event.group_name,
             discovery_prefix=prefix if config.get("discovery", True) else None,
         )
 
     @property
+    def group_topic(self) -> str:
+        return f"{self.base}/{topic_level(self.group_name, f'group-{self.group_id}')}"
+
+    @property
     def availability(self) -> str:
-        return f"{self.base}/status"
+        """The group's own: outputs of several groups may share one broker and base."""
+        return f"{self.group_topic}/status"
 
-    def group_topic(self, group_name: str) -> str:
-        return f"{self.base}/{topic_level(group_name, f'group-{self.group_id}')}"
+    def state_topic(self, slot: str, unit_id: int) -> str:
+        return f"{self.group_topic}/{topic_level(slot, f'unit-{unit_id}')}/state"
 
-    def state_topic(self, group_name: str, slot: str, unit_id: int) -> str:
-        return f"{self.group_topic(group_name)}/{topic_level(slot, f'unit-{unit_id}')}/state"
-
-    def event_topic(self, group_name: str, kind: str) -> str:
-        return f"{self.group_topic(group_name)}/events/{topic_level(kind, 'event')}"
+    def event_topic(self, kind: str) -> str:
+        return f"{self.group_topic}/events/{topic_level(kind, 'event')}"
 
 
 def topic_level(text: str, fallback: str) -> str:
@@ -148,9 +152,7 @@ SENSORS: tuple[tuple[str, str, str | None, str | None], ...] = (
 )
 
 
-def discovery_messages(
-    broker: Broker, group_name: str, unit: UnitSnapshot
-) -> list[tuple[str, dict[str, Any]]]:
+def discovery_messages(broker: Broker, unit: UnitSnapshot) -> list[tuple[str, dict[str, Any]]]:
     """Return (topic, config) of each Home Assistant sensor of one unit."""
     assert broker.discovery_prefix is not None
     device_id = _ID_UNSAFE.sub("_", f"micboard_{broker.organization}_{unit.unit_id}")
@@ -160,7 +162,7 @@ def discovery_messages(
         "name": f"{label} ({unit.performer})" if unit.performer else label,
         "manufacturer": "Micboard",
         "model": "Wireless unit",
-        "suggested_area": group_name,
+        "suggested_area": broker.group_name,
     }
     messages = []
     for key, name, unit_of_measurement, device_class in SENSORS:
@@ -168,7 +170,7 @@ def discovery_messages(
         config: dict[str, Any] = {
             "name": name,
             "unique_id": unique,
-            "state_topic": broker.state_topic(group_name, unit.slot, unit.unit_id),
+            "state_topic": broker.state_topic(unit.slot, unit.unit_id),
             "value_template": f"{{{{ value_json.{key} }}}}",
             "availability_topic": broker.availability,
             "device": device,
@@ -247,21 +249,18 @@ class BrokerLink:
         """Say online, then restate the whole group before deliveries may go out."""
         await client.publish(self.broker.availability, ONLINE, qos=1, retain=True)
         self._announced.clear()
-        group = await self._states.of_group(self.broker.group_id)
-        for unit in group.units:
-            await self.publish_unit(client, group.name, unit)
+        for unit in await self._states.of_group(self.broker.group_id):
+            await self.publish_unit(client, unit)
         self.client = client
         self._tried.set()
 
-    async def publish_unit(
-        self, client: aiomqtt.Client, group_name: str, unit: UnitSnapshot
-    ) -> None:
+    async def publish_unit(self, client: aiomqtt.Client, unit: UnitSnapshot) -> None:
         broker = self.broker
         if broker.discovery_prefix is not None and unit.unit_id not in self._announced:
-            for topic, config in discovery_messages(broker, group_name, unit):
+            for topic, config in discovery_messages(broker, unit):
                 await client.publish(topic, orjson.dumps(config), qos=1, retain=True)
             self._announced.add(unit.unit_id)
-        topic = broker.state_topic(group_name, unit.slot, unit.unit_id)
+        topic = broker.state_topic(unit.slot, unit.unit_id)
         await client.publish(topic, orjson.dumps(state_document(unit)), qos=1, retain=True)
 
     async def close(self) -> None:
@@ -310,8 +309,8 @@ class MqttDriver:
                         event.performer,
                         await self._states.of_unit(event.unit_id),
                     )
-                    await link.publish_unit(client, event.group_name, unit)
-                topic = broker.event_topic(event.group_name, event.kind)
+                    await link.publish_unit(client, unit)
+                topic = broker.event_topic(event.kind)
                 await client.publish(topic, orjson.dumps(event.as_json()), qos=1)
         except (aiomqtt.MqttError, TimeoutError) as error:
             return DeliveryResult(False, error=describe(error))

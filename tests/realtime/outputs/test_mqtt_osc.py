@@ -124,7 +124,7 @@ async def test_an_alert_raised_on_stage_reaches_mqtt_and_osc_within_a_second_and
         # Group B heard its test event and nothing of group A, on MQTT and on OSC.
         side = [topic for topic in subscriber.messages if topic.startswith("side/")]
         assert side, "group B's output published its own group"
-        assert all(topic.startswith("side/Side-stage/") or topic == "side/status" for topic in side)
+        assert all(topic.startswith("side/Side-stage/") for topic in side)
         assert not [topic for topic in side if jane.slot in topic or "alert" in topic]
         assert osc_addresses(osc_b) == ["/micboard/Side-stage/test"]
 
@@ -144,7 +144,7 @@ async def test_send_test_event_goes_to_a_real_topic_and_address_and_is_logged(
             await database_sync_to_async(OutputService.send_test_event)(output, by_user=stage.admin)
         message = await subscriber.wait_for(f"micboard/{org}/Main-stage/events/test")
         assert b'"kind":"test"' in message.payload  # type: ignore[operator]
-        assert (await subscriber.wait_for(f"micboard/{org}/status")).payload == b"online"
+        assert (await subscriber.wait_for(f"micboard/{org}/Main-stage/status")).payload == b"online"
         # The test event also brings the group's units to Home Assistant and their state.
         await subscriber.wait_for(f"micboard/{org}/Main-stage/{stage.units[0].slot}/state")
         [(osc_message, _)] = await wait_until_async(
@@ -201,9 +201,9 @@ async def test_disabling_or_deleting_an_mqtt_output_says_offline(
     async with subscribed(broker) as subscriber:
         for output in (first, second):
             await database_sync_to_async(OutputService.send_test_event)(output, by_user=stage.admin)
-        await subscriber.wait_for("one/status", b"online")
-        await subscriber.wait_for("two/status", b"online")
+        await subscriber.wait_for("one/Main-stage/status", b"online")
+        await subscriber.wait_for("two/Side-stage/status", b"online")
         await database_sync_to_async(OutputService.set_enabled)(first, False, by_user=stage.admin)
-        await subscriber.wait_for("one/status", b"offline")
+        await subscriber.wait_for("one/Main-stage/status", b"offline")
         await database_sync_to_async(OutputService.delete_output)(second, by_user=stage.admin)
-        await subscriber.wait_for("two/status", b"offline")
+        await subscriber.wait_for("two/Side-stage/status", b"offline")

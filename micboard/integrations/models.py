@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from micboard.integrations.kinds import DeliveryStatus, OutputKind
+from micboard.models import MonitoringGroup
 from micboard.models.base import TenantOwned
 
 
@@ -19,7 +20,7 @@ class Output(TenantOwned):
     """
 
     monitoring_group = models.ForeignKey(
-        "micboard.MonitoringGroup", on_delete=models.CASCADE, related_name="outputs"
+        MonitoringGroup, on_delete=models.CASCADE, related_name="outputs"
     )
     kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in OutputKind])
     name = models.CharField(max_length=200)

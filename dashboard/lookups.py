@@ -23,6 +23,7 @@ from micboard.models import (
     WirelessChassis,
     WirelessUnit,
 )
+from micboard.rosters.models import PositionPool
 
 if TYPE_CHECKING:
     from micboard.access import AnyUser
@@ -79,3 +80,11 @@ def get_chassis_for_admin(user: AnyUser, chassis_id: int) -> WirelessChassis:
 
 def get_api_token_for_admin(user: AnyUser, token_id: int) -> ApiToken:
     return _one(access.administered_api_tokens(user), token_id)
+
+
+def get_roster_group(user: AnyUser, group_id: int) -> MonitoringGroup:
+    return _one(access.roster_groups(user), group_id)
+
+
+def get_pool_for_admin(user: AnyUser, pool_id: int) -> PositionPool:
+    return _one(access.administered_pools(user).select_related("monitoring_group"), pool_id)

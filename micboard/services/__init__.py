@@ -7,6 +7,7 @@ from micboard.services.kiosk import KioskService
 from micboard.services.legacy import AssignmentService
 from micboard.services.performer import PerformerService
 from micboard.services.performer_assignment import PerformerAssignmentService
+from micboard.services.rosters import RosterService
 from micboard.services.telemetry import TelemetryService
 from micboard.services.timeline import TimelineService
 
@@ -18,6 +19,7 @@ __all__ = [
     "KioskService",
     "PerformerAssignmentService",
     "PerformerService",
+    "RosterService",
     "TelemetryService",
     "TimelineService",
 ]

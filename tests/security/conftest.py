@@ -41,7 +41,14 @@ from micboard.models import (
     Performer,
     PerformerAssignment,
 )
-from micboard.services import AlertService, ApiTokenService, KioskService, PerformerService
+from micboard.rosters.models import PositionPool
+from micboard.services import (
+    AlertService,
+    ApiTokenService,
+    KioskService,
+    PerformerService,
+    RosterService,
+)
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
 from tests.realtime.conftest import LiveStage, build_live_stage
@@ -70,6 +77,7 @@ class World:
     revoked: KioskLink
     api_tokens: dict[str, ApiToken]  # by API persona (API_PERSONAS), with their secrets
     api_secrets: dict[str, str]
+    pool_a: PositionPool  # group A's roster position "Vocals" → unit 1 (free)
 
     def user(self, persona: str) -> User | None:
         """Return the signed-in user of a persona (None: no session)."""
@@ -156,6 +164,7 @@ def build_world(*, with_photo: bool) -> World:
             revoked=revoked,
             api_tokens={persona: new.token for persona, new in made.items()},
             api_secrets={persona: new.secret for persona, new in made.items()},
+            pool_a=RosterService.save_pool(a.group_a, "Vocals", [a.units[1]]),
         )
 
 

@@ -14,6 +14,7 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -107,7 +108,8 @@ class PcoSimulator:
                 return [_service_type(st) for st in self.service_types]
             case ["", "services", "v2", "service_types", st_id, "plans"]:
                 st = self._service_type(st_id)
-                return None if st is None else [_plan(p) for p in _sorted_plans(st)]
+                future = query.get("filter") == ["future"]
+                return None if st is None else [_plan(p) for p in _sorted_plans(st, future)]
             case ["", "services", "v2", "service_types", st_id, "plans", plan_id, "team_members"]:
                 st = self._service_type(st_id)
                 plan = next((p for p in st.plans if p.id == plan_id), None) if st else None
@@ -118,8 +120,10 @@ class PcoSimulator:
         return next((st for st in self.service_types if st.id == st_id), None)
 
 
-def _sorted_plans(st: SimServiceType) -> list[SimPlan]:
-    return sorted(st.plans, key=lambda plan: plan.sort_date)
+def _sorted_plans(st: SimServiceType, future: bool) -> list[SimPlan]:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    plans = [plan for plan in st.plans if plan.sort_date >= now] if future else st.plans
+    return sorted(plans, key=lambda plan: plan.sort_date)
 
 
 def _errors(code: str, detail: str) -> dict[str, Any]:
@@ -199,35 +203,38 @@ DEMO_APP_ID = "demo-application-id"
 DEMO_SECRET = "demo-secret-not-for-production"  # the simulator's own, like the devices' keys
 
 
-def demo_service_types(next_sunday: str) -> list[SimServiceType]:
-    """A believable church week: two Sunday services, a vocal team and a band."""
-    team = [
-        SimMember("1001", "Ruth Adeyemi", "Worship Leader"),
-        SimMember("1002", "Caleb Moreno", "Vocals"),
-        SimMember("1003", "Nina Petrova", "Vocals"),
-        SimMember("1004", "Samuel Osei", "Vocals", "U"),
-        SimMember("1005", "Hannah Kim", "Vocals", "D"),
-        SimMember("1006", "Marcus Bell", "Acoustic Guitar"),
-        SimMember("1007", "Lydia Novak", "Keys"),
-        SimMember("1008", "Isaac Turner", "Bass"),
-        SimMember("1009", "Pastor Daniel Ruiz", "Preaching"),
-        SimMember("1010", "Grace Liu", "Host"),
-    ]
+def next_sunday(hour: int) -> tuple[str, str]:
+    """Next Sunday at `hour` UTC, as a plan's `dates` and `sort_date`."""
+    today = datetime.now(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    day = today + timedelta(days=(6 - today.weekday()) % 7 or 7)
+    return day.strftime("%B %-d, %Y"), day.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The demo's team: ids 1001-1012 are the demo stage's performers (seed_roster_demo links
+# them), 1013-1014 are new to Micboard.
+DEMO_TEAM = [
+    ("1001", "Maya Okafor", "Lead Vocals", "C"),
+    ("1002", "Leo Brandt", "Vocals", "C"),
+    ("1003", "Sofia Reyes", "Vocals", "D"),
+    ("1005", "Amara Lindqvist", "Host", "C"),
+    ("1006", "Tomás Ferreira", "Preaching", "C"),
+    ("1007", "Grace Whitfield", "Vocals", "U"),
+    ("1013", "Ruth Adeyemi", "Vocals", "C"),
+    ("1014", "Caleb Moreno", "Vocals", "C"),
+]
+
+
+def demo_service_types() -> list[SimServiceType]:
+    """A believable church week: next Sunday's two services and their vocal team."""
+    team = [SimMember(pid, name, position, status) for pid, name, position, status in DEMO_TEAM]
+    nine, eleven = next_sunday(9), next_sunday(11)
     return [
         SimServiceType(
             "201",
             "Sunday Services",
             [
-                SimPlan(
-                    "3001", "Sunday 9am", f"{next_sunday} 09:00", f"{next_sunday}T09:00:00Z", team
-                ),
-                SimPlan(
-                    "3002",
-                    "Sunday 11am",
-                    f"{next_sunday} 11:00",
-                    f"{next_sunday}T11:00:00Z",
-                    team[:6],
-                ),
+                SimPlan("3001", "Sunday 9am", nine[0], nine[1], team),
+                SimPlan("3002", "Sunday 11am", eleven[0], eleven[1], team[:5]),
             ],
         ),
         SimServiceType("202", "Youth Night", []),

@@ -71,6 +71,7 @@ class Roster:
     source: str  # what the sync result says it came from
     entries: list[RosterEntry]
     waited: float = 0.0  # seconds spent waiting out Planning Center's 429s
+    from_pco: bool = False  # a success clears the connection's last error
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,30 @@ class RosterService:
                 plan = plans.get(plan, Plan(plan, f"Plan {plan}", ""))
             members = client.team_members(service_type_id, plan.id)
             entries = [_entry(member) for member in members if member.person_id]
-            return Roster(f"{plan.title} (Planning Center)", entries, waited=client.waited)
+            source = f"{plan.title} (Planning Center)"
+            return Roster(source, entries, waited=client.waited, from_pco=True)
+
+    @staticmethod
+    def sync_next_plan(*, by_user: ActingUser = None) -> RosterPlan | None:
+        """The scheduled sync: the configured service type's next plan into its group.
+
+        None when no schedule is set; a PcoError is recorded on the group, then raised.
+        """
+        connection = RosterService.connection()
+        if connection is None or connection.schedule_group is None:
+            return None
+        if not connection.service_type_id:
+            return None
+        group, service_type_id = connection.schedule_group, connection.service_type_id
+        try:
+            plans = RosterService.plans(service_type_id, by_user=by_user)
+            if not plans:
+                raise PcoError("The service type has no coming plan to sync.")
+            roster = RosterService.fetch_plan(service_type_id, plans[0], by_user=by_user)
+        except PcoError as error:
+            RosterService.record_failure(group, "Planning Center (scheduled)", error)
+            raise
+        return RosterService.apply_sync(roster, group, connection.status_filter, by_user=by_user)
 
     @staticmethod
     def record_failure(
@@ -244,6 +268,22 @@ class RosterService:
             error=str(error),
             by_user=_user(by_user),
         )
+
+    @staticmethod
+    def link_person(
+        pco_person_id: str, performer: Performer, *, by_user: ActingUser = None
+    ) -> PersonLink:
+        """Say that a Planning Center person is this performer (their next sync keeps them)."""
+        if by_user is not None:
+            access.require_roster_admin(by_user)
+            access.require_performer_access(by_user, performer)
+        if not pco_person_id.isdigit():
+            raise ValidationError({"pco_person_id": "That is not a Planning Center id."})
+        link, _ = PersonLink.objects.update_or_create(
+            pco_person_id=pco_person_id,
+            defaults={"performer": performer, "organization_id": performer.organization_id},
+        )
+        return link
 
     # --- pools ---------------------------------------------------------------------------
 
@@ -318,6 +358,10 @@ class RosterService:
                     "The roster changed since the dry run; look at the new dry run and apply again."
                 )
             _apply(plan, group, by_user)
+            if roster.from_pco:
+                PcoConnection.objects.filter(organization_id=group.organization_id).update(
+                    last_error=""
+                )
             SyncRun.objects.create(
                 organization_id=group.organization_id,
                 monitoring_group=group,

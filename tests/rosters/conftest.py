@@ -14,7 +14,13 @@ import pytest
 from django.contrib.auth.models import User
 
 from micboard.models import MonitoringGroup, Organization, WirelessUnit
-from micboard.rosters.simulator import PcoSimulator, SimMember, SimPlan, SimServiceType
+from micboard.rosters.simulator import (
+    PcoSimulator,
+    SimMember,
+    SimPlan,
+    SimServiceType,
+    next_sunday,
+)
 from micboard.services.rosters import RosterService
 from tests.factories import make_receiver, make_user
 
@@ -72,10 +78,12 @@ def church(db: None) -> Church:
 @pytest.fixture
 def pco(settings: object) -> Iterator[PcoSimulator]:
     """The simulator with next Sunday's plan; the settings point the client at it."""
-    plan = SimPlan(PLAN, "Sunday 9am", "December 13, 2026", "2026-12-13T09:00:00Z", sunday_team())
-    later = SimPlan("9002", "Sunday 11am", "December 13, 2026", "2026-12-13T11:00:00Z", [])
+    nine, eleven = next_sunday(9), next_sunday(11)
+    plan = SimPlan(PLAN, "Sunday 9am", *nine, sunday_team())
+    later = SimPlan("9002", "Sunday 11am", *eleven, [])
+    gone = SimPlan("8999", "Last Sunday", "long ago", "2020-01-05T09:00:00Z", [])
     simulator = PcoSimulator(
-        APP_ID, SECRET, [SimServiceType(SERVICE_TYPE, "Sundays", [plan, later])]
+        APP_ID, SECRET, [SimServiceType(SERVICE_TYPE, "Sundays", [later, gone, plan])]
     )
     simulator.start()
     settings.MICBOARD_PCO_URL = simulator.url  # type: ignore[attr-defined]

@@ -268,7 +268,7 @@ def _fetch(request: HtmxHttpRequest, data: dict[str, Any]) -> Roster:
 
 
 def _home_context(request: HtmxHttpRequest, **overrides: Any) -> dict[str, Any]:
-    connection = RosterService.connection()
+    connection = RosterService.get_connection()
     service_types: list[tuple[str, str]] = []
     error = ""
     if connection is not None:
@@ -316,7 +316,7 @@ def _pool_form(request: HtmxHttpRequest) -> PoolForm:
 def _group_context(
     request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any
 ) -> dict[str, Any]:
-    connection = RosterService.connection()
+    connection = RosterService.get_connection()
     initial = {
         "service_type_id": connection.service_type_id if connection else "",
         "status_filter": connection.status_filter if connection else "confirmed",

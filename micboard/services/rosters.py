@@ -169,12 +169,12 @@ class RosterService:
         """Forget the token (person links stay, so a new token matches the same people)."""
         if by_user is not None:
             access.require_roster_admin(by_user)
-        connection = RosterService.connection()
+        connection = RosterService.get_connection()
         if connection is not None:
             connection.delete()
 
     @staticmethod
-    def connection() -> PcoConnection | None:
+    def get_connection() -> PcoConnection | None:
         """The Planning Center connection of the organization the code runs for."""
         organization_id = _organization_id()
         if organization_id is None:
@@ -192,7 +192,7 @@ class RosterService:
         """What `sync_rosters` syncs: the service type's next plan into `group` (None: off)."""
         if by_user is not None:
             access.require_roster_admin(by_user, group)
-        connection = RosterService.connection()
+        connection = RosterService.get_connection()
         if connection is None:
             raise ValidationError("Connect to Planning Center first.")
         if service_type_id and not service_type_id.isdigit():
@@ -233,7 +233,7 @@ class RosterService:
 
         None when no schedule is set; a PcoError is recorded on the group, then raised.
         """
-        connection = RosterService.connection()
+        connection = RosterService.get_connection()
         if connection is None or connection.schedule_group is None:
             return None
         if not connection.service_type_id:
@@ -256,7 +256,7 @@ class RosterService:
         """Say on the page (and keep) why a sync could not run."""
         if by_user is not None:
             access.require_roster_admin(by_user, group)
-        connection = RosterService.connection()
+        connection = RosterService.get_connection()
         if connection is not None:
             connection.last_error = str(error)
             connection.save(update_fields=["last_error"])
@@ -641,7 +641,7 @@ def _place(group: MonitoringGroup, performer_id: int, seat: Seat) -> None:
 def _client(by_user: ActingUser) -> PcoClient:
     if by_user is not None:
         access.require_roster_admin(by_user)
-    connection = RosterService.connection()
+    connection = RosterService.get_connection()
     if connection is None:
         raise PcoError("Not connected to Planning Center: connect with a personal access token.")
     try:

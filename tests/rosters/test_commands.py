@@ -46,7 +46,7 @@ def test_a_revoked_token_fails_the_scheduled_sync_with_the_message(church, conne
     assert "stopped working" in SyncRun.objects.get().error
     connected.revoked = False
     run_sync()
-    assert RosterService.connection().last_error == "", "a good sync clears the old failure"
+    assert RosterService.get_connection().last_error == "", "a good sync clears the old failure"
 
 
 def test_the_simulator_command_serves_the_demo_week():

@@ -203,13 +203,13 @@ def test_a_revoked_token_is_a_clear_message_that_names_no_secret(church, connect
         RosterService.fetch_plan(SERVICE_TYPE, PLAN, by_user=church.admin)
     assert "stopped working" in str(refused.value)
     RosterService.record_failure(church.group, "Sunday 9am", refused.value, by_user=church.admin)
-    assert "stopped working" in RosterService.connection().last_error
+    assert "stopped working" in RosterService.get_connection().last_error
     assert SECRET not in caplog.text
     assert SECRET not in repr(refused.value)
 
 
 def test_the_secret_is_stored_encrypted(church, connected):
-    stored = RosterService.connection().secret_encrypted
+    stored = RosterService.get_connection().secret_encrypted
     assert SECRET not in stored
     assert vault.unseal(stored) == SECRET
 

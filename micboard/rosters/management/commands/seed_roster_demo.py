@@ -37,7 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with tenant_context(options["organization"]), transaction.atomic():
             group = MonitoringGroup.objects.filter(name="Main stage").first()
-            if group is None or RosterService.connection() is not None:
+            if group is None or RosterService.get_connection() is not None:
                 self.stdout.write("The roster demo is already there (or no demo stage).")
                 return
             RosterService.connect(DEMO_APP_ID, DEMO_SECRET)

@@ -52,6 +52,7 @@ KEPT_STATUSES = {
     StatusFilter.EVERYONE: {"C", "U", "D"},
 }
 MAX_POOL_UNITS = 200
+Worn = dict[int, set[tuple[int, int]]]  # unit id → {(performer id, group id)}
 
 
 @dataclass(frozen=True)
@@ -447,25 +448,30 @@ class _Planner:
                 found[index] = performer
         return found
 
-    def _worn_units(self) -> dict[int, int]:
-        """Unit id → the performer wearing it, for every active assignment on a pool unit."""
+    def _worn_units(self) -> Worn:
+        """Unit id → who wears it and in which group, for the active assignments on pool
+        units (a shared mic has several)."""
         unit_ids = {unit.pk for units in self.pools.values() for unit in units}
         rows = PerformerAssignment.objects.filter(
             is_active=True, wireless_unit_id__in=unit_ids
-        ).values_list("wireless_unit_id", "performer_id")
-        return dict(rows)
+        ).values_list("wireless_unit_id", "performer_id", "monitoring_group_id")
+        worn: Worn = {}
+        for unit_id, performer_id, group_id in rows:
+            worn.setdefault(unit_id, set()).add((performer_id, group_id))
+        return worn
 
     def _first_choice(
         self,
         entry: RosterEntry,
         performer: Performer | None,
         units: list[WirelessUnit],
-        worn: dict[int, int],
+        worn: Worn,
     ) -> Seat | None:
         """The unit the person already wears, the CSV row's unit, or their sticky pin."""
         if performer is not None:
             for unit in units:
-                if worn.get(unit.pk) == performer.pk and unit.pk not in self.claimed:
+                wears_it_here = (performer.pk, self.group.pk) in worn.get(unit.pk, set())
+                if wears_it_here and unit.pk not in self.claimed:
                     return self._seat(entry, performer, unit, "kept")
         asked = _named_unit(units, entry.unit_label)
         if asked is not None and self._free(asked, worn):
@@ -482,18 +488,20 @@ class _Planner:
         entry: RosterEntry,
         performer: Performer | None,
         units: list[WirelessUnit],
-        worn: dict[int, int],
+        worn: Worn,
     ) -> Seat | None:
         unit = next((u for u in units if self._free(u, worn)), None)
         return None if unit is None else self._seat(entry, performer, unit, "free unit")
 
-    def _free(self, unit: WirelessUnit, worn: dict[int, int]) -> bool:
-        """Free: nobody claimed it in this plan, and nobody wears it but someone the roster
-        placed here (whose assignment this sync may end)."""
+    def _free(self, unit: WirelessUnit, worn: Worn) -> bool:
+        """Free: nobody claimed it in this plan, and nobody wears it but people the roster
+        placed on it in this group (whose assignments this sync may end)."""
         if unit.pk in self.claimed:
             return False
-        wearer = worn.get(unit.pk)
-        return wearer is None or self._placed_here(wearer, unit.pk)
+        return all(
+            group_id == self.group.pk and self._placed_here(performer_id, unit.pk)
+            for performer_id, group_id in worn.get(unit.pk, set())
+        )
 
     def _placed_here(self, performer_id: int, unit_id: int) -> bool:
         return any(
@@ -549,7 +557,9 @@ class _Planner:
         assignments = {
             (a.performer_id, a.wireless_unit_id): a
             for a in PerformerAssignment.objects.filter(
-                is_active=True, performer_id__in=[p.performer_id for p in current]
+                is_active=True,
+                monitoring_group=self.group,
+                performer_id__in=[p.performer_id for p in current],
             ).select_related("performer", "wireless_unit")
         }
         for placement in current:
@@ -557,7 +567,7 @@ class _Planner:
             if (*key, placement.wireless_unit_id) in seated:
                 continue
             assignment = assignments.get((placement.performer_id, placement.wireless_unit_id))
-            if assignment is None:  # someone ended it by hand already
+            if assignment is None:  # ended (or moved to another group) by hand already
                 continue
             unit = assignment.wireless_unit
             self.result.ended.append(

@@ -230,3 +230,28 @@ def test_only_admins_sync(church, connected):
         RosterService.fetch_plan(SERVICE_TYPE, PLAN, by_user=church.tech)
     with pytest.raises(PermissionDenied):
         RosterService.connect("x", "y", by_user=church.tech)
+
+
+def test_a_unit_worn_in_another_group_is_taken_even_by_the_same_person(church, connected):
+    """Ruth wears HH01 for the side stage: the roster neither adopts nor ever ends that."""
+    sync(church)
+    ruth = Performer.objects.get(name="Ruth Adeyemi")
+    hers = PerformerAssignment.objects.get(performer=ruth)
+    PerformerAssignmentService.update_assignment(hers, monitoring_group=church.other_group)
+    result = sync(church)
+    assert [(s.name, s.unit_label) for s in result.added] == [("Ruth Adeyemi", "HH03")]
+    assert result.ended == []
+    connected.plan(PLAN).members[0].status = "D"
+    assert [e.name for e in sync(church).ended] == ["Ruth Adeyemi"]
+    hers.refresh_from_db()
+    assert hers.is_active, "the side stage's assignment is not the roster's to end"
+
+
+def test_a_shared_unit_is_taken_while_anyone_else_wears_it(church, connected):
+    sync(church)  # Ruth HH01
+    host = PerformerService.create_performer("Guest Host")
+    PerformerAssignmentService.create_assignment(host, church.unit("HH01"), church.group)
+    connected.plan(PLAN).members[0].status = "D"  # Ruth is off: HH01 stays the host's
+    connected.plan(PLAN).members.append(SimMember("509", "Joy Park", "Vocals"))
+    result = sync(church)
+    assert ("Joy Park", "HH03") in [(s.name, s.unit_label) for s in result.added]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
@@ -85,6 +85,7 @@ class Seat:
     pco_person_id: str = ""
     how: str = ""  # "kept", "sticky pin" or "free unit"
     notes: str = ""
+    placed: bool = False  # the roster's placement says so already (nothing to record)
 
 
 @dataclass(frozen=True)
@@ -542,7 +543,9 @@ class _Planner:
                 and placement.current
                 and placement.wireless_unit_id == seat.unit_id
             )
-            if seat.how == "kept" or is_current:
+            if is_current:
+                result.kept.append(replace(seat, placed=True))
+            elif seat.how == "kept":
                 result.kept.append(seat)
             else:
                 result.added.append(seat)
@@ -594,7 +597,7 @@ def _apply(plan: RosterPlan, group: MonitoringGroup, by_user: ActingUser) -> Non
         performer = _performer_for(seat, created, by_user)
         _assign(performer, seat, group, by_user)
     for seat in plan.kept:
-        if seat.performer_id is not None:
+        if seat.performer_id is not None and not seat.placed:  # adopted: the roster's now
             _place(group, seat.performer_id, seat)
 
 

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import lookups
@@ -58,6 +59,8 @@ def roster_home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, HOME, _home_context(request))
 
 
+# Django's error reports (a 500 mailed or logged) show the secret as stars.
+@sensitive_post_parameters("secret")
 @login_required
 @require_POST
 def roster_connect(request: HtmxHttpRequest) -> HttpResponse:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from micboard import access
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
@@ -146,6 +147,7 @@ class RosterService:
     # --- the connection ------------------------------------------------------------------
 
     @staticmethod
+    @sensitive_variables("secret")
     def connect(app_id: str, secret: str, *, by_user: ActingUser = None) -> PcoConnection:
         """Keep the organization's token (encrypted); replaces an earlier one."""
         if by_user is not None:
@@ -651,6 +653,7 @@ def _place(group: MonitoringGroup, performer_id: int, seat: Seat) -> None:
 # --- small pieces --------------------------------------------------------------------------
 
 
+@sensitive_variables("secret")
 def _client(by_user: ActingUser) -> PcoClient:
     if by_user is not None:
         access.require_roster_admin(by_user)

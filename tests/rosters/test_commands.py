@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from io import StringIO
 
 import httpx
+import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from micboard.models import PerformerAssignment
 from micboard.rosters.models import SyncRun
 from micboard.rosters.simulator import DEMO_APP_ID, DEMO_SECRET
 from micboard.services.rosters import RosterService
-from tests.conftest import free_port
+from tests.conftest import free_port, shared_database_url
 from tests.waiting import wait_until
 
 
@@ -74,3 +78,31 @@ def test_the_simulator_command_serves_the_demo_week():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_n_minutes_syncs_at_once_and_stops_on_sigterm(church, connected, redis_server):
+    """A supervisor (run_stack, compose) stops it without waiting out the minutes."""
+    RosterService.configure_schedule("77", church.group, "confirmed", by_user=church.admin)
+    env = {
+        **os.environ,
+        "DATABASE_URL": shared_database_url(),
+        "REDIS_URL": redis_server,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "MICBOARD_PCO_URL": connected.url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sync_rosters", "--every", "60"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(SyncRun.objects.exists, 60, "the first scheduled sync")
+        assert PerformerAssignment.objects.filter(monitoring_group=church.group).count() == 3
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

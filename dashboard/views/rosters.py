@@ -206,7 +206,7 @@ def roster_apply(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
             )
         except PcoError as error:
             context["error"] = str(error)
-            RosterService.record_failure(group, "Planning Center", error, by_user=request.user)
+            RosterService.record_failure(group, "Planning Center", str(error), by_user=request.user)
         except ValidationError as error:
             context["error"] = " ".join(error.messages)
     return _group_part(request, group, "roster-result", **context)

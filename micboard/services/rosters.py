@@ -235,7 +235,8 @@ class RosterService:
     def sync_next_plan(*, by_user: ActingUser = None) -> RosterPlan | None:
         """The scheduled sync: the configured service type's next plan into its group.
 
-        None when no schedule is set; a PcoError is recorded on the group, then raised.
+        None when no schedule is set; a PcoError or a refused apply (ValidationError) is
+        recorded on the group, then raised.
         """
         connection = RosterService.get_connection()
         if connection is None or connection.schedule_group is None:
@@ -249,27 +250,33 @@ class RosterService:
                 raise PcoError("The service type has no coming plan to sync.")
             roster = RosterService.fetch_plan(service_type_id, plans[0], by_user=by_user)
         except PcoError as error:
-            RosterService.record_failure(group, "Planning Center (scheduled)", error)
+            RosterService.record_failure(group, "Planning Center (scheduled)", str(error))
             raise
-        return RosterService.apply_sync(roster, group, connection.status_filter, by_user=by_user)
+        try:
+            return RosterService.apply_sync(
+                roster, group, connection.status_filter, by_user=by_user
+            )
+        except ValidationError as error:  # nothing was applied: say why on the page
+            RosterService.record_failure(group, roster.source, " ".join(error.messages))
+            raise
 
     @staticmethod
     def record_failure(
-        group: MonitoringGroup, source: str, error: PcoError, *, by_user: ActingUser = None
+        group: MonitoringGroup, source: str, error: str, *, by_user: ActingUser = None
     ) -> SyncRun:
         """Say on the page (and keep) why a sync could not run."""
         if by_user is not None:
             access.require_roster_admin(by_user, group)
         connection = RosterService.get_connection()
         if connection is not None:
-            connection.last_error = str(error)
+            connection.last_error = error
             connection.save(update_fields=["last_error"])
         return SyncRun.objects.create(
             organization_id=group.organization_id,
             monitoring_group=group,
             source=source,
             ok=False,
-            error=str(error),
+            error=error,
             by_user=_user(by_user),
         )
 

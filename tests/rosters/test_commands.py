@@ -11,11 +11,13 @@ from io import StringIO
 import httpx
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from micboard.models import PerformerAssignment
 from micboard.rosters.models import SyncRun
 from micboard.rosters.simulator import DEMO_APP_ID, DEMO_SECRET
+from micboard.services import PerformerAssignmentService
 from micboard.services.rosters import RosterService
 from tests.conftest import free_port, shared_database_url
 from tests.waiting import wait_until
@@ -51,6 +53,18 @@ def test_a_revoked_token_fails_the_scheduled_sync_with_the_message(church, conne
     connected.revoked = False
     run_sync()
     assert RosterService.get_connection().last_error == "", "a good sync clears the old failure"
+
+
+def test_a_refused_apply_is_recorded_and_the_schedule_goes_on(church, connected, monkeypatch):
+    RosterService.configure_schedule("77", church.group, "confirmed", by_user=church.admin)
+
+    def refused(*args, **kwargs):
+        raise ValidationError("HH01 is out for repair.")
+
+    monkeypatch.setattr(PerformerAssignmentService, "create_assignment", staticmethod(refused))
+    assert run_sync().strip() == "failed: HH01 is out for repair."
+    assert SyncRun.objects.get().error == "HH01 is out for repair."
+    assert not PerformerAssignment.objects.exists()
 
 
 def test_the_simulator_command_serves_the_demo_week():

@@ -202,7 +202,9 @@ def test_a_revoked_token_is_a_clear_message_that_names_no_secret(church, connect
     with pytest.raises(TokenRefused) as refused:
         RosterService.fetch_plan(SERVICE_TYPE, PLAN, by_user=church.admin)
     assert "stopped working" in str(refused.value)
-    RosterService.record_failure(church.group, "Sunday 9am", refused.value, by_user=church.admin)
+    RosterService.record_failure(
+        church.group, "Sunday 9am", str(refused.value), by_user=church.admin
+    )
     assert "stopped working" in RosterService.get_connection().last_error
     assert SECRET not in caplog.text
     assert SECRET not in repr(refused.value)

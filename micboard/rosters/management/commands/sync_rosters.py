@@ -7,6 +7,7 @@ import signal
 import threading
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandParser
 
 from micboard.rosters.models import PcoConnection
@@ -49,6 +50,8 @@ class Command(BaseCommand):
             plan = RosterService.sync_next_plan()
         except PcoError as error:
             return f"failed: {error}"
+        except ValidationError as error:  # recorded on the group; the next run tries again
+            return f"failed: {' '.join(error.messages)}"
         if plan is None:
             return "no schedule"
         return (

@@ -202,3 +202,24 @@ def _roster():
     roster = read_roster(CSV, "roster.csv (CSV)").roster
     assert roster is not None
     return roster
+
+
+def test_the_schedule_is_set_on_the_page_and_disconnect_forgets_the_token(church, connected):
+    admin = signed_in(church.admin)
+    form = {"service_type_id": SERVICE_TYPE, "group": church.group.pk, "status_filter": "everyone"}
+    saved = admin.post(reverse("roster-schedule"), form, **HTMX)
+    assert "Saved: <code>sync_rosters</code> syncs the next plan" in text(saved)
+    connection = RosterService.get_connection()
+    assert (connection.service_type_id, connection.schedule_group, connection.status_filter) == (
+        SERVICE_TYPE,
+        church.group,
+        "everyone",
+    )
+    gone = admin.post(reverse("roster-disconnect"), **HTMX)
+    assert "Not connected" in text(gone)
+    assert not PcoConnection.objects.exists()
+
+
+def test_the_nav_offers_rosters_to_admins_only(church):
+    assert 'href="/rosters/"' in text(signed_in(church.admin).get(reverse("home")))
+    assert 'href="/rosters/"' not in text(signed_in(church.tech).get(reverse("home")))

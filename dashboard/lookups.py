@@ -24,6 +24,7 @@ from micboard.models import (
     WirelessChassis,
     WirelessUnit,
 )
+from micboard.rosters.models import PositionPool
 
 if TYPE_CHECKING:
     from micboard.access import AnyUser
@@ -84,3 +85,11 @@ def get_api_token_for_admin(user: AnyUser, token_id: int) -> ApiToken:
 
 def get_output_for_admin(user: AnyUser, output_id: int) -> Output:
     return _one(access.administered_outputs(user).select_related("monitoring_group"), output_id)
+
+
+def get_roster_group(user: AnyUser, group_id: int) -> MonitoringGroup:
+    return _one(access.roster_groups(user), group_id)
+
+
+def get_pool_for_admin(user: AnyUser, pool_id: int) -> PositionPool:
+    return _one(access.administered_pools(user).select_related("monitoring_group"), pool_id)

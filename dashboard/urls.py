@@ -14,6 +14,7 @@ from dashboard.views import (
     kiosk,
     outputs,
     performers,
+    rosters,
     timeline,
     units,
     walls,
@@ -128,6 +129,19 @@ urlpatterns = [
     path("devices/import/", devices.device_import, name="device-import"),
     path("devices/<id:chassis_id>/edit/", devices.device_edit, name="device-edit"),
     path("devices/<id:chassis_id>/delete/", devices.device_delete, name="device-delete"),
+    path("rosters/", rosters.roster_home, name="rosters"),
+    path("rosters/connect/", rosters.roster_connect, name="roster-connect"),
+    path("rosters/disconnect/", rosters.roster_disconnect, name="roster-disconnect"),
+    path("rosters/schedule/", rosters.roster_schedule, name="roster-schedule"),
+    path("rosters/plans/", rosters.roster_plans, name="roster-plans"),
+    path("rosters/groups/<id:group_id>/", rosters.roster_group, name="roster-group"),
+    path("rosters/groups/<id:group_id>/pools/", rosters.roster_pool_save, name="roster-pool-save"),
+    path(
+        "rosters/pools/<id:pool_id>/delete/", rosters.roster_pool_delete, name="roster-pool-delete"
+    ),
+    path("rosters/groups/<id:group_id>/dry-run/", rosters.roster_dry_run, name="roster-dry-run"),
+    path("rosters/groups/<id:group_id>/apply/", rosters.roster_apply, name="roster-apply"),
+    path("rosters/groups/<id:group_id>/csv/", rosters.roster_csv_upload, name="roster-csv"),
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/<id:alert_id>/acknowledge/", alerts.alert_acknowledge, name="alert-acknowledge"),
 ]

@@ -14,6 +14,8 @@ alerts and kiosk links. Views, services, the admin and socket admission all ask 
   reads nothing).
 - A group's outputs (webhooks, MQTT, OSC) are seen and changed only by the admins who
   administer that group; they carry its events off the machine.
+- Rosters (Planning Center, CSV): admins only, on the groups they administer; the
+  Planning Center connection is their organization's, and its secret is never read back.
 - Anyone else sees nothing.
 - A deactivated performer drops out of everything a user sees, except the admins'
   performer page (`managed_performers`), where they are reactivated.
@@ -46,6 +48,7 @@ from micboard.models import (
 )
 from micboard.models.alerts import AlertQuerySet
 from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQuerySet
+from micboard.rosters.models import PositionPool
 from micboard.tenancy import multi_tenant_enabled
 
 if TYPE_CHECKING:
@@ -361,3 +364,22 @@ def sees_discovered_devices(user: AnyUser) -> bool:
     if not is_admin(user):
         return False
     return not multi_tenant_enabled() or bool(getattr(user, "is_superuser", False))
+
+
+# --- rosters ------------------------------------------------------------------------------
+
+
+def roster_groups(user: AnyUser) -> QuerySet[MonitoringGroup]:
+    """Return the groups whose roster (pools, syncs) the user may change: administered ones."""
+    return administered_groups(user)
+
+
+def administered_pools(user: AnyUser) -> QuerySet[PositionPool]:
+    return PositionPool.objects.filter(monitoring_group__in=roster_groups(user))
+
+
+def require_roster_admin(user: AnyUser, group: MonitoringGroup | None = None) -> None:
+    """Allow roster work: the connection (no group) or one administered group's roster."""
+    require_admin(user)
+    if group is not None:
+        require_group_admin(user, group)

@@ -135,6 +135,11 @@ MICBOARD_TIMELINE_SECOND_HOURS = env_int("MICBOARD_TIMELINE_SECOND_HOURS", 24)
 MICBOARD_TIMELINE_SAVE_SECONDS = env_int("MICBOARD_TIMELINE_SAVE_SECONDS", 10)
 # RF (dBm) below which, on both antennas, a heard transmitter counts as dropping out.
 MICBOARD_TIMELINE_RF_THRESHOLD = env_int("MICBOARD_TIMELINE_RF_THRESHOLD", -90)
+# Rosters (docs/rosters.md): where Planning Center is, how long a sync waits out its 429s,
+# and how often `sync_rosters --every` runs under run_stack.
+MICBOARD_PCO_URL = env_str("MICBOARD_PCO_URL", "https://api.planningcenteronline.com")
+MICBOARD_PCO_MAX_WAIT = env_int("MICBOARD_PCO_MAX_WAIT", 30)
+MICBOARD_ROSTER_SYNC_MINUTES = env_int("MICBOARD_ROSTER_SYNC_MINUTES", 15)
 
 INSTALLED_APPS = [
     "daphne",
@@ -153,6 +158,7 @@ INSTALLED_APPS = [
     "micboard",
     "micboard.timeline",
     "micboard.integrations",
+    "micboard.rosters",
     "dashboard",
     "realtime",
 ]

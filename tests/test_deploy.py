@@ -74,12 +74,12 @@ def test_compose_refuses_to_start_without_a_secret_key():
 
 
 def test_compose_runs_every_part_of_the_stack(compose):
-    assert {"postgres", "redis", "migrate", "web", "poller", "outputs", "simulator"} <= set(
-        compose["services"]
-    )
+    assert {
+        *("postgres", "redis", "migrate", "web", "poller", "outputs", "rosters", "simulator")
+    } <= set(compose["services"])
 
 
-@pytest.mark.parametrize("service", ["web", "poller", "outputs"])
+@pytest.mark.parametrize("service", ["web", "poller", "outputs", "rosters"])
 def test_web_and_poller_wait_for_healthy_stores_and_the_migration(compose, service):
     depends = compose["services"][service]["depends_on"]
     assert depends["postgres"]["condition"] == "service_healthy"

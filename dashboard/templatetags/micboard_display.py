@@ -139,6 +139,7 @@ def nav_items(request: HttpRequest) -> list[NavItem]:
     names = [("home", "Walls"), ("performers", "Performers"), ("assignments", "Assignments")]
     if access.is_admin(user):
         names += [("groups", "Groups"), ("devices", "Devices"), ("api-tokens", "API tokens")]
+        names += [("rosters", "Rosters")]
     names += [("chargers", "Chargers"), ("alerts", "Alerts")]
     section = nav_section(request)
     return [NavItem(reverse(name), label, name == section) for name, label in names]
@@ -162,4 +163,6 @@ def nav_section(request: HttpRequest) -> str:
         return "chargers"
     if name.startswith("api-token"):
         return "api-tokens"
+    if name.startswith("roster"):
+        return "rosters"
     return "home"

@@ -8,6 +8,7 @@ from micboard.services.legacy import AssignmentService
 from micboard.services.outputs import OutputService
 from micboard.services.performer import PerformerService
 from micboard.services.performer_assignment import PerformerAssignmentService
+from micboard.services.rosters import RosterService
 from micboard.services.telemetry import TelemetryService
 from micboard.services.timeline import TimelineService
 
@@ -20,6 +21,7 @@ __all__ = [
     "OutputService",
     "PerformerAssignmentService",
     "PerformerService",
+    "RosterService",
     "TelemetryService",
     "TimelineService",
 ]

@@ -62,12 +62,12 @@ def decode_upload(raw: bytes) -> str:
 def preview_import(text: str) -> ImportPreview:
     """Check every row without saving anything."""
     try:
-        return _preview(csv.DictReader(io.StringIO(text), dialect=_dialect_of(text)))
+        return _preview(csv.DictReader(io.StringIO(text), dialect=dialect_of(text)))
     except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
         return ImportPreview(rows=[], errors=[f"The file is not valid CSV ({error})."])
 
 
-def _dialect_of(text: str) -> type[csv.Dialect]:
+def dialect_of(text: str) -> type[csv.Dialect]:
     """The header row's separator: spreadsheets in many European locales save with `;`."""
     header = text.split("\n", 1)[0]
     try:

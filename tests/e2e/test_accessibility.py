@@ -100,6 +100,8 @@ class AccessibilityTests(LiveWallTestCase):
             f"/groups/{self.group.pk}/timeline/",
             f"/units/{unit}/timeline/",
             f"/groups/{self.group.pk}/report/",
+            "/rosters/",
+            f"/rosters/groups/{self.group.pk}/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

@@ -275,3 +275,17 @@ def test_only_admins_make_and_revoke_api_tokens(stage):
 def test_an_api_token_needs_a_group(stage):
     with pytest.raises(ValidationError):
         ApiTokenService.create_token("Nothing", [], by_user=stage.admin)
+
+
+def test_only_admins_do_roster_work_and_only_on_their_groups(stage):
+    pool = services.RosterService.save_pool(stage.group_a, "Vocals", stage.units[:2])
+    assert list(access.roster_groups(stage.admin)) == [stage.group_a, stage.group_b]
+    assert list(access.administered_pools(stage.admin)) == [pool]
+    for tech in (stage.tech_a, stage.tech_b):
+        assert not access.roster_groups(tech).exists()
+        assert not access.administered_pools(tech).exists()
+        with pytest.raises(PermissionDenied):
+            access.require_roster_admin(tech)
+        with pytest.raises(PermissionDenied):
+            services.RosterService.save_pool(stage.group_a, "Vocals", [], by_user=tech)
+    access.require_roster_admin(stage.admin, stage.group_a)

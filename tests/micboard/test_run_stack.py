@@ -41,3 +41,24 @@ def test_a_child_that_ran_fine_for_a_while_restarts_after_two_seconds_not_thirty
     assert child.failures == 1
     assert 1.5 < child.next_start - time.monotonic() <= 2.0
     stop_all([child], grace=1.0)
+
+
+def test_the_stack_runs_the_roster_schedule_and_the_demo_its_planning_center(tmp_path):
+    demo = {
+        child.name: child
+        for child in Command()._children(
+            {"host": "127.0.0.1", "port": 8000, "no_demo": False}, tmp_path
+        )
+    }
+    assert demo["rosters"].argv[-3:] == ["sync_rosters", "--every", "15"]
+    assert demo["pco"].argv[-3:] == ["run_pco_simulator", "--port", "8765"]
+    for name in ("web", "rosters"):
+        assert demo[name].env["MICBOARD_PCO_URL"] == "http://127.0.0.1:8765"
+    real = {
+        child.name: child
+        for child in Command()._children(
+            {"host": "127.0.0.1", "port": 8000, "no_demo": True}, tmp_path
+        )
+    }
+    assert "pco" not in real
+    assert "MICBOARD_PCO_URL" not in real["rosters"].env

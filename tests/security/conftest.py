@@ -42,12 +42,15 @@ from micboard.models import (
     Performer,
     PerformerAssignment,
 )
+from micboard.rosters.models import PositionPool
 from micboard.services import (
     AlertService,
     ApiTokenService,
     KioskService,
     OutputService,
     PerformerService,
+    PerformerService,
+    RosterService,
 )
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
@@ -78,6 +81,7 @@ class World:
     api_tokens: dict[str, ApiToken]  # by API persona (API_PERSONAS), with their secrets
     api_secrets: dict[str, str]
     output_a: Output  # a webhook of group A of organization A
+    pool_a: PositionPool  # group A's roster position "Vocals" → unit 1 (free)
 
     def user(self, persona: str) -> User | None:
         """Return the signed-in user of a persona (None: no session)."""
@@ -172,6 +176,7 @@ def build_world(*, with_photo: bool) -> World:
                 secrets={"secret": "matrix-secret"},
                 by_user=a.admin,
             ),
+            pool_a=RosterService.save_pool(a.group_a, "Vocals", [a.units[1]]),
         )
 
 

@@ -329,6 +329,32 @@ def renamed_webhook(w: World) -> dict[str, Any]:
     }
 
 
+def pool_of_a(w: World) -> dict[str, Any]:
+    return {"pool_id": w.pool_a.pk}
+
+
+def pco_token(w: World) -> dict[str, Any]:
+    return {"app_id": "app-id", "secret": "a-secret"}
+
+
+def schedule_off(w: World) -> dict[str, Any]:
+    return {"service_type_id": "", "group": "", "status_filter": "everyone"}
+
+
+def vocals_pool(w: World) -> dict[str, Any]:
+    return {"position_name": "Band", "units": w.a.units[1].slot}
+
+
+def roster_plan(w: World) -> dict[str, Any]:
+    return {"service_type_id": "77", "plan_id": "9001", "status_filter": "confirmed"}
+
+
+def roster_file(w: World) -> dict[str, Any]:
+    """A CSV roster sent back from its dry run: Dana on unit 1 through the Vocals pool."""
+    content = f"performer,position,unit,start time\nDana Free,Vocals,{w.a.units[1].slot},\n"
+    return {"content": content, "name": "roster.csv"}
+
+
 def kiosk_label(w: World) -> dict[str, Any]:
     return {"label": "Monitor world"}
 
@@ -652,6 +678,89 @@ PAGE_ROWS = [
         htmx="",
         writes=True,
     ),
+    # Rosters: admins of the organization, on the groups they administer. No Planning
+    # Center answers here, so a dry run or an apply says so on the page and changes nothing.
+    Row("rosters", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
+    read_only("rosters", nothing),
+    write_only("roster-connect", nothing),
+    Row(
+        "roster-connect",
+        POST,
+        nothing,
+        {**admins_of_a(200, techs=403, admin_b=200), "superuser": NO_TENANT_TO_CREATE_IN},
+        data=pco_token,
+        htmx="",
+        writes=True,
+    ),
+    write_only("roster-disconnect", nothing),
+    Row(
+        "roster-disconnect",
+        POST,
+        nothing,
+        admins_of_a(200, techs=403, admin_b=200),
+        htmx="",
+    ),
+    write_only("roster-schedule", nothing),
+    Row(
+        "roster-schedule",
+        POST,
+        nothing,
+        admins_of_a(200, techs=403, admin_b=200),
+        data=schedule_off,
+        htmx="",
+    ),
+    Row("roster-plans", GET, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
+    read_only("roster-plans", nothing),
+    Row("roster-group", GET, group_a, admins_of_a(200, techs=404, admin_b=404)),
+    read_only("roster-group", group_a),
+    write_only("roster-pool-save", group_a),
+    Row(
+        "roster-pool-save",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=vocals_pool,
+        htmx="",
+        writes=True,
+    ),
+    write_only("roster-pool-delete", pool_of_a),
+    Row(
+        "roster-pool-delete",
+        POST,
+        pool_of_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        htmx="",
+        writes=True,
+    ),
+    write_only("roster-dry-run", group_a),
+    Row(
+        "roster-dry-run",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=roster_plan,
+        htmx="",
+    ),
+    write_only("roster-apply", group_a),
+    Row(
+        "roster-apply",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=roster_plan,
+        htmx="",
+        writes=True,  # the failure is recorded: the group's last sync says why it failed
+    ),
+    write_only("roster-csv", group_a),
+    Row(
+        "roster-csv",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=roster_file,
+        htmx="",
+        writes=True,
+    ),
     # The read API takes no session, only a bearer token (TestApiTokenMatrix); it reads.
     *(Row(f"api:{name}", GET, build, everyone(401)) for name, build in API_URLS),
     *(read_only(f"api:{name}", build, everyone(405)) for name, build in API_URLS),
@@ -882,6 +991,7 @@ def database_state() -> dict[str, list[dict[str, Any]]]:
         *apps.get_app_config("micboard").get_models(include_auto_created=True),
         *apps.get_app_config("timeline").get_models(include_auto_created=True),
         *apps.get_app_config("integrations").get_models(include_auto_created=True),
+        *apps.get_app_config("rosters").get_models(include_auto_created=True),
         User,
     ]
     return {

@@ -26,6 +26,7 @@ from micboard.webserver import UVICORN_OPTIONS
 
 RESTART_BACKOFF_MAX = 30.0
 STABLE_AFTER = 60.0  # a child that ran this long before it stopped starts afresh: 2 s
+DEMO_PCO_PORT = 8765  # the Planning Center simulator of the demo (docs/rosters.md)
 STOP_GRACE = 15.0  # seconds a child gets to stop on SIGTERM before it is killed
 
 
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)  # whitenoise serves it
         if not options["no_demo"]:
             call_command("seed_demo")
+            call_command("seed_roster_demo")
         children = self._children(options, run_dir)
         if redis_child is not None:
             children.insert(0, redis_child)
@@ -105,11 +107,18 @@ class Command(BaseCommand):
                 ],
             ),
         ]
+        every = str(settings.MICBOARD_ROSTER_SYNC_MINUTES)
+        children.append(Child("rosters", [*manage, "sync_rosters", "--every", every]))
         if not options["no_demo"]:
             stage_file = run_dir / "stage.json"
             children.insert(
                 0, Child("devices", [*manage, "simulate_devices", "--write", str(stage_file)])
             )
+            port = str(DEMO_PCO_PORT)
+            children.insert(0, Child("pco", [*manage, "run_pco_simulator", "--port", port]))
+            # The demo's rosters come from the simulator, for the pages and the schedule.
+            for child in children:
+                child.env["MICBOARD_PCO_URL"] = f"http://127.0.0.1:{port}"
         return children
 
     def _ensure_redis(self, run_dir: Path) -> Child | None:

@@ -1,0 +1,1 @@
+"""Rosters: who wears which mic this week, from Planning Center Services or a CSV file."""

@@ -6,6 +6,8 @@ alerts and kiosk links. Views, services, the admin and socket admission all ask 
   monitoring groups, plus the units at those groups' locations, and manages the
   assignments of their own groups. Of performers they read personal details (email,
   phone, notes) only of those assigned in their groups; others are names in a picker.
+- Of a shared unit (docs/rosters.md), a group's techs hand it over and tick its mic
+  check; only admins add, reorder and remove its turns.
 - A kiosk link, while not revoked, shows its one group's wall and nothing else.
 - An API token, while not revoked, reads its groups as a member tech would (the units
   assigned there or at their locations, the performers on them, their open alerts), never
@@ -268,6 +270,21 @@ def require_group_access(user: AnyUser, group: MonitoringGroup) -> None:
 def require_group_admin(user: AnyUser, group: MonitoringGroup) -> None:
     """Allow a change to a group's members, tile order or kiosk links."""
     require_admin(user)
+    require_group_access(user, group)
+
+
+def require_hand_over_rights(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow passing a shared unit to its next performer: anyone who watches the group."""
+    require_group_access(user, group)
+
+
+def require_turn_editor(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow adding, reordering and removing the turns of a group's shared units."""
+    require_group_admin(user, group)
+
+
+def require_mic_check_rights(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow ticking, unticking and starting a group's mic check: anyone who watches it."""
     require_group_access(user, group)
 
 

@@ -41,6 +41,8 @@ class EventKind(enum.StrEnum):
     ALERT_RAISED = "alert.raised"
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     ALERT_RESOLVED = "alert.resolved"
+    SHARED_MIC_CHANGED = "shared_mic.changed"  # a hand-over, or turns added/moved/removed
+    MIC_CHECK_CHANGED = "mic_check.changed"  # a tick, an untick, a new check
 
 
 class WallFrame(enum.Enum):
@@ -66,6 +68,10 @@ _ACCESS = Reaction(refreshes_topology=False, rechecks_access=True, wall_frame=Wa
 _GROUP = Reaction(refreshes_topology=True, rechecks_access=True, wall_frame=WallFrame.STRUCTURE)
 # Only the order of the tiles changed: walls re-fetch the grid, the poller's map holds.
 _ORDER = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.STRUCTURE)
+# What a tile says changed (who has a shared mic, checked or not): the same units, redrawn.
+_TILE_TEXT = Reaction(
+    refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.STRUCTURE
+)
 _ALERT = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.ALERT)
 
 REACTIONS: dict[EventKind, Reaction] = {
@@ -90,6 +96,8 @@ REACTIONS: dict[EventKind, Reaction] = {
     EventKind.ALERT_RAISED: _ALERT,
     EventKind.ALERT_ACKNOWLEDGED: _ALERT,
     EventKind.ALERT_RESOLVED: _ALERT,
+    EventKind.SHARED_MIC_CHANGED: _TILE_TEXT,
+    EventKind.MIC_CHECK_CHANGED: _TILE_TEXT,
 }
 
 

@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "axes",
     "micboard",
     "micboard.timeline",
+    "micboard.showprep",
     "dashboard",
     "realtime",
 ]

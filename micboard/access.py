@@ -45,6 +45,7 @@ from micboard.models import (
 )
 from micboard.models.alerts import AlertQuerySet
 from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQuerySet
+from micboard.showprep.models import HANDED_OVER, MicTurn
 from micboard.tenancy import multi_tenant_enabled
 
 if TYPE_CHECKING:
@@ -150,6 +151,20 @@ def visible_assignment_history(user: AnyUser, unit: WirelessUnit) -> QuerySet[An
     if is_admin(user):
         return records
     return records.filter(monitoring_group_id__in=monitoring_groups(user).values("pk"))
+
+
+def visible_hand_overs(user: AnyUser, unit: WirelessUnit) -> QuerySet[Any]:
+    """Return the audit records of a shared unit passed to a turn, in the groups the user
+    may see (a turn whose assignment was deleted since drops out with it)."""
+    records = MicTurn.history.filter(
+        organization_id=unit.organization_id,
+        assignment__wireless_unit_id=unit.pk,
+        history_change_reason=HANDED_OVER,
+    )
+    if is_admin(user):
+        return records
+    watched = monitoring_groups(user).values("pk")
+    return records.filter(assignment__monitoring_group_id__in=watched)
 
 
 def administered_kiosk_links(user: AnyUser) -> QuerySet[KioskLink]:

@@ -14,7 +14,7 @@ from micboard.events import EventKind, announce
 from micboard.models import MonitoringGroup, PerformerAssignment, WirelessUnit
 from micboard.services.common import record_history_user
 from micboard.services.timeline import TimelineService
-from micboard.showprep.models import MicTurn
+from micboard.showprep.models import HANDED_OVER, MicTurn
 from micboard.showprep.order import next_index, now_index
 from micboard.timeline.models import Marker
 
@@ -93,7 +93,7 @@ class SharedMicService:
             current = now_index([t.is_current for t in turns])
             following = next_index(index, len(turns))
             if index == current and following is not None:
-                _set_current(turns[following], True, by_user)
+                _set_current(turns[following], True, by_user, reason=HANDED_OVER)
             record_history_user(turns[index], by_user)
             turns[index].delete()
             _announce(assignment)
@@ -128,7 +128,7 @@ class SharedMicService:
                 )
             following = turns[next_index(current, len(turns)) or 0]
             _set_current(turns[current], False, by_user)
-            _set_current(following, True, by_user)
+            _set_current(following, True, by_user, reason=HANDED_OVER)
             label = f"{_slot(unit)}: {turns[current].assignment.performer} → "
             label += str(following.assignment.performer)
             TimelineService.add_marker(group, label[:MARKER_LENGTH], by_user=by_user)
@@ -155,9 +155,10 @@ def _index_of(turns: list[MicTurn], assignment: PerformerAssignment) -> int:
     raise ValidationError({"assignment": f"{assignment.performer} has no turn on this unit."})
 
 
-def _set_current(turn: MicTurn, current: bool, by_user: ActingUser) -> None:
+def _set_current(turn: MicTurn, current: bool, by_user: ActingUser, *, reason: str = "") -> None:
     if turn.is_current != current:
         turn.is_current = current
+        turn._change_reason = reason  # type: ignore[attr-defined]  # simple_history reads it
         _save(turn, by_user, "is_current")
 
 

@@ -13,6 +13,10 @@ from micboard.models import MonitoringGroup, PerformerAssignment, WirelessUnit
 from micboard.models.base import TenantOwned
 
 
+# The change reason of a turn's audit record when the unit is passed to it.
+HANDED_OVER = "handed over"
+
+
 class MicTurn(TenantOwned):
     """One performer's place in the order a shared unit passes from hand to hand.
 

@@ -197,3 +197,21 @@ class TestMicCheck:
         html = tech_a.get(f"/walls/{show.group_a.pk}/").content.decode()
         assert 'data-checked="true"' in tile_html(html, show.unit("A01").pk)
         assert 'data-checked="false"' in tile_html(html, show.unit("A02").pk)
+
+
+class TestUnitHistory:
+    def test_the_unit_page_lists_each_hand_over_with_who_did_it(self, show, shared, tech_a):
+        jane, carla = shared
+        a01 = show.unit("A01")
+        url = f"/walls/{show.group_a.pk}/hand-over/"
+        tech_a.post(url, {"unit": a01.pk, "current": jane.pk})
+        SharedMicService.move_turn(carla, -1, by_user=show.admin)  # a reorder is no hand-over
+        tech_a.post(url, {"unit": a01.pk, "current": carla.pk})
+        html = tech_a.get(f"/units/{a01.pk}/").content.decode()
+        section = html.split("Who was handed the shared mic", 1)[1]
+        rows = re.findall(r"<tr><td>.*?</tr>", section, re.S)
+        cells = [re.findall(r"<td>(.*?)</td>", row)[1:] for row in rows]
+        assert cells == [
+            ["Jane Smith", "Main stage", "tech_a"],
+            ["Carla Diaz", "Main stage", "tech_a"],
+        ]

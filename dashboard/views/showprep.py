@@ -183,6 +183,7 @@ def _check_context(group: MonitoringGroup, check: MicCheck | None) -> dict[str, 
         "check": check,
         "rows": rows,
         "checked_count": sum(1 for row in rows if row.tick is not None),
+        "tick_url": reverse("mic-check-tick", args=[group.pk]),  # once, not once per row
     }
 
 

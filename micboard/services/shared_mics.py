@@ -31,9 +31,7 @@ class SharedMicService:
     @staticmethod
     def get_turns(group: MonitoringGroup, unit: WirelessUnit) -> list[MicTurn]:
         """Return the unit's turns in the group, in order (active assignments only)."""
-        return list(
-            _turns_of(group.pk, unit.pk).select_related("assignment__performer", "assignment")
-        )
+        return list(_turns_of(group.pk, unit.pk).select_related("assignment__performer"))
 
     @staticmethod
     def add_turn(assignment: PerformerAssignment, *, by_user: ActingUser = None) -> MicTurn:
@@ -46,13 +44,18 @@ class SharedMicService:
         if MicTurn.objects.filter(assignment=assignment).exists():
             raise ValidationError({"assignment": f"{assignment.performer} already has a turn."})
         with transaction.atomic():
-            turns = _turns_of(group.pk, assignment.wireless_unit_id)
-            last = turns.aggregate(last=Max("position"))["last"]
+            # Positions count the turns of deactivated assignments too, so that one coming
+            # back takes its old place rather than a tie.
+            every_turn = MicTurn.objects.filter(
+                assignment__monitoring_group_id=group.pk,
+                assignment__wireless_unit_id=assignment.wireless_unit_id,
+            )
+            last = every_turn.aggregate(last=Max("position"))["last"]
             turn = MicTurn(
                 organization_id=assignment.organization_id,
                 assignment=assignment,
                 position=0 if last is None else last + 1,
-                is_current=last is None,
+                is_current=not _turns_of(group.pk, assignment.wireless_unit_id).exists(),
             )
             record_history_user(turn, by_user)
             turn.save()
@@ -76,8 +79,6 @@ class SharedMicService:
                 raise ValidationError({"action": "That turn cannot move further."})
             mine, theirs = turns[index], turns[other]
             mine.position, theirs.position = theirs.position, mine.position
-            if mine.position == theirs.position:  # equal positions (an old tie): make room
-                mine.position = theirs.position + offset
             _save(mine, by_user, "position")
             _save(theirs, by_user, "position")
             _announce(assignment)

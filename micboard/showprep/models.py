@@ -12,7 +12,6 @@ from simple_history.models import HistoricalRecords
 from micboard.models import MonitoringGroup, PerformerAssignment, WirelessUnit
 from micboard.models.base import TenantOwned
 
-
 # The change reason of a turn's audit record when the unit is passed to it.
 HANDED_OVER = "handed over"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from dashboard import walls
@@ -25,14 +26,21 @@ UNKNOWN = "—"
 
 @dataclass(frozen=True, slots=True)
 class CheckRow:
-    """One unit on the list: who wears it, what it reads now, and whether it is checked."""
+    """One unit on the list as text ready to print (the list refreshes every 2 s, and
+    lookups and filters left in the template would cost more than the rest of the page)."""
 
-    tile: walls.Tile
+    key: str  # the unit's id
+    slot: str
+    performer: str  # for a shared unit, who has it now
+    shared: bool
     battery: str
     rf: str
     audio: str
     on_air: bool  # a transmitter is heard
-    tick: MicCheckTick | None
+    checked: bool
+    checked_by: str
+    checked_at: str  # ISO 8601, for <time datetime>
+    checked_time: str  # HH:MM in the site's time zone
 
 
 def check_rows(
@@ -67,11 +75,24 @@ def _row(tile: walls.Tile, state: dict[str, Any] | None, tick: MicCheckTick | No
     bars = BATTERY.bars(live.get("bars"), live.get("percent"))
     rf = [v for v in (live.get("rf_a"), live.get("rf_b")) if v is not None]
     audio = live.get("audio")
+    when = timezone.localtime(tick.checked_at) if tick is not None else None
     return CheckRow(
-        tile=tile,
+        key=tile.key,
+        slot=tile.slot,
+        performer=tile.now or tile.performer_names,
+        shared=bool(tile.now),
         battery=UNKNOWN if bars is None else f"{bars}/{BATTERY.segments}",
         rf=f"{max(rf):.0f} dBm" if rf else UNKNOWN,
         audio=UNKNOWN if audio is None else f"{audio:.0f} dBFS",
         on_air=bool(live.get("tx_on")),
-        tick=tick,
+        checked=tick is not None,
+        checked_by=_who(tick),
+        checked_at=when.isoformat() if when is not None else "",
+        checked_time=f"{when:%H:%M}" if when is not None else "",
     )
+
+
+def _who(tick: MicCheckTick | None) -> str:
+    if tick is None:
+        return ""
+    return tick.checked_by.get_username() if tick.checked_by is not None else "someone"

@@ -8,8 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import lookups, mic_check
@@ -130,7 +132,7 @@ def _units_with_wearers(request: HttpRequest, group: MonitoringGroup) -> list[di
 def mic_check_page(request: HttpRequest, group_id: int) -> HttpResponse:
     group = lookups.get_group_for_user(request.user, group_id)
     checks = list(MicCheck.objects.filter(monitoring_group=group)[: EARLIER_CHECKS_SHOWN + 1])
-    context = _check_context(group, checks[0] if checks else None)
+    context = _check_context(request, group, checks[0] if checks else None)
     context["earlier"] = _earlier(checks[1:])
     return render(request, "dashboard/mic_check.html", context)
 
@@ -140,7 +142,7 @@ def mic_check_page(request: HttpRequest, group_id: int) -> HttpResponse:
 def mic_check_rows(request: HttpRequest, group_id: int) -> HttpResponse:
     """Answer the list's polling: the rows with the readings of now."""
     group = lookups.get_group_for_user(request.user, group_id)
-    context = _check_context(group, MicCheckService.get_current_check(group))
+    context = _check_context(request, group, MicCheckService.get_current_check(group))
     return render(request, "dashboard/mic_check.html#mic-check-rows", context)
 
 
@@ -163,7 +165,7 @@ def mic_check_tick(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
         return HttpResponseBadRequest(" ".join(error.messages))
     if not request.htmx:
         return redirect("mic-check", group.pk)
-    context = _check_context(group, MicCheckService.get_current_check(group))
+    context = _check_context(request, group, MicCheckService.get_current_check(group))
     return render(request, "dashboard/mic_check.html#mic-check-rows", context)
 
 
@@ -176,13 +178,21 @@ def mic_check_new(request: HttpRequest, group_id: int) -> HttpResponse:
     return redirect("mic-check", group.pk)
 
 
-def _check_context(group: MonitoringGroup, check: MicCheck | None) -> dict[str, Any]:
+def _check_context(
+    request: HttpRequest, group: MonitoringGroup, check: MicCheck | None
+) -> dict[str, Any]:
     rows = mic_check.check_rows(group, check, photo_url=_photo_url)
+    # One hidden CSRF field for every row's form: `{% csrf_token %}` per row cost more
+    # than printing the row.
+    csrf_field = format_html(
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
+    )
     return {
+        "csrf_field": csrf_field,
         "group": group,
         "check": check,
         "rows": rows,
-        "checked_count": sum(1 for row in rows if row.tick is not None),
+        "checked_count": sum(1 for row in rows if row.checked),
         "tick_url": reverse("mic-check-tick", args=[group.pk]),  # once, not once per row
     }
 

@@ -15,6 +15,7 @@ from dashboard.views import (
     outputs,
     performers,
     rosters,
+    showprep,
     timeline,
     units,
     walls,
@@ -32,6 +33,12 @@ urlpatterns = [
         name="group-timeline-data",
     ),
     path("groups/<id:group_id>/report/", timeline.group_report, name="group-report"),
+    path("walls/<id:group_id>/hand-over/", showprep.hand_over, name="hand-over"),
+    path("groups/<id:group_id>/shared-mics/", showprep.shared_mics, name="shared-mics"),
+    path("groups/<id:group_id>/mic-check/", showprep.mic_check_page, name="mic-check"),
+    path("groups/<id:group_id>/mic-check/rows/", showprep.mic_check_rows, name="mic-check-rows"),
+    path("groups/<id:group_id>/mic-check/tick/", showprep.mic_check_tick, name="mic-check-tick"),
+    path("groups/<id:group_id>/mic-check/new/", showprep.mic_check_new, name="mic-check-new"),
     path("units/<id:unit_id>/timeline/", timeline.unit_timeline, name="unit-timeline"),
     path(
         "units/<id:unit_id>/timeline/data/", timeline.unit_timeline_data, name="unit-timeline-data"

@@ -16,6 +16,8 @@ from dashboard.templatetags.micboard_display import BATTERY, decibels, mhz, runt
 from micboard.converters import is_id
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment
 from micboard.models.performers import PRIORITY_RANK, Priority
+from micboard.services import MicCheckService
+from micboard.showprep.order import next_index, now_index
 
 
 class StatusInfo(NamedTuple):
@@ -77,6 +79,9 @@ class Wearer(NamedTuple):
     name: str
     title: str
     photo: str
+    assignment_id: int
+    turn_position: int | None  # set when the unit is shared (docs/rosters.md)
+    turn_current: bool | None
 
 
 # The query's columns, in the order of WallUnit's fields and then Wearer's.
@@ -100,6 +105,9 @@ WEARER_COLUMNS = (
     "performer__name",
     "performer__title",
     "performer__photo",
+    "id",
+    "turn__position",
+    "turn__is_current",
 )
 
 
@@ -129,6 +137,10 @@ class Tile:
     runtime: str
     tx_offset: str
     frequency: str
+    now: str  # who has a shared unit now; empty when it is not shared
+    next: str  # who has it after them; empty for nobody
+    now_assignment: str  # the assignment of `now`, which a hand-over names
+    checked: str  # "true" when ticked in the group's newest mic check, else "false"
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -216,11 +228,20 @@ def _tiles(
     for row in assignments.values_list(*UNIT_COLUMNS, *WEARER_COLUMNS):
         unit = units.setdefault(row[0], WallUnit(*row[:split]))
         wearers.setdefault(unit.pk, []).append(Wearer(*row[split:]))
-    return [_tile(units[pk], rows, photo_url, unit_url) for pk, rows in wearers.items()]
+    checked = MicCheckService.get_checked_unit_ids(group) if wearers else set()
+    return [
+        _tile(units[pk], rows, photo_url, unit_url, checked=pk in checked)
+        for pk, rows in wearers.items()
+    ]
 
 
 def _tile(
-    unit: WallUnit, wearers: list[Wearer], photo_url: PhotoUrl, unit_url: IdUrl | None
+    unit: WallUnit,
+    wearers: list[Wearer],
+    photo_url: PhotoUrl,
+    unit_url: IdUrl | None,
+    *,
+    checked: bool,
 ) -> Tile:
     wearers.sort(key=lambda w: (-PRIORITY_RANK.get(Priority(w.priority), 0), w.name))
     with_photo = next((w for w in wearers if w.photo), None)
@@ -245,7 +266,26 @@ def _tile(
         runtime=runtime(unit.battery_minutes),
         tx_offset=decibels(unit.tx_offset_db),
         frequency=mhz(unit.frequency_khz),
+        **_turns(wearers),
+        checked="true" if checked else "false",
     )
+
+
+def _turns(wearers: list[Wearer]) -> dict[str, str]:
+    """Return who has a shared unit now and next, from the wearers that have a turn."""
+    turns = sorted(
+        (w for w in wearers if w.turn_position is not None),
+        key=lambda w: (w.turn_position, w.assignment_id),
+    )
+    if not turns:
+        return {"now": "", "next": "", "now_assignment": ""}
+    current = now_index([bool(w.turn_current) for w in turns])
+    following = next_index(current, len(turns))
+    return {
+        "now": turns[current].name,
+        "next": turns[following].name if following is not None else "",
+        "now_assignment": str(turns[current].assignment_id),
+    }
 
 
 def _photo_owner(wearer: Wearer) -> Performer:

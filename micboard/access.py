@@ -6,6 +6,8 @@ alerts and kiosk links. Views, services, the admin and socket admission all ask 
   monitoring groups, plus the units at those groups' locations, and manages the
   assignments of their own groups. Of performers they read personal details (email,
   phone, notes) only of those assigned in their groups; others are names in a picker.
+- Of a shared unit (docs/rosters.md), a group's techs hand it over and tick its mic
+  check; only admins add, reorder and remove its turns.
 - A kiosk link, while not revoked, shows its one group's wall and nothing else.
 - An API token, while not revoked, reads its groups as a member tech would (the units
   assigned there or at their locations, the performers on them, their open alerts), never
@@ -49,6 +51,7 @@ from micboard.models import (
 from micboard.models.alerts import AlertQuerySet
 from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQuerySet
 from micboard.rosters.models import PositionPool
+from micboard.showprep.models import HANDED_OVER, MicTurn
 from micboard.tenancy import multi_tenant_enabled
 
 if TYPE_CHECKING:
@@ -154,6 +157,20 @@ def visible_assignment_history(user: AnyUser, unit: WirelessUnit) -> QuerySet[An
     if is_admin(user):
         return records
     return records.filter(monitoring_group_id__in=monitoring_groups(user).values("pk"))
+
+
+def visible_hand_overs(user: AnyUser, unit: WirelessUnit) -> QuerySet[Any]:
+    """Return the audit records of a shared unit passed to a turn, in the groups the user
+    may see (a turn whose assignment was deleted since drops out with it)."""
+    records = MicTurn.history.filter(
+        organization_id=unit.organization_id,
+        assignment__wireless_unit_id=unit.pk,
+        history_change_reason=HANDED_OVER,
+    )
+    if is_admin(user):
+        return records
+    watched = monitoring_groups(user).values("pk")
+    return records.filter(assignment__monitoring_group_id__in=watched)
 
 
 def administered_kiosk_links(user: AnyUser) -> QuerySet[KioskLink]:
@@ -279,6 +296,21 @@ def require_group_access(user: AnyUser, group: MonitoringGroup) -> None:
 def require_group_admin(user: AnyUser, group: MonitoringGroup) -> None:
     """Allow a change to a group's members, tile order or kiosk links."""
     require_admin(user)
+    require_group_access(user, group)
+
+
+def require_hand_over_rights(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow passing a shared unit to its next performer: anyone who watches the group."""
+    require_group_access(user, group)
+
+
+def require_turn_editor(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow adding, reordering and removing the turns of a group's shared units."""
+    require_group_admin(user, group)
+
+
+def require_mic_check_rights(user: AnyUser, group: MonitoringGroup) -> None:
+    """Allow ticking, unticking and starting a group's mic check: anyone who watches it."""
     require_group_access(user, group)
 
 

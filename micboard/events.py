@@ -43,6 +43,8 @@ class EventKind(enum.StrEnum):
     ALERT_RESOLVED = "alert.resolved"
     OUTPUT_CHANGED = "output.changed"  # an output made, edited, switched or deleted
     OUTPUT_TEST = "output.test"  # "Send test event": the outputs worker sends one
+    SHARED_MIC_CHANGED = "shared_mic.changed"  # a hand-over, or turns added/moved/removed
+    MIC_CHECK_CHANGED = "mic_check.changed"  # a tick, an untick, a new check
 
 
 class WallFrame(enum.Enum):
@@ -68,6 +70,10 @@ _ACCESS = Reaction(refreshes_topology=False, rechecks_access=True, wall_frame=Wa
 _GROUP = Reaction(refreshes_topology=True, rechecks_access=True, wall_frame=WallFrame.STRUCTURE)
 # Only the order of the tiles changed: walls re-fetch the grid, the poller's map holds.
 _ORDER = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.STRUCTURE)
+# What a tile says changed (who has a shared mic, checked or not): the same units, redrawn.
+_TILE_TEXT = Reaction(
+    refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.STRUCTURE
+)
 _ALERT = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.ALERT)
 # For the outputs worker only (realtime/outputs/): walls and the poller do nothing.
 _OUTPUTS = Reaction(refreshes_topology=False, rechecks_access=False, wall_frame=WallFrame.NONE)
@@ -96,6 +102,8 @@ REACTIONS: dict[EventKind, Reaction] = {
     EventKind.ALERT_RESOLVED: _ALERT,
     EventKind.OUTPUT_CHANGED: _OUTPUTS,
     EventKind.OUTPUT_TEST: _OUTPUTS,
+    EventKind.SHARED_MIC_CHANGED: _TILE_TEXT,
+    EventKind.MIC_CHECK_CHANGED: _TILE_TEXT,
 }
 
 

@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "micboard.timeline",
     "micboard.integrations",
     "micboard.rosters",
+    "micboard.showprep",
     "dashboard",
     "realtime",
 ]

@@ -29,6 +29,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
         "chart_height": history.CHART_HEIGHT,
         "alerts": access.visible_alerts(request.user).filter(wireless_unit=unit)[:RECENT_ROWS],
         "assignment_history": _assignment_history(request, unit),
+        "hand_overs": _hand_overs(request, unit),
     }
     return render(request, "dashboard/unit_detail.html", context)
 
@@ -37,4 +38,13 @@ def _assignment_history(request: HttpRequest, unit: WirelessUnit) -> list[Any]:
     """Return the audit trail of this unit's assignments in the groups the user may see."""
     records = access.visible_assignment_history(request.user, unit)
     related = records.select_related("performer", "monitoring_group", "history_user")
+    return list(related.order_by("-history_date")[:RECENT_ROWS])
+
+
+def _hand_overs(request: HttpRequest, unit: WirelessUnit) -> list[Any]:
+    """Return who was handed this shared unit, newest first (docs/rosters.md)."""
+    records = access.visible_hand_overs(request.user, unit)
+    related = records.select_related(
+        "assignment__performer", "assignment__monitoring_group", "history_user"
+    )
     return list(related.order_by("-history_date")[:RECENT_ROWS])

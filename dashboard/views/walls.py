@@ -38,6 +38,7 @@ def wall(request: HttpRequest, group_id: int) -> HttpResponse:
         open_alerts=_open_alerts(request, group),
         can_edit=access.is_admin(request.user),
         can_acknowledge=True,
+        can_hand_over=True,  # whoever watches the group may (access.require_hand_over_rights)
     )
     return render(request, "dashboard/wall.html", context)
 
@@ -47,15 +48,21 @@ def wall(request: HttpRequest, group_id: int) -> HttpResponse:
 def wall_tiles(request: HttpRequest, group_id: int) -> HttpResponse:
     """Answer a `structure` frame: the named tiles, or the whole grid, swapped by id."""
     group = lookups.get_group_for_user(request.user, group_id)
-    return render_tiles(request, group, photo_url=_photo_url, tile_links=True)
+    return render_tiles(request, group, photo_url=_photo_url, tile_links=True, hand_over=True)
 
 
 def render_tiles(
-    request: HttpRequest, group: MonitoringGroup, *, photo_url: walls.PhotoUrl, tile_links: bool
+    request: HttpRequest,
+    group: MonitoringGroup,
+    *,
+    photo_url: walls.PhotoUrl,
+    tile_links: bool,
+    hand_over: bool = False,
 ) -> HttpResponse:
-    """Render `?units=17,18` as out-of-band tiles, or no `units` as the whole grid."""
+    """Render `?units=17,18` as out-of-band tiles, or no `units` as the whole grid; with
+    `hand_over`, shared tiles get their Hand over button (not on a read-only kiosk)."""
     raw = request.GET.get("units")
-    context: dict[str, Any] = {"oob": True, "group": group}
+    context: dict[str, Any] = {"oob": True, "group": group, "can_hand_over": hand_over}
     unit_url = _unit_url() if tile_links else None
     if raw is None:
         context["tiles"] = walls.wall_tiles(group, photo_url=photo_url, unit_url=unit_url)

@@ -100,6 +100,17 @@
         form.requestSubmit();
       }
     },
+    handOver() {
+      const button = handOverTarget();
+      if (button) {
+        button.click();
+      }
+    },
+    unchecked() {
+      const on = !wall.classList.contains("show-unchecked");
+      wall.classList.toggle("show-unchecked", on);
+      press("unchecked", on);
+    },
     escape() {
       if (!help.hidden) {
         actions.help();
@@ -109,7 +120,47 @@
     },
   };
 
-  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", m: "mark", "?": "help", Escape: "escape" };
+  const KEYS = {
+    t: "tv",
+    f: "fullscreen",
+    i: "layout",
+    g: "photos",
+    m: "mark",
+    h: "handOver",
+    u: "unchecked",
+    "?": "help",
+    Escape: "escape",
+  };
+
+  // `h` hands over the shared tile the tech is on: the focused one, else the one under the
+  // pointer, else the only shared tile of the wall (a show often passes just one handheld).
+  let pointed = null;
+  wall.addEventListener("pointerover", (event) => {
+    pointed = event.target.closest(".tile");
+  });
+
+  function handOverTarget() {
+    const focused = document.activeElement && document.activeElement.closest(".tile");
+    for (const tile of [focused, pointed]) {
+      const button = tile && tile.isConnected && tile.querySelector("[data-hand-over]");
+      if (button) {
+        return button;
+      }
+    }
+    const buttons = wall.querySelectorAll("[data-hand-over]");
+    return buttons.length === 1 ? buttons[0] : null;
+  }
+
+  // A refused hand-over (someone was quicker, or nobody is next) answers 409 or 400 with
+  // words: show them in the status line instead of dropping them, as htmx does for errors.
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const status = event.detail.xhr.status;
+    const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (source && source.matches("[data-hand-over]") && (status === 400 || status === 409)) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from dashboard.walls import STATUSES
 from micboard.models import Alert, PerformerAssignment
-from micboard.services import ApiTokenService, KioskService
+from micboard.services import ApiTokenService, KioskService, MicCheckService, SharedMicService
 from tests.e2e.live import (
     LiveWallTestCase,
     assign,
@@ -40,6 +40,13 @@ class AccessibilityTests(LiveWallTestCase):
         self.group = make_group("Main stage", self.admin)
         for unit in self.units:
             assign(f"Performer {unit.slot}", unit, self.group, title="Vocals")
+        # HH01 is shared (its tile's Now/Next and Hand over), handed over once, and ticked.
+        assign("Guest Speaker", self.units[0], self.group)
+        shared = PerformerAssignment.objects.filter(wireless_unit=self.units[0]).order_by("pk")
+        for turn in shared:
+            SharedMicService.add_turn(turn)
+        SharedMicService.hand_over(self.group, self.units[0], expected_current=shared[0].pk)
+        MicCheckService.tick(self.group, self.units[0])
         self.link = KioskService.create_link(self.group, "FOH")
         assignment = PerformerAssignment.objects.select_related("wireless_unit").first()
         assert assignment is not None
@@ -71,6 +78,8 @@ class AccessibilityTests(LiveWallTestCase):
         expect(self.page.locator("#help")).to_be_visible()
         self.assert_accessible()  # the legend's swatches too
         self.page.keyboard.press("Escape")
+        self.page.keyboard.press("u")  # the unchecked tiles outlined
+        self.assert_accessible()
         self.page.keyboard.press("t")
         self.assert_accessible()
 
@@ -102,6 +111,8 @@ class AccessibilityTests(LiveWallTestCase):
             f"/groups/{self.group.pk}/report/",
             "/rosters/",
             f"/rosters/groups/{self.group.pk}/",
+            f"/groups/{self.group.pk}/shared-mics/",
+            f"/groups/{self.group.pk}/mic-check/",
         ):
             response = self.page.goto(self.url(path))
             assert response is not None

@@ -15,6 +15,7 @@ from micboard.services import (
     ApiTokenService,
     PerformerAssignmentService,
     PerformerService,
+    SharedMicService,
 )
 from micboard.services.inventory import InventoryService
 
@@ -289,3 +290,29 @@ def test_only_admins_do_roster_work_and_only_on_their_groups(stage):
         with pytest.raises(PermissionDenied):
             services.RosterService.save_pool(stage.group_a, "Vocals", [], by_user=tech)
     access.require_roster_admin(stage.admin, stage.group_a)
+
+
+def test_techs_of_a_group_hand_over_and_tick_but_only_admins_edit_turns(stage, assigned):
+    for user in (stage.tech_a, stage.admin, stage.superuser):
+        access.require_hand_over_rights(user, stage.group_a)
+        access.require_mic_check_rights(user, stage.group_a)
+    for user in (stage.admin, stage.superuser):
+        access.require_turn_editor(user, stage.group_a)
+    with pytest.raises(PermissionDenied):
+        access.require_turn_editor(stage.tech_a, stage.group_a)
+    for rule in (access.require_hand_over_rights, access.require_mic_check_rights):
+        with pytest.raises(PermissionDenied):
+            rule(stage.tech_b, stage.group_a)
+
+
+def test_a_tech_reads_the_hand_overs_of_their_groups_only(stage, assigned):
+    _, _, jane_a, _ = assigned
+    ann = PerformerService.create_performer(name="Ann")
+    ann_a = PerformerAssignmentService.create_assignment(ann, stage.units[0], stage.group_a)
+    for turn in (jane_a, ann_a):
+        SharedMicService.add_turn(turn)
+    SharedMicService.hand_over(stage.group_a, stage.units[0], expected_current=jane_a.pk)
+    handed = access.visible_hand_overs(stage.tech_a, stage.units[0])
+    assert [record.assignment_id for record in handed] == [ann_a.pk]
+    assert not access.visible_hand_overs(stage.tech_b, stage.units[0]).exists()
+    assert access.visible_hand_overs(stage.admin, stage.units[0]).count() == 1

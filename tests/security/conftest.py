@@ -49,8 +49,8 @@ from micboard.services import (
     KioskService,
     OutputService,
     PerformerService,
-    PerformerService,
     RosterService,
+    SharedMicService,
 )
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
@@ -100,6 +100,19 @@ def png_photo() -> SimpleUploadedFile:
     return SimpleUploadedFile("face.png", out.getvalue(), content_type="image/png")
 
 
+def share_handheld(a: Stage) -> None:
+    """Unit 1 of group A passes from a host to a speaker (shared mics, docs/rosters.md)."""
+    for name in ("Hal Host", "Sue Speaker"):
+        performer = Performer.objects.create(organization=a.organization, name=name)
+        assignment = PerformerAssignment.objects.create(
+            organization=a.organization,
+            performer=performer,
+            wireless_unit=a.units[1],
+            monitoring_group=a.group_a,
+        )
+        SharedMicService.add_turn(assignment)
+
+
 def build_world(*, with_photo: bool) -> World:
     """Build both tenants as the system; the caller turns multi-tenancy on first."""
     with system_context():
@@ -137,6 +150,7 @@ def build_world(*, with_photo: bool) -> World:
             organization=org_b, performer=olga, wireless_unit=b.units[0], monitoring_group=b.group_a
         )
         AlertService.raise_alert(olga_b, "battery_low")
+        share_handheld(a)
         assert alert_a is not None
         assert alert_b is not None
         revoked = KioskService.create_link(a.group_a, "Old lobby screen")

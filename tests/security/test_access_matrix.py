@@ -273,6 +273,20 @@ def tile_blank(w: World) -> dict[str, Any]:
     return {"action": "blank:0"}
 
 
+def hand_over_handheld(w: World) -> dict[str, Any]:
+    """Unit 1 of group A, from its host to its speaker (tests/security/conftest.py)."""
+    host = PerformerAssignment.unscoped.get(wireless_unit=w.a.units[1], performer__name="Hal Host")
+    return {"unit": w.a.units[1].pk, "current": host.pk}
+
+
+def add_turn_of_jane(w: World) -> dict[str, Any]:
+    return {"action": f"add:{w.jane_a.pk}"}
+
+
+def tick_jane(w: World) -> dict[str, Any]:
+    return {"unit": w.a.units[0].pk, "checked": "1"}
+
+
 def api_token_of_a(w: World) -> dict[str, Any]:
     return {"token_id": w.api_tokens["token_a"].pk}
 
@@ -445,6 +459,52 @@ PAGE_ROWS = [
     Row(
         "marker-add", POST, group_a, in_group_a(200), data=song_4, htmx="marker-status", writes=True
     ),
+    write_only("hand-over", group_a),
+    Row(
+        "hand-over",
+        POST,
+        group_a,
+        in_group_a(200),
+        data=hand_over_handheld,
+        htmx="hand-over-status",
+        writes=True,
+    ),
+    Row("hand-over", POST, group_a, in_group_a(302), data=hand_over_handheld, writes=True),
+    Row("shared-mics", GET, group_a, admins_of_a(200, techs=404, admin_b=404)),
+    Row(
+        "shared-mics",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=add_turn_of_jane,
+        htmx="shared-mics",
+        writes=True,
+    ),
+    Row(
+        "shared-mics",
+        POST,
+        group_a,
+        admins_of_a(302, techs=404, admin_b=404),
+        data=add_turn_of_jane,
+        writes=True,
+    ),
+    Row("mic-check", GET, group_a, in_group_a(200)),
+    read_only("mic-check", group_a),
+    Row("mic-check-rows", GET, group_a, in_group_a(200), htmx="mic-check-rows"),
+    read_only("mic-check-rows", group_a),
+    write_only("mic-check-tick", group_a),
+    Row(
+        "mic-check-tick",
+        POST,
+        group_a,
+        in_group_a(200),
+        data=tick_jane,
+        htmx="mic-check-rows",
+        writes=True,
+    ),
+    Row("mic-check-tick", POST, group_a, in_group_a(302), data=tick_jane, writes=True),
+    write_only("mic-check-new", group_a),
+    Row("mic-check-new", POST, group_a, in_group_a(302), writes=True),
     Row("kiosk", GET, token_a, everyone(200)),
     Row("kiosk", GET, revoked_token, everyone(410), label="revoked link"),
     Row("kiosk", GET, unknown_token, everyone(404), label="unknown link"),
@@ -992,6 +1052,7 @@ def database_state() -> dict[str, list[dict[str, Any]]]:
         *apps.get_app_config("timeline").get_models(include_auto_created=True),
         *apps.get_app_config("integrations").get_models(include_auto_created=True),
         *apps.get_app_config("rosters").get_models(include_auto_created=True),
+        *apps.get_app_config("showprep").get_models(include_auto_created=True),
         User,
     ]
     return {
@@ -1473,6 +1534,11 @@ def ids(queryset: Any) -> set[int]:
     return set(queryset.values_list("pk", flat=True))
 
 
+def sharing(w: World) -> Any:
+    """The assignments of group A's shared handheld (tests/security/conftest.py)."""
+    return PerformerAssignment.unscoped.filter(wireless_unit=w.a.units[1])
+
+
 @dataclass(frozen=True)
 class ApiRow:
     url_name: str
@@ -1504,7 +1570,7 @@ API_ROWS = [
         "units",
         nothing,
         token_reads(200),
-        listed(lambda w: {w.a.units[0].pk}, lambda w: {w.a.units[2].pk},
+        listed(lambda w: {w.a.units[0].pk, w.a.units[1].pk}, lambda w: {w.a.units[2].pk},
                lambda w: {w.b.units[0].pk}),
     ),
     ApiRow("unit", unit_a, token_of_group_a(200)),
@@ -1512,14 +1578,15 @@ API_ROWS = [
         "performers",
         nothing,
         token_reads(200),
-        listed(lambda w: {w.jane.pk}, lambda w: {w.carla.pk}, lambda w: {w.olga.pk}),
+        listed(lambda w: {w.jane.pk, *sharing(w).values_list("performer_id", flat=True)},
+               lambda w: {w.carla.pk}, lambda w: {w.olga.pk}),
     ),
     ApiRow("performer", jane, token_of_group_a(200)),
     ApiRow(
         "assignments",
         nothing,
         token_reads(200),
-        listed(lambda w: {w.jane_a.pk}, lambda w: {w.carla_b.pk},
+        listed(lambda w: {w.jane_a.pk, *ids(sharing(w))}, lambda w: {w.carla_b.pk},
                lambda w: ids(PerformerAssignment.unscoped.filter(performer=w.olga))),
     ),
     ApiRow(

@@ -1,0 +1,1 @@
+"""Show prep: shared mics passed from hand to hand, and the mic check (docs/rosters.md)."""

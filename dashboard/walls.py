@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from django.urls import reverse
 
-from dashboard.templatetags.micboard_display import BATTERY, decibels, mhz, runtime
+from dashboard.templatetags.micboard_display import (
+    BATTERY,
+    BatteryProjection,
+    battery_projection,
+    decibels,
+    mhz,
+    runtime,
+)
 from micboard.converters import is_id
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment
 from micboard.models.performers import PRIORITY_RANK, Priority
@@ -67,6 +75,7 @@ class WallUnit(NamedTuple):
     antenna: str
     chassis_name: str
     channel_name: str  # as set on the receiver; live frames bring renames
+    last_seen: datetime | None  # of the reading the battery estimate came with
 
 
 class Wearer(NamedTuple):
@@ -93,6 +102,7 @@ UNIT_COLUMNS = (
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
     "wireless_unit__name",
+    "wireless_unit__last_seen",
 )
 WEARER_COLUMNS = (
     "priority",
@@ -129,6 +139,8 @@ class Tile:
     runtime: str
     tx_offset: str
     frequency: str
+    show_ends: str  # Unix seconds of the group's show end; empty for none
+    projection: str  # "won't last: 21:40 < 22:15", or empty
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -216,11 +228,21 @@ def _tiles(
     for row in assignments.values_list(*UNIT_COLUMNS, *WEARER_COLUMNS):
         unit = units.setdefault(row[0], WallUnit(*row[:split]))
         wearers.setdefault(unit.pk, []).append(Wearer(*row[split:]))
-    return [_tile(units[pk], rows, photo_url, unit_url) for pk, rows in wearers.items()]
+    show_end = group.show_ends_at.timestamp() if group.show_ends_at is not None else None
+    projection = battery_projection()
+    return [
+        _tile(units[pk], rows, photo_url, unit_url, show_end, projection)
+        for pk, rows in wearers.items()
+    ]
 
 
 def _tile(
-    unit: WallUnit, wearers: list[Wearer], photo_url: PhotoUrl, unit_url: IdUrl | None
+    unit: WallUnit,
+    wearers: list[Wearer],
+    photo_url: PhotoUrl,
+    unit_url: IdUrl | None,
+    show_end: float | None,
+    projection: BatteryProjection,
 ) -> Tile:
     wearers.sort(key=lambda w: (-PRIORITY_RANK.get(Priority(w.priority), 0), w.name))
     with_photo = next((w for w in wearers if w.photo), None)
@@ -245,6 +267,12 @@ def _tile(
         runtime=runtime(unit.battery_minutes),
         tx_offset=decibels(unit.tx_offset_db),
         frequency=mhz(unit.frequency_khz),
+        show_ends="" if show_end is None else f"{show_end:.0f}",
+        projection=projection.warning(
+            unit.battery_minutes,
+            unit.last_seen.timestamp() if unit.last_seen is not None else None,
+            show_end,
+        ),
     )
 
 

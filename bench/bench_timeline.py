@@ -225,20 +225,30 @@ def run(units: int, hours: float) -> list[tuple[str, Measured]]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def print_table(results: list[tuple[str, Measured]], units: int, hours: float) -> None:
+def bytes_per_unit_day(name: str, m: Measured, units: int, hours: float) -> dict[str, Any]:
+    """Return one store's row: bytes per unit-day of each tier, the 1,000-unit budget."""
     unit_days = units * hours / 24
-    unit_seconds = units * hours * 3600
+    per_day_1, per_day_10 = m.second_bytes / unit_days, m.ten_second_bytes / unit_days
+    return {
+        "store": name,
+        "second": per_day_1,
+        "ten_seconds": per_day_10,
+        "budget_gb": 1000 * (per_day_1 * SECOND_DAYS + per_day_10 * TEN_SECOND_DAYS) / 1e9,
+        "written_per_s": units * hours * 3600 / m.write_s,
+    }
+
+
+def print_table(results: list[tuple[str, Measured]], units: int, hours: float) -> None:
     print(f"\ntimeline storage: {units} units for {hours:g} h at {READING_RATE} Hz")
     print(
         f"{'store':<16} {'1 s B/unit-day':>15} {'10 s B/unit-day':>16} "
         f"{'1,000 units, 1 d + 7 d':>23} {'unit-s written/s':>17}"
     )
     for name, m in results:
-        per_day_1, per_day_10 = m.second_bytes / unit_days, m.ten_second_bytes / unit_days
-        budget = 1000 * (per_day_1 * SECOND_DAYS + per_day_10 * TEN_SECOND_DAYS) / 1e9
+        row = bytes_per_unit_day(name, m, units, hours)
         print(
-            f"{name:<16} {per_day_1:>15,.0f} {per_day_10:>16,.0f} "
-            f"{budget:>20.2f} GB {unit_seconds / m.write_s:>17,.0f}"
+            f"{name:<16} {row['second']:>15,.0f} {row['ten_seconds']:>16,.0f} "
+            f"{row['budget_gb']:>20.2f} GB {row['written_per_s']:>17,.0f}"
         )
 
 

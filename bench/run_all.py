@@ -13,7 +13,11 @@ a scenario that overruns its limit is stopped and reported as such. Scenarios:
 - protocol rates: readings per second per channel of each protocol client against the
   metering or push rate it asked for (bench/bench_rates.py);
 - fan-out: web-process (daphne) CPU per 1,000 client messages/s, from the live runs;
-- pages and service calls (bench/bench_pages.py).
+- pages and service calls (bench/bench_pages.py);
+- timeline storage: bytes per unit-day of each store and its write rate
+  (bench/bench_timeline.py), and the timeline page of a group in headless chromium: first
+  draw, zoom, pan and the show report (bench/bench_timeline_browser.py; the full run
+  measures the issue's 40 units over 3 h, `--quick` a smaller show).
 
 The whole run stays under 15 minutes (`--quick`: about 5). The machine is shared: the load
 average is recorded before and after every scenario.
@@ -28,6 +32,7 @@ import multiprocessing
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -57,13 +62,21 @@ class Plan:
     page_requests: int
     page_budget: float
     browser_seconds: float
+    timeline_units: int  # bench_timeline.py: units and hours of synthetic 10 Hz readings
+    timeline_hours: float
+    timeline_page_units: int  # bench_timeline_browser.py: the group's units and hours
+    timeline_page_hours: float
 
 
 # The live matrix runs on daphne; these (channels, clients) rows run again on uvicorn so the
 # fan-out cost of the two servers is compared on the same load.
 SERVER_COMPARISON = ((100, 50), (1000, 200))
-FULL = Plan((100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0, 20.0)
-QUICK = Plan((100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0, 8.0)
+FULL = Plan(
+    (100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0, 20.0, 20, 1.0, 40, 3.0
+)
+QUICK = Plan(
+    (100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0, 8.0, 10, 0.25, 20, 1.0
+)
 
 
 # ---------------------------------------------------------------- child processes
@@ -124,12 +137,26 @@ def _browser(**kwargs: Any) -> dict[str, Any]:
     return run(BrowserConfig(**kwargs))
 
 
+def _timeline(units: int, hours: float) -> dict[str, Any]:
+    from bench.bench_timeline import bytes_per_unit_day, run
+
+    return {"rows": [bytes_per_unit_day(name, m, units, hours) for name, m in run(units, hours)]}
+
+
+def _timeline_page(units: int, hours: float) -> dict[str, Any]:
+    from bench.bench_timeline_browser import run
+
+    return {"steps": run(units, hours)}
+
+
 SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "live": _live,
     "shure": _shure,
     "rates": _rates,
     "pages": _pages,
     "browser": _browser,
+    "timeline": _timeline,
+    "timeline_page": _timeline_page,
 }
 
 
@@ -217,6 +244,12 @@ def run_plan(plan: Plan) -> dict[str, Any]:
     kwargs = {"requests": plan.page_requests, "budget": plan.page_budget}
     if budget_left("pages", kwargs):
         outcomes.append(run_scenario("pages", 420, **kwargs))
+    kwargs = {"units": plan.timeline_units, "hours": plan.timeline_hours}
+    if budget_left("timeline", kwargs):
+        outcomes.append(run_scenario("timeline", 240, **kwargs))
+    kwargs = {"units": plan.timeline_page_units, "hours": plan.timeline_page_hours}
+    if budget_left("timeline_page", kwargs):
+        outcomes.append(run_scenario("timeline_page", 300, **kwargs))
     return {
         "machine": machine(),
         "plan": plan.__dict__,
@@ -349,6 +382,7 @@ def render(report: dict[str, Any]) -> str:
     )  # fmt: skip
     lines += _browser_section(scenarios)
     lines += _pages_section(scenarios)
+    lines += _timeline_section(scenarios)
     return "\n".join(lines) + "\n"
 
 
@@ -427,6 +461,33 @@ def _pages_section(scenarios: list[dict[str, Any]]) -> list[str]:
         )
     lines += _table(["call", *(f"{int(s):,} rows" for s in sizes), "constant"], rows)
     return lines
+
+
+def _timeline_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Timeline: storage (SQLite) and the page (headless chromium)", ""]
+    storage = next((o for o in scenarios if o["scenario"] == "timeline"), None)
+    if storage is None or "ok" not in storage:
+        lines.append(f"storage not measured: {storage['error'] if storage else 'not run'}")
+    else:
+        p = storage["params"]
+        lines += [f"{p['units']} units for {p['hours']:g} h at 10 Hz:", ""]
+        lines += _table(
+            ["store", "1 s B/unit-day", "10 s B/unit-day", "1,000 units, 1 d + 7 d",
+             "unit-s written/s", "load"],
+            [[r["store"], _f(r["second"], ",.0f"), _f(r["ten_seconds"], ",.0f"),
+              _f(r["budget_gb"], ".2f", " GB"), _f(r["written_per_s"], ",.0f"), _load(storage)]
+             for r in storage["ok"]["rows"]],
+        )  # fmt: skip
+    page = next((o for o in scenarios if o["scenario"] == "timeline_page"), None)
+    if page is None or "ok" not in page:
+        return [*lines, "", f"page not measured: {page['error'] if page else 'not run'}"]
+    p = page["params"]
+    lines += ["", f"a group of {p['units']} units over {p['hours']:g} h:", ""]
+    return lines + _table(
+        ["step", "median ms", "max ms", "runs", "load"],
+        [[name, _f(statistics.median(times)), _f(max(times)), str(len(times)), _load(page)]
+         for name, times in page["ok"]["steps"].items()],
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- main

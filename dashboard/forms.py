@@ -275,6 +275,15 @@ class GroupMembersForm(forms.Form):
         self.fields["users"].queryset = users  # type: ignore[attr-defined]
 
 
+class ShowEndForm(forms.Form):
+    show_ends_at = forms.DateTimeField(
+        required=False,
+        label="The show ends at",
+        help_text="Tiles say when a battery will not last until then. Leave empty for none.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
 class AlertFilterForm(forms.Form):
     STATE_CHOICES = [
         ("", "Any state"),

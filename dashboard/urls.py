@@ -107,6 +107,7 @@ urlpatterns = [
     path("groups/<id:group_id>/", groups.group_detail, name="group-detail"),
     path("groups/<id:group_id>/members/", groups.group_members, name="group-members"),
     path("groups/<id:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
+    path("groups/<id:group_id>/show-end/", groups.group_show_end, name="group-show-end"),
     path("groups/<id:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),
     path("kiosk-links/<id:link_id>/revoke/", groups.kiosk_link_revoke, name="kiosk-link-revoke"),
     path("groups/<id:group_id>/outputs/", outputs.group_outputs, name="group-outputs"),

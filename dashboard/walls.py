@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from django.urls import reverse
 
-from dashboard.templatetags.micboard_display import BATTERY, decibels, mhz, runtime
+from dashboard.templatetags.micboard_display import (
+    BATTERY,
+    BatteryProjection,
+    battery_projection,
+    decibels,
+    mhz,
+    runtime,
+)
 from micboard.converters import is_id
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment
 from micboard.models.performers import PRIORITY_RANK, Priority
@@ -69,6 +77,7 @@ class WallUnit(NamedTuple):
     antenna: str
     chassis_name: str
     channel_name: str  # as set on the receiver; live frames bring renames
+    last_seen: datetime | None  # of the reading the battery estimate came with
 
 
 class Wearer(NamedTuple):
@@ -98,6 +107,7 @@ UNIT_COLUMNS = (
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
     "wireless_unit__name",
+    "wireless_unit__last_seen",
 )
 WEARER_COLUMNS = (
     "priority",
@@ -141,6 +151,8 @@ class Tile:
     next: str  # who has it after them; empty for nobody
     now_assignment: str  # the assignment of `now`, which a hand-over names
     checked: str  # "true" when ticked in the group's newest mic check, else "false"
+    show_ends: str  # Unix seconds of the group's show end; empty for none
+    projection: str  # "won't last: 21:40 < 22:15", or empty
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -229,8 +241,10 @@ def _tiles(
         unit = units.setdefault(row[0], WallUnit(*row[:split]))
         wearers.setdefault(unit.pk, []).append(Wearer(*row[split:]))
     checked = MicCheckService.get_checked_unit_ids(group) if wearers else set()
+    show_end = group.show_ends_at.timestamp() if group.show_ends_at is not None else None
+    projection = battery_projection()
     return [
-        _tile(units[pk], rows, photo_url, unit_url, checked=pk in checked)
+        _tile(units[pk], rows, photo_url, unit_url, show_end, projection, checked=pk in checked)
         for pk, rows in wearers.items()
     ]
 
@@ -240,6 +254,8 @@ def _tile(
     wearers: list[Wearer],
     photo_url: PhotoUrl,
     unit_url: IdUrl | None,
+    show_end: float | None,
+    projection: BatteryProjection,
     *,
     checked: bool,
 ) -> Tile:
@@ -268,6 +284,12 @@ def _tile(
         frequency=mhz(unit.frequency_khz),
         **_turns(wearers),
         checked="true" if checked else "false",
+        show_ends="" if show_end is None else f"{show_end:.0f}",
+        projection=projection.warning(
+            unit.battery_minutes,
+            unit.last_seen.timestamp() if unit.last_seen is not None else None,
+            show_end,
+        ),
     )
 
 

@@ -7,9 +7,12 @@ same tile updated live by the script read the same, and neither side repeats the
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo
 
 from django import template
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -88,6 +91,34 @@ class BatteryGauge(NamedTuple):
 BATTERY = BatteryGauge(5, 20, "Battery {bars} of {segments} bars", "Battery unknown")
 
 
+class BatteryProjection(NamedTuple):
+    """When a battery runs out against when the show ends (the group's show_ends_at).
+
+    The receiver's time-left estimate is counted from the reading it came with, so the
+    server (from the unit's last_seen) and live.js (from the state's ts) project the same
+    moment. Times print as HH:MM in `time_zone`, the server's TIME_ZONE.
+    """
+
+    text: str  # {empty} and {show_end} are filled in
+    time_zone: str
+
+    def warning(self, minutes: int | None, read_at: float | None, show_end: float | None) -> str:
+        """Return the tile's warning, blank when the battery lasts or nothing is known."""
+        if minutes is None or read_at is None or show_end is None:
+            return ""
+        empty = read_at + minutes * 60
+        if empty >= show_end:
+            return ""
+        return self.text.format(empty=self._clock(empty), show_end=self._clock(show_end))
+
+    def _clock(self, moment: float) -> str:
+        return datetime.fromtimestamp(moment, tz=ZoneInfo(self.time_zone)).strftime("%H:%M")
+
+
+def battery_projection() -> BatteryProjection:
+    return BatteryProjection("won't last: {empty} < {show_end}", settings.TIME_ZONE)
+
+
 @register.filter
 def runtime(minutes: int | None) -> str:
     """Format battery minutes as H:MM, blank when unknown."""
@@ -113,6 +144,7 @@ def wall_rules(*, kiosk: bool) -> dict[str, Any]:
         "readouts": {field: rule._asdict() for field, rule in READOUTS.items()},
         "meters": {name: scale._asdict() for name, scale in METERS.items()},
         "battery": BATTERY._asdict(),
+        "projection": battery_projection()._asdict(),
         "stale_after": STALE_AFTER,
         "server_time": time.time(),  # the page's own clock may be off: kiosks run for days
         "close": {

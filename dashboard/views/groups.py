@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -10,10 +11,11 @@ from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import lookups, walls
-from dashboard.forms import GroupMembersForm, KioskLinkForm, show_service_errors
+from dashboard.forms import GroupMembersForm, KioskLinkForm, ShowEndForm, show_service_errors
 from dashboard.views.common import HtmxHttpRequest
 from micboard import access
 from micboard.models import KioskLink, MonitoringGroup
@@ -69,6 +71,18 @@ def group_tile_order(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def group_show_end(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    form = ShowEndForm(request.POST)
+    saved = False
+    if form.is_valid():
+        GroupService.set_show_end(group, form.cleaned_data["show_ends_at"], by_user=request.user)
+        saved = True
+    return _part(request, group, "show-end", show_end_form=form, show_end_saved=saved)
+
+
+@login_required
+@require_POST
 def kiosk_link_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
     group = lookups.get_admin_group(request.user, group_id)
     form = KioskLinkForm(request.POST)
@@ -101,6 +115,7 @@ def _context(request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any)
         "order": walls.wall_tiles(group, photo_url=_no_photo),
         "links": [(link, request.build_absolute_uri(_kiosk_path(link))) for link in links],
         "link_form": KioskLinkForm(),
+        "show_end_form": ShowEndForm(initial={"show_ends_at": _local(group.show_ends_at)}),
     }
     context.update(overrides)
     return context
@@ -116,6 +131,10 @@ def _part(
 
 def _current_order(group: MonitoringGroup) -> list[int | None]:
     return [tile.unit.pk if tile else None for tile in walls.wall_tiles(group, photo_url=_no_photo)]
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return None if moment is None else timezone.localtime(moment)
 
 
 def _kiosk_path(link: KioskLink) -> str:

@@ -95,9 +95,13 @@ def _data(request: HttpRequest, group: MonitoringGroup | None, unit_ids: list[in
     now = time.time()
     try:
         start, end = _range(request, now)
+        view = _view(request, start, end)
     except ValueError:
-        return HttpResponseBadRequest("start and end must be whole seconds, start before end")
-    body = query.lanes(unit_ids, start, end, now)
+        return HttpResponseBadRequest(
+            "start and end must be whole seconds, start before end; view at most that long"
+        )
+    body = query.lanes(unit_ids, start, end, now, view=view)
+    body["rules"] = query.step_rules(now)
     body["events"] = query.events(access.visible_alerts(request.user), group, unit_ids, start, end)
     body["now"] = now
     # orjson: the answer holds tens of thousands of numbers, several times faster to encode.
@@ -113,6 +117,16 @@ def _range(request: HttpRequest, now: float) -> tuple[int, int]:
         raise ValueError("empty range")
     longest = int(settings.MICBOARD_TIMELINE_DAYS) * 86400
     return max(start, end - longest), end
+
+
+def _view(request: HttpRequest, start: int, end: int) -> int | None:
+    """Return the asked view length (s): within the range, and not AHEAD times shorter."""
+    if not request.GET.get("view"):
+        return None
+    view = int(request.GET["view"])
+    if not 0 < view <= end - start <= query.AHEAD * view:
+        raise ValueError("view out of range")
+    return view
 
 
 def _group_units(group: MonitoringGroup) -> list[dict[str, Any]]:

@@ -24,6 +24,8 @@ class MonitoringGroup(TenantOwned):
     campus = models.ForeignKey(Campus, null=True, blank=True, on_delete=models.SET_NULL)
     # Wall order: unit ids and None for a BLANK spacer; units not listed follow by slot.
     tile_order = models.JSONField(default=list, blank=True)
+    # When tonight's show ends: a tile whose battery will not last until then says so.
+    show_ends_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantOwned.Meta):
         ordering = ["name"]

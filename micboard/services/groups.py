@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -50,6 +51,19 @@ class GroupService:
         with transaction.atomic():
             # Announced by the membership signal (micboard/signals.py), as on every path.
             group.users.set(members)
+        return group
+
+    @staticmethod
+    def set_show_end(
+        group: MonitoringGroup, ends_at: datetime | None, *, by_user: ActingUser = None
+    ) -> MonitoringGroup:
+        """Set (or clear, with None) when the group's show ends."""
+        if by_user is not None:
+            access.require_group_admin(by_user, group)
+        with transaction.atomic():
+            # The group's save signal announces group.changed: its walls re-fetch every tile.
+            group.show_ends_at = ends_at
+            group.save(update_fields=["show_ends_at"])
         return group
 
     @staticmethod

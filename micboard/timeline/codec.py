@@ -15,7 +15,7 @@ from dataclasses import dataclass
 LANES = ("rf_a", "rf_b", "audio", "battery")
 POINTS = 60  # per row: a minute of seconds, or ten minutes of 10 s points
 MISSING = -32768
-_PER_POINT = 3 * len(LANES)  # min, max, mean of each lane
+PER_POINT = 3 * len(LANES)  # min, max, mean of each lane
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +33,11 @@ Point = tuple[Span | None, ...]
 
 def encode(points: list[Point | None]) -> bytes:
     """Pack up to POINTS points (None: nothing recorded in that slot)."""
-    flat = [MISSING] * (POINTS * _PER_POINT)
+    flat = [MISSING] * (POINTS * PER_POINT)
     for slot, point in enumerate(points[:POINTS]):
         if point is None:
             continue
-        at = slot * _PER_POINT
+        at = slot * PER_POINT
         for span in point:
             if span is not None:
                 flat[at : at + 3] = _tenths(span.low), _tenths(span.high), _tenths(span.mean)
@@ -45,17 +45,27 @@ def encode(points: list[Point | None]) -> bytes:
     return zlib.compress(array("h", flat).tobytes(), 6)
 
 
-def decode(blob: bytes) -> list[Point | None]:
-    """Unpack a blob into POINTS slots."""
+def decode_values(blob: bytes) -> array[int]:
+    """Unpack a blob into its flat tenths: PER_POINT per slot (each lane's min, max, mean)."""
     values = array("h")
     values.frombytes(zlib.decompress(blob))
+    return values
+
+
+def decode(blob: bytes) -> list[Point | None]:
+    """Unpack a blob into POINTS slots."""
+    return to_points(decode_values(blob))
+
+
+def to_points(values: array[int]) -> list[Point | None]:
+    """Turn a row's flat tenths into POINTS slots."""
     points: list[Point | None] = []
-    for at in range(0, POINTS * _PER_POINT, _PER_POINT):
+    for at in range(0, POINTS * PER_POINT, PER_POINT):
         lanes = tuple(
             None
             if values[lane] == MISSING
             else Span(values[lane] / 10, values[lane + 1] / 10, values[lane + 2] / 10)
-            for lane in range(at, at + _PER_POINT, 3)
+            for lane in range(at, at + PER_POINT, 3)
         )
         points.append(None if lanes.count(None) == len(LANES) else lanes)
     return points

@@ -6,6 +6,7 @@ Callers pass only units and groups that micboard/access.py has let the reader se
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -16,11 +17,12 @@ from django.db.models import Q, QuerySet
 
 from micboard.models import Alert, MonitoringGroup
 from micboard.timeline import store
-from micboard.timeline.codec import LANES, Point, merge
+from micboard.timeline.codec import LANES, MISSING, PER_POINT, POINTS, Point, merge
 from micboard.timeline.models import Marker, Resolution, UnitEvent
 
 MAX_POINTS = 1500  # per unit and range: about one per pixel of a wide screen
 SECOND_TIER_UP_TO = 3600  # ranges up to an hour are drawn from 1 s points
+AHEAD = 3  # a page may fetch up to this many views' worth at a view's step (pan ahead)
 
 
 def resolution_for(start: int, end: int, now: float) -> int:
@@ -31,11 +33,32 @@ def resolution_for(start: int, end: int, now: float) -> int:
     return Resolution.TEN_SECONDS
 
 
-def lanes(unit_ids: Iterable[int], start: int, end: int, now: float) -> dict[str, Any]:
+def step_rules(now: float) -> dict[str, Any]:
+    """What step_for decides by, for a page that wants to know whether it already holds
+    a range's points (static/js/timeline.js)."""
+    kept_since = now - int(settings.MICBOARD_TIMELINE_SECOND_HOURS) * 3600
+    return {"second_up_to": SECOND_TIER_UP_TO, "second_since": kept_since,
+            "max_points": MAX_POINTS, "ahead": AHEAD}  # fmt: skip
+
+
+def step_for(view_start: int, end: int, now: float) -> tuple[int, int]:
+    """Return the stored tier and the step (s per point) of a view [view_start, end)."""
+    resolution = resolution_for(view_start, end, now)
+    span = end - view_start
+    return resolution, max(resolution, math.ceil(span / MAX_POINTS / resolution) * resolution)
+
+
+def lanes(
+    unit_ids: Iterable[int], start: int, end: int, now: float, *, view: int | None = None
+) -> dict[str, Any]:
     """Return each unit's lanes over [start, end): times, and per lane mean/min/max lists
-    (None where nothing was heard, so a chart draws a gap)."""
-    resolution = resolution_for(start, end, now)
-    step = max(resolution, math.ceil((end - start) / MAX_POINTS / resolution) * resolution)
+    (None where nothing was heard, so a chart draws a gap). With `view` (s, at most
+    AHEAD times shorter than the range), the points are those of a view that long
+    ending at `end`: a page fetches around what it shows, to pan without waiting."""
+    resolution, step = step_for(end - (view or end - start), end, now)
+    if step == resolution:  # one point per stored point: no merging, straight from the rows
+        units = _unmerged(store.read_rows(unit_ids, resolution, start, end), step, start, end)
+        return {"start": start, "end": end, "step": step, "units": units}
     buckets: dict[int, dict[int, list[Point | None]]] = defaultdict(lambda: defaultdict(list))
     for unit_id, second, point in store.read_points(unit_ids, resolution, start, end):
         buckets[unit_id][second - second % step].append(point)
@@ -59,6 +82,41 @@ def _series(by_time: dict[int, list[Point | None]], step: int) -> dict[str, list
         _append(series, at, points[0] if len(points) == 1 else merge(points))
         previous = at
     return series
+
+
+# A row's flat tenths hold, per point, each lane's min, max and mean (codec.py).
+COLUMNS = [name for lane in LANES for name in (f"{lane}_min", f"{lane}_max", lane)]
+
+
+def _unmerged(
+    rows: Iterable[tuple[int, int, array[int]]], step: int, start: int, end: int
+) -> dict[str, dict[str, list[Any]]]:
+    """Return each unit's series from its rows' tenths, as _series does for single points
+    but without building a Span per value: most of a long range's answer time."""
+    units: dict[str, dict[str, list[Any]]] = {}
+    last: dict[str, int | None] = {}
+    for unit_id, first, values in rows:
+        key = str(unit_id)
+        series = units.get(key)
+        if series is None:
+            series = units[key] = {"t": [], **{name: [] for name in COLUMNS}}
+        times, columns = series["t"], [series[name] for name in COLUMNS]
+        previous = last.get(key)
+        for slot in range(POINTS):
+            second = first + slot * step
+            point = values[slot * PER_POINT : (slot + 1) * PER_POINT]
+            if not start <= second < end or point.count(MISSING) == PER_POINT:
+                continue
+            if previous is not None and second - previous > step:
+                times.append(previous + step)  # nothing heard in between: a gap
+                for column in columns:
+                    column.append(None)
+            times.append(second)
+            for column, tenths in zip(columns, point, strict=True):
+                column.append(None if tenths == MISSING else tenths / 10)
+            previous = second
+        last[key] = previous
+    return units
 
 
 def _append(series: dict[str, list[Any]], at: int, point: Point | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from micboard.timeline.codec import POINTS, Point, decode, encode
+from micboard.timeline.codec import POINTS, Point, decode_values, encode, to_points
 from micboard.timeline.models import Marker, Resolution, SampleChunk, UnitEvent
 
 
@@ -83,11 +84,11 @@ def save_events(events: Iterable[DetectedEvent]) -> None:
         )
 
 
-def read_points(
+def read_rows(
     unit_ids: Iterable[int], resolution: int, start: int, end: int
-) -> Iterator[tuple[int, int, Point]]:
-    """Yield (unit id, second, point) of the units' points in [start, end), in time order
-    per unit."""
+) -> Iterator[tuple[int, int, array[int]]]:
+    """Yield (unit id, first second, flat tenths: codec.decode_values) of the rows that
+    hold the units' points in [start, end), in time order per unit."""
     rows = (
         SampleChunk.objects.filter(
             unit_id__in=list(unit_ids),
@@ -99,7 +100,16 @@ def read_points(
         .values_list("unit_id", "start", "data")
     )
     for unit_id, first, blob in rows:
-        for slot, point in enumerate(decode(bytes(blob))):
+        yield unit_id, first, decode_values(bytes(blob))
+
+
+def read_points(
+    unit_ids: Iterable[int], resolution: int, start: int, end: int
+) -> Iterator[tuple[int, int, Point]]:
+    """Yield (unit id, second, point) of the units' points in [start, end), in time order
+    per unit."""
+    for unit_id, first, values in read_rows(unit_ids, resolution, start, end):
+        for slot, point in enumerate(to_points(values)):
             second = first + slot * resolution
             if point is not None and start <= second < end:
                 yield unit_id, second, point

@@ -25,6 +25,13 @@
   const rules = JSON.parse(document.getElementById("wall-rules").textContent);
   const METERS = rules.meters;
   const BATTERY = rules.battery;
+  const PROJECTION = rules.projection;
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+    timeZone: PROJECTION.time_zone,
+  });
   const CLOSE = rules.close; // codes by name, and `messages`: why the wall stops, per final code
   // A unit's state is restated by the poller every few seconds even when nothing changes,
   // so one older than this (by the server's clock: the page says what time it is there)
@@ -98,6 +105,19 @@
     return BATTERY.label.replace("{bars}", bars).replace("{segments}", BATTERY.segments);
   }
 
+  // As BatteryProjection.warning: the estimate counts from the reading it came with.
+  function projectionText(state, showEnds) {
+    if (state.minutes === null || state.minutes === undefined || !state.ts || !showEnds) {
+      return "";
+    }
+    const empty = state.ts + state.minutes * 60;
+    if (empty >= showEnds) {
+      return "";
+    }
+    const at = (seconds) => clock.format(new Date(Math.floor(seconds) * 1000));
+    return PROJECTION.text.replace("{empty}", at(empty)).replace("{show_end}", at(showEnds));
+  }
+
   // ---- one tile's elements, and what was last written to each -------------------------------
 
   class TileView {
@@ -122,6 +142,8 @@
       this.rfB = find('[data-meter="rf_b"]');
       this.diversity = find(".diversity");
       this.channel = find('[data-field="channel"]');
+      this.projection = find('[data-field="projection"]');
+      this.showEnds = Number(this.projection.dataset.showEnds) || null; // a new end re-renders every tile
       this.canvas = find("canvas.chart");
     }
 
@@ -155,6 +177,7 @@
         this.battery.dataset.bars = v;
         this.battery.setAttribute("aria-label", batteryLabel(bars));
       });
+      this.put("projection", projectionText(state, this.showEnds), (v) => (this.projection.textContent = v));
       for (const { field, rule, element } of this.readouts) {
         this.put(field, readout(state[rule.source], rule), (v) => (element.textContent = v));
       }

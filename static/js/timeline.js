@@ -29,6 +29,8 @@
   let events = [];
   let loading = 0;
   let draws = 0;
+  let loaded = null; // {start, end, step}: what the charts hold (more than they show, off the live edge)
+  let rules = null; // how the server picks a range's step (query.step_rules)
 
   function options(width) {
     return {
@@ -98,7 +100,44 @@
     range = { end: end, span: Math.max(SMALLEST, span) };
     setLive(following);
     rescale();
-    load();
+    if (!drawnFromHeld()) {
+      load();
+    }
+  }
+
+  // As query.step_for: the stored tier and the seconds per point of a view.
+  function stepFor(start, end) {
+    const span = end - start;
+    const resolution = span <= rules.second_up_to && start >= rules.second_since ? 1 : 10;
+    return Math.max(resolution, Math.ceil(span / rules.max_points / resolution) * resolution);
+  }
+
+  function viewBounds() {
+    const end = live ? Date.now() / 1000 : range.end;
+    return [Math.floor(end - range.span), Math.ceil(end)];
+  }
+
+  // A view within what the charts hold, at the step the server would answer it with, is
+  // complete once rescaled: nothing to fetch. (The live edge moves: it always asks.)
+  function drawnFromHeld() {
+    if (live || !loaded || !rules) {
+      return false;
+    }
+    const [start, end] = viewBounds();
+    if (start < loaded.start || end > loaded.end || stepFor(start, end) !== loaded.step) {
+      return false;
+    }
+    ++loading; // an answer still on its way is for another range: it must not draw
+    showRange(start, end, loaded.step);
+    requestAnimationFrame(() => {
+      root.dataset.draws = String(++draws);
+      root.dataset.state = "ready";
+    });
+    return true;
+  }
+
+  function showRange(start, end, step) {
+    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${step} s points)`;
   }
 
   // Show the new range at once from the points already drawn (uPlot redraws them in a few
@@ -120,7 +159,9 @@
     const ask = ++loading;
     const end = live ? Date.now() / 1000 : range.end;
     const start = end - range.span;
-    const url = `${root.dataset.dataUrl}?start=${Math.floor(start)}&end=${Math.ceil(end)}`;
+    const [from, to] = fetchBounds(start, end);
+    const view = Math.ceil(end) - Math.floor(start);
+    const url = `${root.dataset.dataUrl}?start=${from}&end=${to}&view=${view}`;
     const started = performance.now();
     root.dataset.state = "loading";
     const response = await fetch(url, { headers: { Accept: "application/json" } });
@@ -129,12 +170,25 @@
     }
     const body = await response.json();
     events = body.events;
+    rules = body.rules;
+    loaded = { start: from, end: to, step: body.step };
     draw(body, start, end);
     showEvents(body);
-    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${body.step} s points)`;
+    showRange(start, end, body.step);
     root.dataset.drawMs = String(Math.round(performance.now() - started));
     root.dataset.draws = String(++draws);
     root.dataset.state = "ready";
+  }
+
+  // Off the live edge, fetch a view's width either side of it (at the view's step: the
+  // `view` parameter), so the next pan or zoom is drawn from what is already here.
+  function fetchBounds(start, end) {
+    if (live || !rules) {
+      return [Math.floor(start), Math.ceil(end)];
+    }
+    const side = (range.span * (rules.ahead - 1)) / 2;
+    const now = Math.ceil(Date.now() / 1000);
+    return [Math.floor(start - side), Math.min(Math.ceil(end + side), Math.max(now, Math.ceil(end)))];
   }
 
   function draw(body, start, end) {

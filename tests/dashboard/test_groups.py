@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
+from django.utils import timezone
 
-from micboard.models import KioskLink, MonitoringGroup
+from micboard.models import KioskLink, MonitoringGroup, WirelessUnit
 from micboard.services import GroupService, KioskService
 from tests.dashboard.conftest import HTMX, Show
 
@@ -108,3 +112,46 @@ class TestKioskLinks:
         assert tech_a.post(f"/kiosk-links/{link.pk}/revoke/").status_code == 404
         link.refresh_from_db()
         assert not link.is_revoked
+
+
+class TestShowEnd:
+    def test_an_admin_sets_it_and_a_short_battery_says_so_on_the_wall(
+        self, show: Show, admin: Client, tech_a: Client
+    ) -> None:
+        ends = timezone.localtime().replace(second=0, microsecond=0) + timedelta(hours=2)
+        read_at = ends - timedelta(minutes=90)
+        WirelessUnit.objects.filter(pk=show.unit("A01").pk).update(
+            battery_minutes=60, last_seen=read_at
+        )  # empty 30 min before the end
+        WirelessUnit.objects.filter(pk=show.unit("A02").pk).update(
+            battery_minutes=120, last_seen=read_at
+        )  # lasts
+        answer = admin.post(
+            f"/groups/{show.group_a.pk}/show-end/",
+            {"show_ends_at": ends.strftime("%Y-%m-%dT%H:%M")},
+            **HTMX,
+        )
+        assert f"The show ends at {ends:%H:%M}." in answer.content.decode()
+        show.group_a.refresh_from_db()
+        assert show.group_a.show_ends_at == ends
+
+        tiles = html.unescape(tech_a.get(f"/walls/{show.group_a.pk}/tiles/").content.decode())
+        empty = read_at + timedelta(minutes=60)
+        assert f"won't last: {empty:%H:%M} < {ends:%H:%M}" in tiles
+        assert tiles.count("won't last") == 1, "A02's battery lasts"
+
+        admin.post(f"/groups/{show.group_a.pk}/show-end/", {"show_ends_at": ""}, **HTMX)
+        tiles = html.unescape(tech_a.get(f"/walls/{show.group_a.pk}/tiles/").content.decode())
+        assert "won't last" not in tiles
+
+    def test_a_tech_cannot_set_it_and_a_bad_time_is_refused(
+        self, show: Show, admin: Client, tech_a: Client
+    ) -> None:
+        url = f"/groups/{show.group_a.pk}/show-end/"
+        assert tech_a.post(url, {"show_ends_at": "2026-12-06T22:15"}).status_code == 404
+        with pytest.raises(PermissionDenied):
+            GroupService.set_show_end(show.group_a, timezone.now(), by_user=show.tech_a)
+        answer = admin.post(url, {"show_ends_at": "tonight"}, **HTMX)
+        assert "Enter a valid date/time." in answer.content.decode()
+        show.group_a.refresh_from_db()
+        assert show.group_a.show_ends_at is None

@@ -93,5 +93,5 @@ class TimelineTests(LiveWallTestCase):
         expect(jane).to_have_attribute("data-dropouts", "1")
         longest = float(jane.get_attribute("data-dropout-longest") or 0)
         assert abs(longest - duration) <= 0.05, (longest, duration)
-        expect(jane.locator("td").nth(5)).to_have_text("1")  # the battery swap
-        expect(jane.locator("td").nth(6)).to_have_text("30 %")  # the lowest battery
+        expect(jane.locator("td").nth(6)).to_have_text("1")  # the battery swap
+        expect(jane.locator("td").nth(7)).to_have_text("30 %")  # the lowest battery

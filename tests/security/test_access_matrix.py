@@ -287,6 +287,10 @@ def tick_jane(w: World) -> dict[str, Any]:
     return {"unit": w.a.units[0].pk, "checked": "1"}
 
 
+def show_end(w: World) -> dict[str, Any]:
+    return {"show_ends_at": "2026-12-06T22:15"}
+
+
 def api_token_of_a(w: World) -> dict[str, Any]:
     return {"token_id": w.api_tokens["token_a"].pk}
 
@@ -635,6 +639,16 @@ PAGE_ROWS = [
         group_a,
         admins_of_a(200, techs=404, admin_b=404),
         data=tile_blank,
+        htmx="",
+        writes=True,
+    ),
+    write_only("group-show-end", group_a),
+    Row(
+        "group-show-end",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=show_end,
         htmx="",
         writes=True,
     ),

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from micboard.models import Alert
-from micboard.services import AlertService, TimelineService
+from micboard.models import Alert, Performer, PerformerAssignment
+from micboard.services import AlertService, PerformerAssignmentService, TimelineService
 from micboard.timeline.models import UnitEvent
 from tests.dashboard.conftest import build_show
 from tests.timeline.test_timeline_pages import _record
@@ -28,6 +28,13 @@ def _dropout(unit, started, seconds: float) -> None:
     )  # fmt: skip
 
 
+def _worn_since(moment, *assignments: PerformerAssignment) -> None:
+    """Say the assignments were made at `moment` (the report reads who wore what from
+    their history)."""
+    for assignment in assignments:
+        assignment.history.update(history_date=moment)
+
+
 def _csv(client: Client, url: str, **query: str) -> dict[str, dict[str, str]]:
     answer = client.get(url, {**query, "format": "csv"})
     assert answer["Content-Type"].startswith("text/csv")
@@ -38,6 +45,7 @@ def test_the_report_counts_each_performers_dropouts_since_the_show_started():
     show = build_show()
     jane_unit, bob_unit = show.unit("A01"), show.unit("A02")
     now = timezone.now()
+    _worn_since(now - timedelta(hours=1), show.jane_a01, show.bob_a02)
     _dropout(jane_unit, now - timedelta(minutes=50), 4.0)  # before the show: not counted
     TimelineService.add_marker(
         show.group_a, "Show start", at=now - timedelta(minutes=30), by_user=show.tech_a
@@ -76,6 +84,7 @@ def test_the_report_counts_each_performers_dropouts_since_the_show_started():
 def test_a_chosen_range_and_a_range_that_makes_no_sense():
     show = build_show()
     now = timezone.now()
+    _worn_since(now - timedelta(hours=7), show.jane_a01)
     _dropout(show.unit("A01"), now - timedelta(hours=5), 3.0)
     tech = Client()
     tech.force_login(show.tech_a)
@@ -96,3 +105,45 @@ def test_names_that_look_like_formulas_stay_text_in_the_csv():
     tech.force_login(show.tech_a)
     rows = _csv(tech, reverse("group-report", args=[show.group_a.pk]))
     assert "'=HYPERLINK(1)" in rows
+
+
+def test_a_pack_handed_over_mid_show_reports_who_wore_it_when():
+    """Each wearer's row counts only what happened while they wore the pack."""
+    show = build_show()
+    unit = show.unit("A01")
+    now = timezone.now()
+    TimelineService.add_marker(
+        show.group_a, "show start", at=now - timedelta(minutes=40), by_user=show.tech_a
+    )
+    _worn_since(now - timedelta(hours=1), show.jane_a01, show.bob_a02)
+    handed_over = now - timedelta(minutes=20)
+    PerformerAssignmentService.deactivate_assignment(show.jane_a01, by_user=show.admin)
+    dana = Performer.objects.create(organization=show.group_a.organization, name="Dana Lee")
+    dana_a01 = PerformerAssignmentService.create_assignment(
+        dana, unit, show.group_a, by_user=show.admin
+    )
+    show.jane_a01.history.filter(is_active=False).update(history_date=handed_over)
+    _worn_since(handed_over, dana_a01)
+    _dropout(unit, now - timedelta(minutes=30), 2.0)  # Jane's
+    _dropout(unit, now - timedelta(minutes=21), 3.0)  # Jane's too
+    _dropout(unit, now - timedelta(minutes=10), 5.0)  # Dana's
+
+    tech = Client()
+    tech.force_login(show.tech_a)
+    url = reverse("group-report", args=[show.group_a.pk])
+    rows = _csv(tech, url)
+    jane, dana_row = rows["Jane Smith"], rows["Dana Lee"]
+    assert (jane["slot"], dana_row["slot"]) == ("A01", "A01")
+    assert (jane["dropouts"], jane["dropout_total_s"]) == ("2", "5.0")
+    assert (dana_row["dropouts"], dana_row["dropout_total_s"]) == ("1", "5.0")
+    assert _moment(jane["worn_until"]) == _moment(dana_row["worn_from"])
+    assert abs((_moment(jane["worn_until"]) - handed_over).total_seconds()) < 1
+    assert abs((_moment(jane["worn_from"]) - (now - timedelta(minutes=40))).total_seconds()) < 1
+    html = tech.get(url).content.decode()
+    assert html.index("Jane Smith") < html.index("Dana Lee"), "in the order they wore it"
+    worn = f'data-worn-until="{int(_moment(jane["worn_until"]).timestamp())}"'
+    assert worn in html
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)

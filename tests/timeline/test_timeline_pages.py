@@ -110,3 +110,36 @@ def test_a_bad_range_is_refused_and_the_pages_link_to_their_data():
     assert "vendor/uplot/uPlot.iife.min.js" in page
     unit_page = tech.get(reverse("unit-timeline", args=[show.unit("A01").pk]))
     assert unit_page.status_code == 200
+
+
+def test_a_page_fetching_around_its_view_gets_the_views_step_and_bad_views_are_refused():
+    show = build_show()
+    unit = show.unit("A01")
+    start = NOW - 900
+    _record(unit.pk, start, 900, -60)
+    url = reverse("group-timeline-data", args=[show.group_a.pk])
+    tech = _client(show.tech_a)
+    # Three 5-minute views' worth, at the step of one: 1 s points, not merged to fit.
+    body = tech.get(url, {"start": start, "end": NOW, "view": 300}).json()
+    assert body["step"] == 1
+    assert len(body["units"][str(unit.pk)]["t"]) == 900
+    assert body["rules"]["max_points"] * body["rules"]["ahead"] >= 900
+    for view in ("0", "200", "901", "soon"):  # 200: the range is more than three views
+        assert tech.get(url, {"start": start, "end": NOW, "view": view}).status_code == 400
+
+
+def test_a_range_with_more_seconds_than_points_merges_them_keeping_the_extremes():
+    show = build_show()
+    unit = show.unit("A01")
+    start = NOW - NOW % 60 - 2400  # 40 minutes of 1 s points: two seconds a point
+    _record(unit.pk, start, 2400, -60)
+    weak = [_heard(-60)] * POINTS
+    weak[1] = _heard(-80)  # one weak second: start + 601
+    store.save_chunks([store.Chunk(unit.pk, Resolution.SECOND, start + 600, weak)])
+    url = reverse("group-timeline-data", args=[show.group_a.pk])
+    body = _client(show.tech_a).get(url, {"start": start, "end": start + 2400}).json()
+    assert body["step"] == 2
+    lanes = body["units"][str(unit.pk)]
+    at = lanes["t"].index(start + 600)
+    assert (lanes["rf_a_min"][at], lanes["rf_a_max"][at], lanes["rf_a"][at]) == (-82, -58, -70)
+    assert len(lanes["t"]) == 1200

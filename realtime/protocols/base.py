@@ -43,6 +43,10 @@ class Reading:
     battery_percent: int | None = None  # 0..100
     battery_minutes: int | None = None  # runtime remaining; None also while "calculating"
     battery_type: str | None = None  # e.g. "LION", "ALKA", "NIMH"
+    # A Shure rechargeable's health (% of design capacity) and charge cycles: with no
+    # serial on the wire, these are how a pack is recognised (micboard/services/packs.py).
+    battery_health: int | None = None
+    battery_cycles: int | None = None
     rf_a_dbm: float | None = None
     rf_b_dbm: float | None = None
     antenna: str | None = None  # "A", "B" or None (no signal / unknown)

@@ -29,11 +29,13 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
+from django.utils import timezone
 from PIL import Image
 
 from micboard.models import (
     Alert,
     ApiToken,
+    BatteryPack,
     Campus,
     Charger,
     KioskLink,
@@ -42,6 +44,7 @@ from micboard.models import (
     PerformerAssignment,
 )
 from micboard.services import AlertService, ApiTokenService, KioskService, PerformerService
+from micboard.services.packs import PackService, UnitSighting
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
 from tests.realtime.conftest import LiveStage, build_live_stage
@@ -70,6 +73,7 @@ class World:
     revoked: KioskLink
     api_tokens: dict[str, ApiToken]  # by API persona (API_PERSONAS), with their secrets
     api_secrets: dict[str, str]
+    pack_a: BatteryPack  # organization A, in Jane's transmitter (its history names her)
 
     def user(self, persona: str) -> User | None:
         """Return the signed-in user of a persona (None: no session)."""
@@ -140,6 +144,7 @@ def build_world(*, with_photo: bool) -> World:
             ),
         }
         ApiTokenService.revoke_token(made["revoked_token"].token)
+        PackService.record([UnitSighting(a.units[0].pk, timezone.now(), cycles=42, health=97)])
         return World(
             a=a,
             b=b,
@@ -156,6 +161,7 @@ def build_world(*, with_photo: bool) -> World:
             revoked=revoked,
             api_tokens={persona: new.token for persona, new in made.items()},
             api_secrets={persona: new.secret for persona, new in made.items()},
+            pack_a=BatteryPack.unscoped.get(organization=org_a),
         )
 
 

@@ -5,6 +5,7 @@ the performer it goes to, and once it is in her transmitter its page shows her w
 from __future__ import annotations
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from micboard.models import Charger
@@ -18,6 +19,7 @@ from tests.e2e.live import (
     make_receiver,
     off_the_loop,
 )
+from tests.e2e.test_accessibility import WCAG
 from tests.factories import make_user
 
 LIVE_TIMEOUT_MS = 15_000  # the poller starts, reads both devices, the page polls every 2 s
@@ -55,6 +57,8 @@ class PackFlowTests(LiveWallTestCase):
             "HH03 (Jane Smith) goes on next: take Pack 1 from Stage left charger bay 4, "
             "100 %, health 96 %"
         )
+        results = Axe().run(self.page, options=WCAG)  # with the next packs and pack list
+        assert results.violations_count == 0, results.generate_report()
 
         self.charger.call(self.charger.simulator.remove, 4)
         self.device.call(self.device.simulator.insert_pack, 1, health=96, cycles=87)
@@ -68,3 +72,5 @@ class PackFlowTests(LiveWallTestCase):
         expect(history.locator(".pack-event-charging")).to_contain_text("Stage left charger bay 4")
         expect(history.locator(".pack-event-inserted")).to_contain_text("Jane Smith")
         expect(history.locator(".pack-event-inserted")).to_contain_text("96 %")
+        results = Axe().run(self.page, options=WCAG)
+        assert results.violations_count == 0, results.generate_report()

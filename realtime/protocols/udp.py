@@ -2,7 +2,7 @@
 
 UDP has no connection, so a session is: open a socket towards the device, send the
 subscription now and again well before it lapses, and take silence for `silence_timeout`
-as the device gone. On close, the family's `goodbye` asks the device to stop sending.
+as the device gone. On close, the family's `_goodbye()` asks the device to stop sending.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class DatagramQueue(asyncio.DatagramProtocol):
 class UdpSubscriber(Reconnecting[Reading]):
     """A client that subscribes over UDP; subclasses say what to send and how to read."""
 
-    goodbye: ClassVar[bytes]
     greeting: ClassVar[bytes] = b""  # asked once at the start of each session
 
     def __init__(
@@ -74,8 +73,12 @@ class UdpSubscriber(Reconnecting[Reading]):
         self._closed.set()
         transport, self._transport = self._transport, None
         if transport is not None:
-            transport.sendto(self.goodbye)
+            transport.sendto(self._goodbye())
             transport.close()
+
+    def _goodbye(self) -> bytes:
+        """Return what asks the device to stop sending to us."""
+        raise NotImplementedError
 
     def _subscription(self) -> tuple[bytes, float]:
         """Return the subscribe request and how often to send it so it never lapses."""
@@ -121,7 +124,7 @@ class UdpSubscriber(Reconnecting[Reading]):
             renew.cancel()
             if self._transport is transport:
                 self._transport = None
-                transport.sendto(self.goodbye)
+                transport.sendto(self._goodbye())
                 transport.close()
 
     async def _renew(self, transport: asyncio.DatagramTransport) -> None:

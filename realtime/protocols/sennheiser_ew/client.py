@@ -35,7 +35,6 @@ class SennheiserEwClient(UdpSubscriber):
     """A DeviceClient for ew G3/G4 receivers (EM 100, EM 300-500, and the IEM G4 racks)."""
 
     family: ClassVar[str] = "sennheiser_ew"
-    goodbye: ClassVar[bytes] = b"Push 0 0 0\r"
     greeting: ClassVar[bytes] = b"Name\rFrequency\r"
 
     def __init__(
@@ -84,6 +83,9 @@ class SennheiserEwClient(UdpSubscriber):
             raise TimeoutError("no answer from the receiver")
         self._merge(heard)
         return self._describe()
+
+    def _goodbye(self) -> bytes:
+        return b"Push 0 0 0\r"  # stops the pushes [V: TI 1254 p. 12]
 
     def _subscription(self) -> tuple[bytes, float]:
         """Pushes for PUSH_TIMEOUT_S, renewed at a third of it so none lapses."""

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.base import Reading, kept_identity
-from realtime.protocols.sennheiser_ssc1.parse import CHANNELS, Message, decode_message
+from realtime.protocols.sennheiser_ssc1.parse import Message, channels_for, decode_message
 from realtime.protocols.udp import UdpSubscriber
 
 DEFAULT_PORT = 45
@@ -31,21 +31,22 @@ LIFETIME_S = 30
 ON_CHANGE = {"min": 0, "max": 0}
 
 
-def _receivers(leaves: object) -> dict[str, Any]:
-    return {f"rx{n}": leaves for n in range(1, CHANNELS + 1)}
+def _receivers(channels: int, leaves: object) -> dict[str, Any]:
+    return {f"rx{n}": leaves for n in range(1, channels + 1)}
 
 
-def identity_request() -> dict[str, Any]:
+def identity_request(channels: int) -> dict[str, Any]:
     """Ask who the device is and what its channels are called and tuned to."""
     return {
         "device": {"name": None, "identity": {"product": None, "version": None}},
-        **_receivers({"name": None, "carrier": None}),
+        **_receivers(channels, {"name": None, "carrier": None}),
     }
 
 
-def subscription(meter_interval_ms: int) -> dict[str, Any]:
+def subscription(meter_interval_ms: int, channels: int) -> dict[str, Any]:
     state = _receivers(
-        {"name": None, "carrier": None, "skx": {"battery": None}, "active_warnings": None}
+        channels,
+        {"name": None, "carrier": None, "skx": {"battery": None}, "active_warnings": None},
     )
     return {
         "osc": {
@@ -71,20 +72,21 @@ def _encode(tree: dict[str, Any]) -> bytes:
     return json.dumps(tree, separators=(",", ":")).encode()
 
 
-UNSUBSCRIBE = _encode({"osc": {"state": {"unsubscribe": [{"mm": None}, _receivers(None)]}}})
+def unsubscribe(channels: int) -> bytes:
+    return _encode({"osc": {"state": {"unsubscribe": [{"mm": None}, _receivers(channels, None)]}}})
 
 
 class SennheiserSsc1Client(UdpSubscriber):
     """A DeviceClient for SSCv1 receivers (EM 6000, EM 6000 Dante) over JSON on UDP."""
 
     family: ClassVar[str] = "sennheiser_ssc1"
-    goodbye: ClassVar[bytes] = UNSUBSCRIBE
 
     def __init__(
         self,
         host: str,
         port: int = DEFAULT_PORT,
         *,
+        model: str | None = None,
         meter_interval_ms: int = 100,
         silence_timeout: float = 5.0,
         discovery_timeout: float = 2.0,
@@ -106,26 +108,37 @@ class SennheiserSsc1Client(UdpSubscriber):
             seed=seed,
         )
         self.meter_interval_ms = meter_interval_ms
-        self._known: dict[int, dict[str, object]] = {n: {} for n in range(1, CHANNELS + 1)}
+        # The channels the model has (`parse.MODELS`); discovery corrects it from the
+        # product the device names.
+        self.channels = channels_for(model)
+        self._known: dict[int, dict[str, object]] = {n: {} for n in range(1, self.channels + 1)}
         self._identity: dict[str, str] = {}
         self._device_name = ""
 
     async def discover(self) -> DeviceInfo:
         """Ask the device for its identity and channels, and describe it."""
-        heard = [decode_message(d) for d in await self._ask(_encode(identity_request()))]
-        messages = [m for m in heard if m is not None]
-        if not messages:
+        answers = await self._ask(_encode(identity_request(self.channels)))
+        if not answers:
             raise TimeoutError("no answer from the receiver")
-        for message in messages:
-            self._merge(message)
+        product = _product(answers)
+        if product is not None and channels_for(product) != self.channels:
+            self.channels = channels_for(product)
+            self._known = {n: {} for n in range(1, self.channels + 1)}
+            answers = await self._ask(_encode(identity_request(self.channels)))
+        for message in (decode_message(a, self.channels) for a in answers):
+            if message is not None:
+                self._merge(message)
         return self._describe()
 
+    def _goodbye(self) -> bytes:
+        return unsubscribe(self.channels)
+
     def _subscription(self) -> tuple[bytes, float]:
-        return _encode(subscription(self.meter_interval_ms)), LIFETIME_S / 3
+        return _encode(subscription(self.meter_interval_ms, self.channels)), LIFETIME_S / 3
 
     async def _session(self) -> AsyncGenerator[Reading, None]:
         async for datagram in self._datagrams():
-            message = decode_message(datagram)
+            message = decode_message(datagram, self.channels)
             if message is None:
                 continue
             now = time.time()
@@ -175,3 +188,11 @@ class SennheiserSsc1Client(UdpSubscriber):
             firmware=self._identity.get("version", ""),
             channels=tuple(channels),
         )
+
+
+def _product(answers: list[bytes]) -> str | None:
+    for answer in answers:
+        message = decode_message(answer)
+        if message is not None and "product" in message.identity:
+            return message.identity["product"]
+    return None

@@ -1,4 +1,5 @@
-"""Turn SSCv1 JSON messages from a Digital 6000 EM 6000 into Reading fields per channel.
+"""Turn SSCv1 JSON messages (Digital 6000 and, assumed alike, Digital 9000, SpeechLine and
+EW-DX in legacy mode) into Reading fields per channel.
 
 SSCv1 is Sennheiser Sound Control in its first form: one JSON object per UDP datagram, an
 address tree where a get request names the leaves with `null` and the answer fills them
@@ -28,7 +29,22 @@ from typing import Any
 
 Changes = dict[str, object]
 
-CHANNELS = 2  # EM 6000: two receive channels
+# Receive channels per `/device/identity/product`. The EM 6000 is the model TI 1109
+# describes [V]; for the others we found no SSCv1 document of their own, so the same
+# address tree (rxN, mm, skx/battery) is assumed [S], and so are the product strings
+# other than the EM 6000's (an admin's model name wins: `channels_for`).
+MODELS: dict[str, int] = {
+    "EM6000": 2,  # Digital 6000 [V: TI 1109 §8.103]
+    "EM6000-Dante": 2,  # [V: TI 1109 §8.103]
+    "EM9046": 8,  # Digital 9000, up to 8 receivers in one frame [S: product data sheet]
+    "SLRackReceiverDW": 1,  # SpeechLine Digital Wireless rack receiver [S]
+    "SLMCR2DW": 2,  # SpeechLine multi-channel receivers, 2 and 4 channels [S]
+    "SLMCR4DW": 4,  # [S]
+    "EWDX2CHS": 2,  # EW-DX EM 2 in legacy mode [S: the SSCv2 identity strings, kept]
+    "EWDX2CHDS": 2,  # EW-DX EM 2 Dante [S]
+    "EWDX4CHDS": 4,  # EW-DX EM 4 Dante [S]
+}
+CHANNELS = 2  # an unknown product: read as an EM 6000
 METER_FIELDS = 9
 BATTERY_STATES = {"100%": (100, 5), "70%": (70, 4), "30%": (30, 2), "low": (0, 1)}
 
@@ -149,8 +165,17 @@ def _receiver(node: dict[str, Any]) -> Changes:
     return changes
 
 
-def decode_message(datagram: bytes) -> Message | None:
-    """Decode one datagram; None when it is not a JSON object."""
+def channels_for(product: str | None) -> int:
+    """Return the receive channels of a product (spaces and case ignored)."""
+    wanted = (product or "").replace(" ", "").upper()
+    for name, channels in MODELS.items():
+        if name.upper() == wanted:
+            return channels
+    return CHANNELS
+
+
+def decode_message(datagram: bytes, channels: int = CHANNELS) -> Message | None:
+    """Decode one datagram for a device of `channels` channels; None unless a JSON object."""
     try:
         tree = json.loads(datagram)
     except (ValueError, UnicodeDecodeError):
@@ -160,11 +185,11 @@ def decode_message(datagram: bytes) -> Message | None:
     message = Message()
     rows = tree.get("mm")
     if isinstance(rows, list):
-        for number, row in enumerate(rows[:CHANNELS], start=1):
+        for number, row in enumerate(rows[:channels], start=1):
             decoded = meters(row)
             if decoded is not None:
                 message.meters[number] = decoded
-    for number in range(1, CHANNELS + 1):
+    for number in range(1, channels + 1):
         node = tree.get(f"rx{number}")
         if isinstance(node, dict):
             message.changes(number).update(_receiver(node))

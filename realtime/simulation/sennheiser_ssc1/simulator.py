@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
+from realtime.protocols.sennheiser_ssc1.parse import channels_for
 from realtime.simulation.base import FaultRates
 from realtime.simulation.udp import Address, UdpDevice
 
@@ -45,7 +46,7 @@ class Channel:
 
 
 class SennheiserSsc1Simulator(UdpDevice[Subscription]):
-    """One EM 6000 (two channels) on a UDP port; port 0 picks a free one."""
+    """One SSCv1 receiver (an EM 6000 by default) on a UDP port; port 0 picks a free one."""
 
     tick: ClassVar[float] = TICK
 
@@ -56,7 +57,7 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "EM6000-1",
-        channel_names: tuple[str, str] = ("D6K-1", "D6K-2"),
+        channel_names: tuple[str, ...] | None = None,
         seed: int = 1,
         faults: FaultRates | None = None,
         time_scale: float = 1.0,
@@ -66,9 +67,12 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
         self.name = name
         self.faults = faults or FaultRates()
         self.time_scale = time_scale
+        count = channels_for(model)  # the same table the client reads (parse.MODELS)
+        names = channel_names or tuple(f"{name}-{n}" for n in range(1, count + 1))
+        if len(names) != count:
+            raise ValueError(f"{model} has {count} channels, not {len(names)} names")
         self.channels = [
-            Channel(channel_names[0], 606_200),
-            Channel(channel_names[1], 610_400),
+            Channel(channel_name, 606_200 + 4_200 * n) for n, channel_name in enumerate(names)
         ]
         self.requests_heard: list[dict[str, Any]] = []
         self._rng = random.Random(seed)

@@ -119,3 +119,26 @@ async def test_close_cancels_the_subscription(sim, client, readings):
     assert sim.subscribers == 1
     await client.close()
     await wait_until_async(lambda: sim.subscribers == 0, 2.0, "no subscriber left")
+
+
+@pytest.mark.parametrize(("model", "channels"), [("EM9046", 8), ("EWDX4CHDS", 4), ("SLMCR2DW", 2)])
+async def test_other_sscv1_models_are_found_with_their_channels_and_read_on_the_last(
+    model: str, channels: int
+):
+    sim = SennheiserSsc1Simulator(model, name="RACK", seed=2)
+    await sim.start()
+    client = SennheiserSsc1Client(sim.host, sim.port, **FAST)  # no model hint: discovery
+    try:
+        info = await client.discover()
+        assert (info.model, len(info.channels)) == (model, channels)
+        gathered = Readings(client)
+        last = await gathered.until(
+            lambda r: r.channel == channels and r.rf_a_dbm is not None, f"channel {channels}"
+        )
+        assert last.channel_name == f"RACK-{channels}"
+        gathered.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await gathered.task
+    finally:
+        await client.close()
+        await sim.stop()

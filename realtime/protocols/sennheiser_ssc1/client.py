@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.base import Reading, kept_identity
-from realtime.protocols.sennheiser_ssc1.parse import Message, channels_for, decode_message
+from realtime.protocols.sennheiser_ssc1 import ewdx
+from realtime.protocols.sennheiser_ssc1.parse import D6000, EWDX, Message, decode_message, model_for
 from realtime.protocols.udp import UdpSubscriber
 
 DEFAULT_PORT = 45
@@ -35,33 +36,34 @@ def _receivers(channels: int, leaves: object) -> dict[str, Any]:
     return {f"rx{n}": leaves for n in range(1, channels + 1)}
 
 
-def identity_request(channels: int) -> dict[str, Any]:
-    """Ask who the device is and what its channels are called and tuned to."""
-    return {
-        "device": {"name": None, "identity": {"product": None, "version": None}},
-        **_receivers(channels, {"name": None, "carrier": None}),
-    }
+def identity_request(channels: int, tree_kind: str) -> dict[str, Any]:
+    """Ask who the device is (and, on an EM 6000, its channels' names and carriers)."""
+    device = {"device": {"name": None, "identity": {"product": None, "version": None}}}
+    if tree_kind == EWDX:
+        return device
+    return {**device, **_receivers(channels, {"name": None, "carrier": None})}
 
 
-def subscription(meter_interval_ms: int, channels: int) -> dict[str, Any]:
+def _trees(channels: int, tree_kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the meter tree (pushed at the meter interval) and the state tree (on change)."""
+    if tree_kind == EWDX:
+        return ewdx.meter_request(channels), ewdx.state_request(channels)
     state = _receivers(
         channels,
         {"name": None, "carrier": None, "skx": {"battery": None}, "active_warnings": None},
     )
+    return {"mm": None}, state
+
+
+def subscription(meter_interval_ms: int, channels: int, tree_kind: str = D6000) -> dict[str, Any]:
+    meter_tree, state_tree = _trees(channels, tree_kind)
+    every = {"min": meter_interval_ms, "max": meter_interval_ms}
     return {
         "osc": {
             "state": {
                 "subscribe": [
-                    {
-                        "#": {
-                            "min": meter_interval_ms,
-                            "max": meter_interval_ms,
-                            "lifetime": LIFETIME_S,
-                            "count": 1000,
-                        },
-                        "mm": None,
-                    },
-                    {"#": {**ON_CHANGE, "lifetime": LIFETIME_S, "count": 1000}, **state},
+                    {"#": {**every, "lifetime": LIFETIME_S, "count": 1000}, **meter_tree},
+                    {"#": {**ON_CHANGE, "lifetime": LIFETIME_S, "count": 1000}, **state_tree},
                 ]
             }
         }
@@ -72,12 +74,13 @@ def _encode(tree: dict[str, Any]) -> bytes:
     return json.dumps(tree, separators=(",", ":")).encode()
 
 
-def unsubscribe(channels: int) -> bytes:
-    return _encode({"osc": {"state": {"unsubscribe": [{"mm": None}, _receivers(channels, None)]}}})
+def unsubscribe(channels: int, tree_kind: str) -> bytes:
+    meter_tree, state_tree = _trees(channels, tree_kind)
+    return _encode({"osc": {"state": {"unsubscribe": [meter_tree, state_tree]}}})
 
 
 class SennheiserSsc1Client(UdpSubscriber):
-    """A DeviceClient for SSCv1 receivers (EM 6000, EM 6000 Dante) over JSON on UDP."""
+    """A DeviceClient for SSCv1 receivers (EM 6000, EW-DX in legacy mode) over JSON on UDP."""
 
     family: ClassVar[str] = "sennheiser_ssc1"
 
@@ -110,35 +113,36 @@ class SennheiserSsc1Client(UdpSubscriber):
         self.meter_interval_ms = meter_interval_ms
         # The channels the model has (`parse.MODELS`); discovery corrects it from the
         # product the device names.
-        self.channels = channels_for(model)
+        self.channels, self.tree_kind = model_for(model)
         self._known: dict[int, dict[str, object]] = {n: {} for n in range(1, self.channels + 1)}
         self._identity: dict[str, str] = {}
         self._device_name = ""
 
     async def discover(self) -> DeviceInfo:
         """Ask the device for its identity and channels, and describe it."""
-        answers = await self._ask(_encode(identity_request(self.channels)))
+        answers = await self._ask(_encode(identity_request(self.channels, self.tree_kind)))
         if not answers:
             raise TimeoutError("no answer from the receiver")
         product = _product(answers)
-        if product is not None and channels_for(product) != self.channels:
-            self.channels = channels_for(product)
+        if product is not None and model_for(product) != (self.channels, self.tree_kind):
+            self.channels, self.tree_kind = model_for(product)
             self._known = {n: {} for n in range(1, self.channels + 1)}
-            answers = await self._ask(_encode(identity_request(self.channels)))
-        for message in (decode_message(a, self.channels) for a in answers):
+            answers = await self._ask(_encode(identity_request(self.channels, self.tree_kind)))
+        for message in (decode_message(a, self.channels, self.tree_kind) for a in answers):
             if message is not None:
                 self._merge(message)
         return self._describe()
 
     def _goodbye(self) -> bytes:
-        return unsubscribe(self.channels)
+        return unsubscribe(self.channels, self.tree_kind)
 
     def _subscription(self) -> tuple[bytes, float]:
-        return _encode(subscription(self.meter_interval_ms, self.channels)), LIFETIME_S / 3
+        request = subscription(self.meter_interval_ms, self.channels, self.tree_kind)
+        return _encode(request), LIFETIME_S / 3
 
     async def _session(self) -> AsyncGenerator[Reading, None]:
         async for datagram in self._datagrams():
-            message = decode_message(datagram, self.channels)
+            message = decode_message(datagram, self.channels, self.tree_kind)
             if message is None:
                 continue
             now = time.time()

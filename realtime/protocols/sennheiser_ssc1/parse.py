@@ -27,24 +27,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from realtime.protocols.sennheiser_ssc1 import ewdx
+
 Changes = dict[str, object]
 
-# Receive channels per `/device/identity/product`. The EM 6000 is the model TI 1109
-# describes [V]; for the others we found no SSCv1 document of their own, so the same
-# address tree (rxN, mm, skx/battery) is assumed [S], and so are the product strings
-# other than the EM 6000's (an admin's model name wins: `channels_for`).
-MODELS: dict[str, int] = {
-    "EM6000": 2,  # Digital 6000 [V: TI 1109 §8.103]
-    "EM6000-Dante": 2,  # [V: TI 1109 §8.103]
-    "EM9046": 8,  # Digital 9000, up to 8 receivers in one frame [S: product data sheet]
-    "SLRackReceiverDW": 1,  # SpeechLine Digital Wireless rack receiver [S]
-    "SLMCR2DW": 2,  # SpeechLine multi-channel receivers, 2 and 4 channels [S]
-    "SLMCR4DW": 4,  # [S]
-    "EWDX2CHS": 2,  # EW-DX EM 2 in legacy mode [S: the SSCv2 identity strings, kept]
-    "EWDX2CHDS": 2,  # EW-DX EM 2 Dante [S]
-    "EWDX4CHDS": 4,  # EW-DX EM 4 Dante [S]
+# Receive channels and address tree per `/device/identity/product`: "d6000" is the tree
+# TI 1109 describes for the EM 6000 [V]; "ewdx" is the EW-DX legacy tree (`ewdx.py`, [X]).
+# Digital 9000 (TI 1247) and SpeechLine Digital Wireless (TI 1094) speak SSCv1 with trees
+# of their own that we have no facts from, so they are not listed (read as an EM 6000
+# they would show wrong values). The EW-DX product strings are SSCv2's [V]; that legacy
+# mode names itself the same is assumed [S]. An admin's model name wins (`model_for`).
+D6000, EWDX = "d6000", "ewdx"
+MODELS: dict[str, tuple[int, str]] = {
+    "EM6000": (2, D6000),  # Digital 6000 [V: TI 1109 §8.103]
+    "EM6000-Dante": (2, D6000),  # [V: TI 1109 §8.103]
+    "EWDX2CHS": (2, EWDX),  # EW-DX EM 2
+    "EWDX2CHDS": (2, EWDX),  # EW-DX EM 2 Dante
+    "EWDX4CHDS": (4, EWDX),  # EW-DX EM 4 Dante
 }
-CHANNELS = 2  # an unknown product: read as an EM 6000
+CHANNELS = 2  # an EM 6000's; also what an unknown product is read as
 METER_FIELDS = 9
 BATTERY_STATES = {"100%": (100, 5), "70%": (70, 4), "30%": (30, 2), "low": (0, 1)}
 
@@ -165,17 +166,24 @@ def _receiver(node: dict[str, Any]) -> Changes:
     return changes
 
 
-def channels_for(product: str | None) -> int:
-    """Return the receive channels of a product (spaces and case ignored)."""
-    wanted = (product or "").replace(" ", "").upper()
-    for name, channels in MODELS.items():
-        if name.upper() == wanted:
-            return channels
-    return CHANNELS
+def model_for(product: str | None) -> tuple[int, str]:
+    """Return a product's channels and tree (spaces, dashes and case ignored)."""
+    wanted = _plain(product or "")
+    for name, model in MODELS.items():
+        if _plain(name) == wanted:
+            return model
+    return CHANNELS, D6000
 
 
-def decode_message(datagram: bytes, channels: int = CHANNELS) -> Message | None:
-    """Decode one datagram for a device of `channels` channels; None unless a JSON object."""
+def _plain(name: str) -> str:
+    return name.replace(" ", "").replace("-", "").upper()
+
+
+def decode_message(
+    datagram: bytes, channels: int = CHANNELS, tree_kind: str = D6000
+) -> Message | None:
+    """Decode one datagram of a device with `channels` channels and that address tree;
+    None unless it is a JSON object."""
     try:
         tree = json.loads(datagram)
     except (ValueError, UnicodeDecodeError):
@@ -183,6 +191,10 @@ def decode_message(datagram: bytes, channels: int = CHANNELS) -> Message | None:
     if not isinstance(tree, dict):
         return None
     message = Message()
+    if tree_kind == EWDX:
+        message.meters, message.channels = ewdx.decode(tree, channels)
+        _device(tree.get("device"), message)
+        return message
     rows = tree.get("mm")
     if isinstance(rows, list):
         for number, row in enumerate(rows[:channels], start=1):

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
-from realtime.protocols.sennheiser_ssc1.parse import channels_for
+from realtime.protocols.sennheiser_ssc1.ewdx import TX_ABSENT_CODE
+from realtime.protocols.sennheiser_ssc1.parse import EWDX, model_for
 from realtime.simulation.base import FaultRates
 from realtime.simulation.udp import Address, UdpDevice
 
@@ -67,7 +68,7 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
         self.name = name
         self.faults = faults or FaultRates()
         self.time_scale = time_scale
-        count = channels_for(model)  # the same table the client reads (parse.MODELS)
+        count, self.tree_kind = model_for(model)  # the client's table (parse.MODELS)
         names = channel_names or tuple(f"{name}-{n}" for n in range(1, count + 1))
         if len(names) != count:
             raise ValueError(f"{model} has {count} channels, not {len(names)} names")
@@ -124,8 +125,10 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
                     "vendor": "Sennheiser electronic GmbH & Co. KG",
                 },
             },
-            "mm": [self._meters(c) for c in self.channels],
         }
+        if self.tree_kind == EWDX:
+            return {**tree, **self._ewdx_state()}
+        tree["mm"] = [self._meters(c) for c in self.channels]
         for number, channel in enumerate(self.channels, start=1):
             tree[f"rx{number}"] = {
                 "name": channel.name,
@@ -134,6 +137,38 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
                 "active_warnings": self._warnings(channel),
             }
         return tree
+
+    def _ewdx_state(self) -> dict[str, Any]:
+        """The EW-DX legacy tree: `/m/rxN` meters, `/mates/txN/battery` of linked packs."""
+        rng = self._rng
+        meters, mates = {}, {}
+        for number, channel in enumerate(self.channels, start=1):
+            if channel.tx_on:
+                meters[f"rx{number}"] = {
+                    "rssi": rng.randint(-80, -50),
+                    "rsqi": rng.randint(70, 100),
+                    "divi": rng.choice((1, 2)),
+                    "af": rng.randint(-50, -18),
+                }
+                minutes = int(channel.battery_percent / 100 * BATTERY_HOURS * 60)
+                battery = {"gauge": round(channel.battery_percent), "lifetime": minutes}
+                mates[f"tx{number}"] = {"battery": {**battery, "type": "Battery"}}
+            else:
+                meters[f"rx{number}"] = {"rssi": rng.randint(-110, -100), "rsqi": 0, "divi": 0}
+        return {"m": meters, "mates": mates}
+
+    def _answer(self, request: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Return what the request names; on EW-DX, 424 for a battery with no transmitter."""
+        answer = _select(request, snapshot)
+        asked = request.get("mates")
+        if self.tree_kind != EWDX or not isinstance(asked, dict):
+            return answer
+        absent = [
+            {"mates": {name: {"battery": [TX_ABSENT_CODE, {"desc": "no transmitter"}]}}}
+            for name in asked
+            if name not in snapshot["mates"]
+        ]
+        return {**answer, "osc": {"error": absent}} if absent else answer
 
     def _meters(self, channel: Channel) -> list[int]:
         if not channel.tx_on:
@@ -177,7 +212,7 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
             self._take_subscription(state, sender)
             return
         self._apply_sets(request)
-        self._say(_select(request, self.state()), sender)
+        self._say(self._answer(request, self.state()), sender)
 
     def _take_subscription(self, state: dict[str, Any], sender: Address) -> None:
         if "unsubscribe" in state:
@@ -196,7 +231,7 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
         self._subscribe(sender, fresh)
         snapshot = self.state()
         for subscription in fresh:
-            subscription.last = _select(subscription.tree, snapshot)
+            subscription.last = self._answer(subscription.tree, snapshot)
             self._say(subscription.last, sender)
 
     def _apply_sets(self, request: dict[str, Any]) -> None:
@@ -222,7 +257,7 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
     def _push(
         self, subscription: Subscription, snapshot: dict[str, Any], address: Address, now: float
     ) -> None:
-        current = _select(subscription.tree, snapshot)
+        current = self._answer(subscription.tree, snapshot)
         if subscription.every:
             if now >= subscription.next_push:
                 subscription.next_push = now + subscription.every

@@ -8,8 +8,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from micboard.models import Charger
-from micboard.services.inventory import InventoryService
 from realtime.simulation.shure_charger import ShureChargerSimulator
 from tests.e2e.live import (
     LiveWallTestCase,
@@ -20,14 +18,8 @@ from tests.e2e.live import (
     off_the_loop,
 )
 from tests.e2e.test_accessibility import WCAG
+from tests.e2e.test_chargers import LIVE_TIMEOUT_MS, _add_charger
 from tests.factories import make_user
-
-LIVE_TIMEOUT_MS = 15_000  # the poller starts, reads both devices, the page polls every 2 s
-
-
-def _add_charger(port: int) -> Charger:
-    row = Charger(name="Stage left charger", model="SBC850", host="127.0.0.1", port=port)
-    return InventoryService.save_row(row)  # type: ignore[return-value]
 
 
 @pytest.mark.e2e

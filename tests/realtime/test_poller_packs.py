@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from micboard.models import BatteryPack, Charger, PackEvent
-from micboard.services.inventory import InventoryService
+from micboard.models import BatteryPack, PackEvent
 from realtime.simulation.shure_charger import ShureChargerSimulator
 from tests.realtime.conftest import build_live_stage
+from tests.realtime.test_poller_chargers import _add as _add_charger
 from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,11 +22,6 @@ async def charger_sim():
     await sim.start()
     yield sim
     await sim.stop()
-
-
-def _add_charger(port: int) -> Charger:
-    row = Charger(name="SL rack charger", model="SBC850", host="127.0.0.1", port=port)
-    return InventoryService.save_row(row)  # type: ignore[return-value]
 
 
 def _pack_in_bay_4() -> BatteryPack | None:

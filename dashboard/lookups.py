@@ -17,6 +17,7 @@ from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     ApiToken,
+    BatteryPack,
     KioskLink,
     MonitoringGroup,
     Performer,
@@ -56,6 +57,10 @@ def get_assignment_for_user(user: AnyUser, assignment_id: int) -> PerformerAssig
         "performer", "wireless_unit", "monitoring_group"
     )
     return _one(assignments, assignment_id)
+
+
+def get_pack_for_user(user: AnyUser, pack_id: int) -> BatteryPack:
+    return _one(access.visible_packs(user).select_related("charger", "wireless_unit"), pack_id)
 
 
 def get_unit_for_user(user: AnyUser, unit_id: int) -> WirelessUnit:

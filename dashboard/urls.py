@@ -126,6 +126,7 @@ urlpatterns = [
     path("api-tokens/<id:token_id>/revoke/", api_tokens.api_token_revoke, name="api-token-revoke"),
     path("chargers/", chargers.charger_list, name="chargers"),
     path("chargers/bays/", chargers.charger_bays, name="charger-bays"),
+    path("packs/<id:pack_id>/", chargers.pack_detail, name="pack"),
     path("devices/", devices.device_list, name="devices"),
     path("devices/table/", devices.device_table, name="device-table"),
     path("devices/discovered/", devices.device_discovered, name="device-discovered"),

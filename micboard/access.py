@@ -39,6 +39,7 @@ from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     ApiToken,
+    BatteryPack,
     Charger,
     KioskLink,
     MonitoringGroup,
@@ -385,9 +386,18 @@ def visible_chargers(user: AnyUser) -> QuerySet[Charger]:
     """Return the chargers a user sees: a charger feeds the whole stage, not one group, so
     everyone who watches a group of the organization (and its admins) sees its chargers."""
     chargers = Charger.objects.all()
-    if is_admin(user) or monitoring_groups(user).exists():
-        return chargers
-    return chargers.none()
+    return chargers if _sees_the_stage(user) else chargers.none()
+
+
+def visible_packs(user: AnyUser) -> QuerySet[BatteryPack]:
+    """Return the battery packs a user sees: packs go round the whole stage, as chargers
+    do. Who wore one is shown only where the performer is visible (`accessible_performers`)."""
+    packs = BatteryPack.objects.all()
+    return packs if _sees_the_stage(user) else packs.none()
+
+
+def _sees_the_stage(user: AnyUser) -> bool:
+    return is_admin(user) or monitoring_groups(user).exists()
 
 
 def sees_discovered_devices(user: AnyUser) -> bool:

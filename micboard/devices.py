@@ -19,7 +19,7 @@ class Protocol(models.TextChoices):
     SHURE_API = "shure_api", "Shure System API"
     SENNHEISER_SSC = "sennheiser_ssc", "Sennheiser SSCv2"
     SENNHEISER_EW = "sennheiser_ew", "Sennheiser evolution wireless G3/G4"
-    SENNHEISER_SSC1 = "sennheiser_ssc1", "Sennheiser SSCv1 (Digital 6000)"
+    SENNHEISER_SSC1 = "sennheiser_ssc1", "Sennheiser SSCv1 (Digital 6000, EW-DX legacy)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,13 @@ from micboard.models.hardware import (
     WirelessChassis,
     WirelessUnit,
 )
+from micboard.models.packs import BatteryPack, PackEvent
 from micboard.models.performers import Performer, PerformerAssignment, Priority
 
 __all__ = [
     "Alert",
     "ApiToken",
+    "BatteryPack",
     "Campus",
     "Charger",
     "DeviceAssignment",
@@ -25,6 +27,7 @@ __all__ = [
     "Location",
     "MonitoringGroup",
     "Organization",
+    "PackEvent",
     "Performer",
     "PerformerAssignment",
     "Priority",

@@ -36,6 +36,9 @@ class Alert(TenantOwned):
         AUDIO_LOW = "audio_low", "Audio low"
         DEVICE_OFFLINE = "device_offline", "Device offline"
         DEVICE_ONLINE = "device_online", "Device back online"
+        # Raised on the unit wearing the pack: a worn pack in a bay worries no one until
+        # it goes on a performer (the Chargers page flags it there).
+        PACK_WORN = "pack_worn", "Worn battery pack"
 
     class Severity(models.TextChoices):
         INFO = "info", "Info"

@@ -30,6 +30,7 @@ CONDITION_FLAG = {
     Alert.Kind.SIGNAL_LOSS: "signal_loss",
     Alert.Kind.AUDIO_LOW: "audio_low",
     Alert.Kind.DEVICE_OFFLINE: "device_offline",
+    Alert.Kind.PACK_WORN: "battery_low",
 }
 SEVERITY = {
     Alert.Kind.BATTERY_LOW: Alert.Severity.WARNING,
@@ -37,6 +38,7 @@ SEVERITY = {
     Alert.Kind.SIGNAL_LOSS: Alert.Severity.CRITICAL,
     Alert.Kind.AUDIO_LOW: Alert.Severity.WARNING,
     Alert.Kind.DEVICE_OFFLINE: Alert.Severity.CRITICAL,
+    Alert.Kind.PACK_WORN: Alert.Severity.WARNING,
 }
 
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -50,8 +51,9 @@ def decode_state(raw: bytes | str) -> ChargerState:
 class ChargerWatch:
     """One reader per charger of the topology; `follow` starts and stops them."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, on_bay: Callable[[int, Bay], None]) -> None:
         self.redis = redis
+        self._on_bay = on_bay  # every changed bay, for following its pack
         self._readers: dict[int, tuple[Address, asyncio.Task[None]]] = {}
 
     async def follow(self, wanted: dict[int, Address]) -> None:
@@ -84,6 +86,7 @@ class ChargerWatch:
             async with contextlib.aclosing(client.bays()) as bays:
                 async for bay in bays:
                     state.bays[bay.bay] = bay
+                    self._on_bay(charger_id, bay)
                     state.online, state.failure = True, None
                     await self._write(charger_id, state)
         finally:

@@ -70,10 +70,11 @@ def _sennheiser_ew(chassis: ChassisInfo) -> DeviceClient:
 def _sennheiser_ssc1(chassis: ChassisInfo) -> DeviceClient:
     from realtime.protocols.sennheiser_ssc1.client import SennheiserSsc1Client
 
+    model = chassis.model or None
     if chassis.meter_interval_ms is None:
-        return SennheiserSsc1Client(chassis.host, chassis.port)
+        return SennheiserSsc1Client(chassis.host, chassis.port, model=model)
     return SennheiserSsc1Client(
-        chassis.host, chassis.port, meter_interval_ms=chassis.meter_interval_ms
+        chassis.host, chassis.port, model=model, meter_interval_ms=chassis.meter_interval_ms
     )
 
 

@@ -35,6 +35,7 @@ from realtime.poller.database import run_db
 from realtime.poller.leases import LeaseKeeper
 from realtime.poller.notifiers import AlertNotifier
 from realtime.poller.output_feed import UnitFeed
+from realtime.poller.packs import PackWatch
 from realtime.poller.persistence import TelemetryBatcher
 from realtime.poller.publisher import SLICE, Publisher
 from realtime.poller.readers import DeviceReader
@@ -72,7 +73,8 @@ class Poller:
         self.topology = Topology()
         self.trackers: dict[int, UnitTracker] = {}
         self.redis = new_async_client()
-        self.chargers = ChargerWatch(self.redis)
+        self.packs = PackWatch()
+        self.chargers = ChargerWatch(self.redis, self.packs.bay)
         self.publisher = Publisher(
             self.redis, get_channel_layer(), self.stats, self.config.history_maxlen
         )
@@ -120,6 +122,7 @@ class Poller:
                 tasks.create_task(self._every(cfg.persist_interval, self._persist_step))
                 tasks.create_task(self._every(cfg.alert_interval, self.alerts.flush))
                 tasks.create_task(self._every(cfg.outputs_interval, self.outputs.flush))
+                tasks.create_task(self._every(cfg.second_interval, self.packs.flush))
                 tasks.create_task(self.alerts.watch_for_stalls())
                 tasks.create_task(events.listen(self.redis, self._on_change, self._refresh.set))
                 tasks.create_task(self._topology_loop())
@@ -182,9 +185,14 @@ class Poller:
         unit_id = self.topology.unit_at(chassis_id, reading.channel)
         if unit_id is None:
             return
+        self.packs.reading(unit_id, reading)
         tracker = self.trackers.get(unit_id)
         if tracker is None:
-            tracker = UnitTracker(unit_id, signal_loss=self._signal_loss)
+            tracker = UnitTracker(
+                unit_id,
+                signal_loss=self._signal_loss,
+                pack_health_min=int(settings.MICBOARD_PACK_HEALTH_MIN),
+            )
             self.trackers[unit_id] = tracker
         self._after_update(tracker, tracker.observe(reading, now))
 

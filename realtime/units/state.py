@@ -103,6 +103,7 @@ class UnitTracker:
         "_last_peak_at",
         "_level",
         "_lost",
+        "_pack_health_min",
         "_reading",
         "_reported_conditions",
         "_shown_level",
@@ -111,8 +112,11 @@ class UnitTracker:
         "unit_id",
     )
 
-    def __init__(self, unit_id: int, *, signal_loss: SignalLossHolds) -> None:
+    def __init__(
+        self, unit_id: int, *, signal_loss: SignalLossHolds, pack_health_min: int | None = None
+    ) -> None:
         self.unit_id = unit_id
+        self._pack_health_min = pack_health_min
         self.state: UnitState | None = None
         self._level: Hysteresis[int | None] = Hysteresis(None, level_hold)
         self._audio_low: Hysteresis[bool] = Hysteresis(False, audio_low_hold)
@@ -124,7 +128,7 @@ class UnitTracker:
         self._last_heard_at: float | None = None
         self._last_peak_at: float | None = None
         self._conditions: frozenset[str] = frozenset()
-        self._conditions_key: tuple[bool, int | None, bool, bool] | None = None
+        self._conditions_key: tuple[bool, int | None, bool, bool, bool] | None = None
         self._reported_conditions: frozenset[str] | None = None
 
     @property
@@ -175,10 +179,13 @@ class UnitTracker:
         audio_low, lost = self._audio_low.accepted, self._lost.accepted
         # Between ticks only these inputs can change the conditions (the PREV window is
         # a matter of time, seen on ticks), so most readings skip the evaluation.
-        key = (settled.rx_reachable, settled.level, audio_low, lost)
+        worn = self._pack_worn()
+        key = (settled.rx_reachable, settled.level, audio_low, lost, worn)
         if timed or key != self._conditions_key:
             self._conditions_key = key
-            self._conditions = alert_conditions(settled, now, audio_low=audio_low, signal_lost=lost)
+            self._conditions = alert_conditions(
+                settled, now, audio_low=audio_low, signal_lost=lost, pack_worn=worn
+            )
         state = self._build(self._reading, shown, now)
         if state == self.state:
             assert self.state is not None
@@ -187,6 +194,11 @@ class UnitTracker:
             state = replace(self.state, ts=now)  # unchanged, and the poller says so
         self.state = state
         return True
+
+    def _pack_worn(self) -> bool:
+        health = self._reading.battery_health if self._reading is not None else None
+        limit = self._pack_health_min
+        return health is not None and limit is not None and health < limit
 
     def _facts(self, level: int | None, now: float) -> UnitFacts:
         """Return the facts with `level` heard now: the reported one for the tile, the

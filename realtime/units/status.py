@@ -122,13 +122,19 @@ def derive_status(facts: UnitFacts, now: float) -> Status:
 
 
 def alert_conditions(
-    facts: UnitFacts, now: float, *, audio_low: bool, signal_lost: bool
+    facts: UnitFacts,
+    now: float,
+    *,
+    audio_low: bool,
+    signal_lost: bool,
+    pack_worn: bool = False,
 ) -> frozenset[str]:
     """Return the alertable conditions (Alert.Kind values) that hold for a unit now.
 
     Battery conditions follow the remembered level, so a pack that drops out keeps its
     battery alert; signal loss (`signal_lost`: unheard for its hold time) needs a
-    transmitter heard earlier (a pack never switched on is not "lost").
+    transmitter heard earlier (a pack never switched on is not "lost"). `pack_worn`: the
+    transmitter reports its pack's health below MICBOARD_PACK_HEALTH_MIN.
     """
     if not facts.rx_reachable:
         return frozenset({"device_offline"})
@@ -142,6 +148,8 @@ def alert_conditions(
         conditions.add("signal_loss")
     if audio_low and facts.level is not None:
         conditions.add("audio_low")
+    if pack_worn:
+        conditions.add("pack_worn")
     return frozenset(conditions)
 
 

@@ -29,12 +29,14 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
+from django.utils import timezone
 from PIL import Image
 
 from micboard.integrations.models import Output
 from micboard.models import (
     Alert,
     ApiToken,
+    BatteryPack,
     Campus,
     Charger,
     KioskLink,
@@ -52,6 +54,7 @@ from micboard.services import (
     RosterService,
     SharedMicService,
 )
+from micboard.services.packs import PackService, UnitSighting
 from micboard.tenancy import system_context
 from tests.micboard.conftest import Stage, build_stage, make_user
 from tests.realtime.conftest import LiveStage, build_live_stage
@@ -82,6 +85,7 @@ class World:
     api_secrets: dict[str, str]
     output_a: Output  # a webhook of group A of organization A
     pool_a: PositionPool  # group A's roster position "Vocals" → unit 1 (free)
+    pack_a: BatteryPack  # organization A, in Jane's transmitter (its history names her)
 
     def user(self, persona: str) -> User | None:
         """Return the signed-in user of a persona (None: no session)."""
@@ -166,6 +170,7 @@ def build_world(*, with_photo: bool) -> World:
             ),
         }
         ApiTokenService.revoke_token(made["revoked_token"].token)
+        PackService.record([UnitSighting(a.units[0].pk, timezone.now(), cycles=42, health=97)])
         return World(
             a=a,
             b=b,
@@ -191,6 +196,7 @@ def build_world(*, with_photo: bool) -> World:
                 by_user=a.admin,
             ),
             pool_a=RosterService.save_pool(a.group_a, "Vocals", [a.units[1]]),
+            pack_a=BatteryPack.unscoped.get(organization=org_a),
         )
 
 

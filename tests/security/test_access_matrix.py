@@ -158,6 +158,10 @@ def alert_a(w: World) -> dict[str, Any]:
     return {"alert_id": w.alert_a.pk}
 
 
+def pack_a(w: World) -> dict[str, Any]:
+    return {"pack_id": w.pack_a.pk}
+
+
 def chassis_a(w: World) -> dict[str, Any]:
     return {"chassis_id": w.a.units[0].base_chassis_id}
 
@@ -847,6 +851,9 @@ PAGE_ROWS = [
     read_only("chargers", nothing),
     Row("charger-bays", GET, nothing, signed_in(200), htmx=""),
     read_only("charger-bays", nothing),
+    # Packs go round the whole stage as chargers do: another tenant's is a 404.
+    Row("pack", GET, pack_a, {**signed_in(200), "admin_b": 404}),
+    read_only("pack", pack_a),
     Row("devices", GET, nothing, admins_of_a(200, techs=403, admin_b=200)),
     read_only("devices", nothing),
     Row("device-table", GET, nothing, admins_of_a(200, techs=403, admin_b=200), htmx=""),
@@ -1168,6 +1175,8 @@ SHOWN = [
     Shown("wall-tiles", group_a, WALL_OF_A, htmx=""),
     Shown("wall-tiles", group_a, WALL_OF_A, data=units_of_wall, htmx=""),
     Shown("unit-detail", unit_a, WALL_OF_A),
+    # Who wore a pack is named only to those who may see the performer.
+    Shown("pack", pack_a, WALL_OF_A),
     Shown("group-timeline", group_a, WALL_OF_A),
     Shown("group-report", group_a, WALL_OF_A),
     Shown("kiosk", token_a, everyone_sees("jane")),

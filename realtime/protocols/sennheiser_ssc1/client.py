@@ -16,70 +16,54 @@ tests use a free port instead.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import random
 import time
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
-from realtime.protocols.base import Reading
-from realtime.protocols.failures import describe_failure
-from realtime.protocols.sennheiser_ssc1.parse import CHANNELS, Message, decode_message
-
-logger = logging.getLogger(__name__)
+from realtime.protocols.base import Reading, kept_identity
+from realtime.protocols.sennheiser_ssc1 import ewdx
+from realtime.protocols.sennheiser_ssc1.parse import D6000, EWDX, Message, decode_message, model_for
+from realtime.protocols.udp import UdpSubscriber
 
 DEFAULT_PORT = 45
 LIFETIME_S = 30
 ON_CHANGE = {"min": 0, "max": 0}
 
 
-class SscDatagrams(asyncio.DatagramProtocol):
-    """Queue every datagram from the device."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, ...]) -> None:
-        self.queue.put_nowait(data)
-
-    def error_received(self, exc: Exception) -> None:
-        logger.debug("sennheiser_ssc1: %r", exc)  # ICMP unreachable: silence will tell
+def _receivers(channels: int, leaves: object) -> dict[str, Any]:
+    return {f"rx{n}": leaves for n in range(1, channels + 1)}
 
 
-def _receivers(leaves: object) -> dict[str, Any]:
-    return {f"rx{n}": leaves for n in range(1, CHANNELS + 1)}
+def identity_request(channels: int, tree_kind: str) -> dict[str, Any]:
+    """Ask who the device is (and, on an EM 6000, its channels' names and carriers)."""
+    device = {"device": {"name": None, "identity": {"product": None, "version": None}}}
+    if tree_kind == EWDX:
+        return device
+    return {**device, **_receivers(channels, {"name": None, "carrier": None})}
 
 
-def identity_request() -> dict[str, Any]:
-    """Ask who the device is and what its channels are called and tuned to."""
-    return {
-        "device": {"name": None, "identity": {"product": None, "version": None}},
-        **_receivers({"name": None, "carrier": None}),
-    }
-
-
-def subscription(meter_interval_ms: int) -> dict[str, Any]:
+def _trees(channels: int, tree_kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the meter tree (pushed at the meter interval) and the state tree (on change)."""
+    if tree_kind == EWDX:
+        return ewdx.meter_request(channels), ewdx.state_request(channels)
     state = _receivers(
-        {"name": None, "carrier": None, "skx": {"battery": None}, "active_warnings": None}
+        channels,
+        {"name": None, "carrier": None, "skx": {"battery": None}, "active_warnings": None},
     )
+    return {"mm": None}, state
+
+
+def subscription(meter_interval_ms: int, channels: int, tree_kind: str = D6000) -> dict[str, Any]:
+    meter_tree, state_tree = _trees(channels, tree_kind)
+    every = {"min": meter_interval_ms, "max": meter_interval_ms}
     return {
         "osc": {
             "state": {
                 "subscribe": [
-                    {
-                        "#": {
-                            "min": meter_interval_ms,
-                            "max": meter_interval_ms,
-                            "lifetime": LIFETIME_S,
-                            "count": 1000,
-                        },
-                        "mm": None,
-                    },
-                    {"#": {**ON_CHANGE, "lifetime": LIFETIME_S, "count": 1000}, **state},
+                    {"#": {**every, "lifetime": LIFETIME_S, "count": 1000}, **meter_tree},
+                    {"#": {**ON_CHANGE, "lifetime": LIFETIME_S, "count": 1000}, **state_tree},
                 ]
             }
         }
@@ -90,17 +74,22 @@ def _encode(tree: dict[str, Any]) -> bytes:
     return json.dumps(tree, separators=(",", ":")).encode()
 
 
-UNSUBSCRIBE = _encode({"osc": {"state": {"unsubscribe": [{"mm": None}, _receivers(None)]}}})
+def unsubscribe(channels: int, tree_kind: str) -> bytes:
+    meter_tree, state_tree = _trees(channels, tree_kind)
+    return _encode({"osc": {"state": {"unsubscribe": [meter_tree, state_tree]}}})
 
 
-class SennheiserSsc1Client:
-    """A DeviceClient for Digital 6000 receivers (EM 6000, EM 6000 Dante) over SSCv1."""
+class SennheiserSsc1Client(UdpSubscriber):
+    """A DeviceClient for SSCv1 receivers (EM 6000, EW-DX in legacy mode) over JSON on UDP."""
+
+    family: ClassVar[str] = "sennheiser_ssc1"
 
     def __init__(
         self,
         host: str,
         port: int = DEFAULT_PORT,
         *,
+        model: str | None = None,
         meter_interval_ms: int = 100,
         silence_timeout: float = 5.0,
         discovery_timeout: float = 2.0,
@@ -110,106 +99,55 @@ class SennheiserSsc1Client:
         unreachable_repeat: float = 5.0,
         seed: int | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(
+            host,
+            port,
+            silence_timeout=silence_timeout,
+            discovery_timeout=discovery_timeout,
+            reply_window=reply_window,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            unreachable_repeat=unreachable_repeat,
+            seed=seed,
+        )
         self.meter_interval_ms = meter_interval_ms
-        self.silence_timeout = silence_timeout
-        self.discovery_timeout = discovery_timeout
-        self.reply_window = reply_window
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.unreachable_repeat = unreachable_repeat
-        self.failure: str | None = None
-        self._rng = random.Random(seed)
-        self._known: dict[int, dict[str, object]] = {n: {} for n in range(1, CHANNELS + 1)}
+        # The channels the model has (`parse.MODELS`); discovery corrects it from the
+        # product the device names.
+        self.channels, self.tree_kind = model_for(model)
+        self._known: dict[int, dict[str, object]] = {n: {} for n in range(1, self.channels + 1)}
         self._identity: dict[str, str] = {}
         self._device_name = ""
-        self._down_reported_at: float | None = None
-        self._transport: asyncio.DatagramTransport | None = None
-        self._closed = asyncio.Event()
 
     async def discover(self) -> DeviceInfo:
         """Ask the device for its identity and channels, and describe it."""
-        transport, datagrams = await self._open()
-        try:
-            transport.sendto(_encode(identity_request()))
-            heard = await self._collect(datagrams)
-        finally:
-            transport.close()
-        if not heard:
+        answers = await self._ask(_encode(identity_request(self.channels, self.tree_kind)))
+        if not answers:
             raise TimeoutError("no answer from the receiver")
-        for message in heard:
-            self._merge(message)
+        product = _product(answers)
+        if product is not None and model_for(product) != (self.channels, self.tree_kind):
+            self.channels, self.tree_kind = model_for(product)
+            self._known = {n: {} for n in range(1, self.channels + 1)}
+            answers = await self._ask(_encode(identity_request(self.channels, self.tree_kind)))
+        for message in (decode_message(a, self.channels, self.tree_kind) for a in answers):
+            if message is not None:
+                self._merge(message)
         return self._describe()
 
-    async def readings(self) -> AsyncGenerator[Reading, None]:
-        failures = 0
-        while not self._closed.is_set():
-            try:
-                async for reading in self._session():
-                    failures, self.failure, self._down_reported_at = 0, None, None
-                    yield reading
-            except (OSError, TimeoutError) as error:
-                logger.info("sennheiser_ssc1 %s:%s: %r", self.host, self.port, error)
-                self.failure = describe_failure(error)
-            if self._closed.is_set():
-                return
-            failures += 1
-            if self._down_due():
-                for reading in self._unreachable():
-                    yield reading
-            await self._pause(failures)
+    def _goodbye(self) -> bytes:
+        return unsubscribe(self.channels, self.tree_kind)
 
-    async def close(self) -> None:
-        self._closed.set()
-        transport, self._transport = self._transport, None
-        if transport is not None:
-            transport.sendto(UNSUBSCRIBE)
-            transport.close()
-
-    async def _open(self) -> tuple[asyncio.DatagramTransport, SscDatagrams]:
-        loop = asyncio.get_running_loop()
-        return await loop.create_datagram_endpoint(SscDatagrams, remote_addr=(self.host, self.port))
-
-    async def _collect(self, datagrams: SscDatagrams) -> list[Message]:
-        heard: list[Message] = []
-        wait = self.discovery_timeout
-        while True:
-            try:
-                async with asyncio.timeout(wait):
-                    message = decode_message(await datagrams.queue.get())
-            except TimeoutError:
-                return heard
-            if message is not None:
-                heard.append(message)
-            wait = self.reply_window
+    def _subscription(self) -> tuple[bytes, float]:
+        request = subscription(self.meter_interval_ms, self.channels, self.tree_kind)
+        return _encode(request), LIFETIME_S / 3
 
     async def _session(self) -> AsyncGenerator[Reading, None]:
-        transport, datagrams = await self._open()
-        self._transport = transport
-        renew = asyncio.create_task(self._renew(transport))
-        try:
-            while True:
-                async with asyncio.timeout(self.silence_timeout):
-                    datagram = await datagrams.queue.get()
-                message = decode_message(datagram)
-                if message is None:
-                    continue
-                now = time.time()
-                for channel in self._merge(message):
-                    yield Reading(channel=channel, timestamp=now, **self._known[channel])  # type: ignore[arg-type]
-        finally:
-            renew.cancel()
-            if self._transport is transport:
-                self._transport = None
-                transport.sendto(UNSUBSCRIBE)
-                transport.close()
-
-    async def _renew(self, transport: asyncio.DatagramTransport) -> None:
-        request = _encode(subscription(self.meter_interval_ms))
-        while True:
-            transport.sendto(request)
-            await asyncio.sleep(min(LIFETIME_S / 3, self.silence_timeout / 2))
+        async for datagram in self._datagrams():
+            message = decode_message(datagram, self.channels, self.tree_kind)
+            if message is None:
+                continue
+            now = time.time()
+            for channel in self._merge(message):
+                yield Reading(channel=channel, timestamp=now, **self._known[channel])  # type: ignore[arg-type]
 
     def _merge(self, message: Message) -> list[int]:
         """Fold a message into the channels; return the channels with news, in order."""
@@ -226,22 +164,11 @@ class SennheiserSsc1Client:
             news.add(channel)
         return sorted(news)
 
-    def _down_due(self) -> bool:
-        now = time.monotonic()
-        last = self._down_reported_at
-        if last is not None and now - last < self.unreachable_repeat:
-            return False
-        self._down_reported_at = now
-        return True
-
     def _unreachable(self) -> list[Reading]:
         readings = []
         for channel, known in self._known.items():
-            kept: dict[str, object] = {
-                k: known[k] for k in ("channel_name", "frequency_khz") if k in known
-            }
-            self._known[channel] = kept
-            readings.append(Reading(channel=channel, rx_reachable=False, **kept))  # type: ignore[arg-type]
+            self._known[channel] = kept_identity(known)
+            readings.append(Reading(channel=channel, rx_reachable=False, **self._known[channel]))  # type: ignore[arg-type]
         return readings
 
     def _describe(self) -> DeviceInfo:
@@ -266,8 +193,10 @@ class SennheiserSsc1Client:
             channels=tuple(channels),
         )
 
-    async def _pause(self, failures: int) -> None:
-        delay = min(self.backoff_max, self.backoff_initial * 2 ** (failures - 1))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay * self._rng.uniform(0.8, 1.2)):
-                await self._closed.wait()
+
+def _product(answers: list[bytes]) -> str | None:
+    for answer in answers:
+        message = decode_message(answer)
+        if message is not None and "product" in message.identity:
+            return message.identity["product"]
+    return None

@@ -1,4 +1,5 @@
-"""Turn SSCv1 JSON messages from a Digital 6000 EM 6000 into Reading fields per channel.
+"""Turn SSCv1 JSON messages (Digital 6000 and, assumed alike, Digital 9000, SpeechLine and
+EW-DX in legacy mode) into Reading fields per channel.
 
 SSCv1 is Sennheiser Sound Control in its first form: one JSON object per UDP datagram, an
 address tree where a get request names the leaves with `null` and the answer fills them
@@ -26,9 +27,25 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from realtime.protocols.sennheiser_ssc1 import ewdx
+
 Changes = dict[str, object]
 
-CHANNELS = 2  # EM 6000: two receive channels
+# Receive channels and address tree per `/device/identity/product`: "d6000" is the tree
+# TI 1109 describes for the EM 6000 [V]; "ewdx" is the EW-DX legacy tree (`ewdx.py`, [X]).
+# Digital 9000 (TI 1247) and SpeechLine Digital Wireless (TI 1094) speak SSCv1 with trees
+# of their own that we have no facts from, so they are not listed (read as an EM 6000
+# they would show wrong values). The EW-DX product strings are SSCv2's [V]; that legacy
+# mode names itself the same is assumed [S]. An admin's model name wins (`model_for`).
+D6000, EWDX = "d6000", "ewdx"
+MODELS: dict[str, tuple[int, str]] = {
+    "EM6000": (2, D6000),  # Digital 6000 [V: TI 1109 §8.103]
+    "EM6000-Dante": (2, D6000),  # [V: TI 1109 §8.103]
+    "EWDX2CHS": (2, EWDX),  # EW-DX EM 2
+    "EWDX2CHDS": (2, EWDX),  # EW-DX EM 2 Dante
+    "EWDX4CHDS": (4, EWDX),  # EW-DX EM 4 Dante
+}
+CHANNELS = 2  # an EM 6000's; also what an unknown product is read as
 METER_FIELDS = 9
 BATTERY_STATES = {"100%": (100, 5), "70%": (70, 4), "30%": (30, 2), "low": (0, 1)}
 
@@ -149,8 +166,24 @@ def _receiver(node: dict[str, Any]) -> Changes:
     return changes
 
 
-def decode_message(datagram: bytes) -> Message | None:
-    """Decode one datagram; None when it is not a JSON object."""
+def model_for(product: str | None) -> tuple[int, str]:
+    """Return a product's channels and tree (spaces, dashes and case ignored)."""
+    wanted = _plain(product or "")
+    for name, model in MODELS.items():
+        if _plain(name) == wanted:
+            return model
+    return CHANNELS, D6000
+
+
+def _plain(name: str) -> str:
+    return name.replace(" ", "").replace("-", "").upper()
+
+
+def decode_message(
+    datagram: bytes, channels: int = CHANNELS, tree_kind: str = D6000
+) -> Message | None:
+    """Decode one datagram of a device with `channels` channels and that address tree;
+    None unless it is a JSON object."""
     try:
         tree = json.loads(datagram)
     except (ValueError, UnicodeDecodeError):
@@ -158,13 +191,17 @@ def decode_message(datagram: bytes) -> Message | None:
     if not isinstance(tree, dict):
         return None
     message = Message()
+    if tree_kind == EWDX:
+        message.meters, message.channels = ewdx.decode(tree, channels)
+        _device(tree.get("device"), message)
+        return message
     rows = tree.get("mm")
     if isinstance(rows, list):
-        for number, row in enumerate(rows[:CHANNELS], start=1):
+        for number, row in enumerate(rows[:channels], start=1):
             decoded = meters(row)
             if decoded is not None:
                 message.meters[number] = decoded
-    for number in range(1, CHANNELS + 1):
+    for number in range(1, channels + 1):
         node = tree.get(f"rx{number}")
         if isinstance(node, dict):
             message.changes(number).update(_receiver(node))

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import random
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from typing import ClassVar
 
-from realtime.protocols.failures import describe_failure
+from realtime.protocols.base import Reconnecting
 from realtime.protocols.shure_charger.parse import DEVICE_PARAMS, Bay, apply, decode_bay
 from realtime.protocols.shure_tcp.parse import Frame, FrameSplitter, parse_frame
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 2202
 READ_SIZE = 65536
@@ -46,8 +43,10 @@ class ChargerInfo:
     bays: tuple[Bay, ...]
 
 
-class ShureChargerClient:
+class ShureChargerClient(Reconnecting[Bay]):
     """Reads one SBC charger; `bays()` yields a Bay each time one changes (once per read)."""
+
+    family: ClassVar[str] = "shure_charger"
 
     def __init__(
         self,
@@ -62,20 +61,20 @@ class ShureChargerClient:
         backoff_max: float = 20.0,
         seed: int | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(
+            host,
+            port,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            unreachable_repeat=0.0,
+            seed=seed,
+        )
         self.connect_timeout = connect_timeout
         self.reply_window = reply_window
         self.idle_probe = idle_probe
         self.answer_timeout = answer_timeout
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.failure: str | None = None
-        self.reachable = False
-        self._rng = random.Random(seed)
         self._device: dict[str, str] = {}
         self._bays: dict[int, Bay] = {}
-        self._closed = asyncio.Event()
 
     async def discover(self) -> ChargerInfo:
         """Read the full dump on a short connection and describe the charger."""
@@ -114,25 +113,12 @@ class ShureChargerClient:
             tuple(self._bays[n] for n in sorted(self._bays)),
         )
 
-    async def bays(self) -> AsyncGenerator[Bay, None]:
+    def bays(self) -> AsyncGenerator[Bay, None]:
         """Yield each bay whose state changed, until close(); reconnect on loss."""
-        failures = 0
-        while not self._closed.is_set():
-            try:
-                async for bay in self._session():
-                    failures, self.failure, self.reachable = 0, None, True
-                    yield bay
-            except (OSError, TimeoutError, EOFError) as error:
-                logger.info("shure_charger %s:%s: %r", self.host, self.port, error)
-                self.failure = describe_failure(error)
-            self.reachable = False
-            if self._closed.is_set():
-                return
-            failures += 1
-            delay = min(self.backoff_max, self.backoff_initial * 2 ** (failures - 1))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay * self._rng.uniform(0.8, 1.2)):
-                    await self._closed.wait()
+        return self._follow()
+
+    def _unreachable(self) -> list[Bay]:
+        return []  # the bays keep their last state; `reachable` says the charger is gone
 
     async def close(self) -> None:
         self._closed.set()

@@ -20,13 +20,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from typing import ClassVar
 
 from micboard.devices import DeviceInfo
-from realtime.protocols.base import Reading
-from realtime.protocols.failures import describe_failure
+from realtime.protocols.base import Reading, Reconnecting
 from realtime.protocols.shure_tcp.families import MODELS, ModelSpec, spec_for_model
 from realtime.protocols.shure_tcp.fields import CHANNEL_PARAMS
 from realtime.protocols.shure_tcp.parse import (
@@ -44,11 +43,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_PORT = 2202
 READ_SIZE = 65536
 CLOSE_TIMEOUT = 1.0
-SESSION_ERRORS = (OSError, TimeoutError, EOFError)  # DiscoveryError is an OSError too
 
 
-class ShureTcpClient:
+class ShureTcpClient(Reconnecting[Reading]):
     """A DeviceClient for ULX-D, QLX-D, Axient Digital, SLX-D(+) and PSM1000 on TCP 2202."""
+
+    family: ClassVar[str] = "shure_tcp"
 
     def __init__(
         self,
@@ -71,24 +71,23 @@ class ShureTcpClient:
         hinted = spec_for_model(model) if model is not None else None
         if model is not None and hinted is None:
             raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
-        self.host = host
-        self.port = port
+        super().__init__(
+            host,
+            port,
+            backoff_initial=backoff_initial,
+            backoff_max=backoff_max,
+            unreachable_repeat=unreachable_repeat,
+            seed=seed,
+        )
         self.meter_interval_ms = meter_interval_ms
         self.silence_timeout = silence_timeout
         self.connect_timeout = connect_timeout
         self.discovery_timeout = discovery_timeout
         self.reply_window = reply_window
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.unreachable_repeat = unreachable_repeat
-        self._rng = random.Random(seed)
         self._spec = hinted
         self._info: DeviceInfo | None = None
         self._channels: dict[int, ChannelFields] = {}
         self._writer: asyncio.StreamWriter | None = None
-        self._closed = asyncio.Event()
-        self._down_reported_at: float | None = None
-        self.failure: str | None = None
         self._reset_channels()
 
     @property
@@ -104,25 +103,9 @@ class ShureTcpClient:
         finally:
             await _hang_up(writer, goodbye=b"")
 
-    async def readings(self) -> AsyncGenerator[Reading, None]:
+    def readings(self) -> AsyncGenerator[Reading, None]:
         """Yield merged readings until close(): connect, meter, reconnect with backoff."""
-        failures = 0
-        while not self._closed.is_set():
-            async with contextlib.aclosing(self._session()) as session:
-                try:
-                    async for reading in session:
-                        failures, self._down_reported_at = 0, None
-                        self.failure = None
-                        yield reading
-                except SESSION_ERRORS as exc:
-                    logger.info("shure_tcp %s:%s: session ended: %r", self.host, self.port, exc)
-                    self.failure = describe_failure(exc)
-            if self._closed.is_set():
-                return
-            failures += 1
-            for reading in self._unreachable():
-                yield reading
-            await self._pause(failures)
+        return self._follow()
 
     async def close(self) -> None:
         """Switch metering off, hang up, and end readings()."""
@@ -262,22 +245,10 @@ class ShureTcpClient:
         )
 
     def _unreachable(self) -> list[Reading]:
-        """Return an rx_reachable=False reading per channel, at most every few seconds."""
-        now = time.monotonic()
-        last = self._down_reported_at
-        if last is not None and now - last < self.unreachable_repeat:
-            return []
-        self._down_reported_at = now
+        """Return an rx_reachable=False reading per channel."""
         for n in self._channels:
             self._channels[n] = self._fresh_channel(n, rx_reachable=False)
         return [Reading(**known) for known in self._channels.values()]  # type: ignore[arg-type]
-
-    async def _pause(self, failures: int) -> None:
-        """Wait before reconnecting: exponential backoff with jitter; close() cuts it short."""
-        delay = min(self.backoff_max, self.backoff_initial * 2 ** min(failures - 1, 16))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay * self._rng.uniform(0.5, 1.0)):
-                await self._closed.wait()
 
 
 def _plain_params(spec: ModelSpec) -> list[str]:

@@ -18,6 +18,7 @@ Decoder = Callable[[str], Changes | None]
 SampleDecoder = Callable[[Sequence[str]], Changes | None]
 
 UNKNOWN_3DIGIT = 255
+CYCLES_VALID_MAX = 65532  # as the chargers' BATT_CYCLE [X: 65534/65535 read as unknown]
 CHARGE_UNKNOWN_FROM = 252  # battery charge: 252 off, 253 not rechargeable, 254 unknown
 MINUTES_VALID_MAX = 65532  # 65533 comm warning, 65534 calculating, 65535 unknown
 UNKNOWN_WORDS = frozenset({"UNKN", "UNKNOWN", "U", ""})
@@ -60,6 +61,14 @@ def _scaled(
         return {field: float(value) if as_float else value}
 
     return decode
+
+
+def _cycles(text: str) -> Changes | None:
+    """Charge cycles, 5 digits; 65535 (and the receivers' other markers above 65532) unknown."""
+    raw = to_int(text)
+    if raw is None or raw > 65535:
+        return None
+    return {"battery_cycles": raw if raw <= CYCLES_VALID_MAX else None}
 
 
 def _minutes(text: str) -> Changes | None:
@@ -195,14 +204,14 @@ ULX_PARAMS: dict[str, Param] = {
     "BATT_RUN_TIME": Param(_minutes),
     "BATT_CHARGE": Param(_scaled("battery_percent", 0, 100, unknown_from=CHARGE_UNKNOWN_FROM)),
     "BATT_TYPE": Param(_battery_type),
+    "BATT_HEALTH": Param(_scaled("battery_health", 0, 100)),
+    "BATT_CYCLE": Param(_cycles),
     "TX_TYPE": Param(_tx_identity),
     "TX_MUTE_STATUS": Param(_word("tx_muted", {"ON": True, "OFF": False})),
     "TX_OFFSET": Param(_scaled("tx_offset_db", 0, 21, as_float=True)),
     "RF_INT_DET": Param(_word("interference", {"NONE": False, "CRITICAL": True})),
     **dict.fromkeys(
         (
-            "BATT_HEALTH",
-            "BATT_CYCLE",
             "BATT_TEMP_C",
             "BATT_TEMP_F",
             "TX_MUTE_BUTTON_STATUS",
@@ -231,6 +240,8 @@ AXIENT_PARAMS: dict[str, Param] = {
     "TX_BATT_MINS": Param(_minutes),
     "TX_BATT_CHARGE_PERCENT": ULX_PARAMS["BATT_CHARGE"],  # 252..254 assumed as on ULX-D
     "TX_BATT_TYPE": Param(_battery_type),
+    "TX_BATT_HEALTH_PERCENT": ULX_PARAMS["BATT_HEALTH"],
+    "TX_BATT_CYCLE_COUNT": ULX_PARAMS["BATT_CYCLE"],
     "TX_MODEL": Param(_tx_identity),
     "TX_MUTE_MODE_STATUS": Param(_word("tx_muted", {"ON": False, "MUTE": True})),
     "TX_OFFSET": Param(_scaled("tx_offset_db", 0, 32, offset=-12, as_float=True)),
@@ -248,8 +259,6 @@ AXIENT_PARAMS: dict[str, Param] = {
     **dict.fromkeys(
         (
             "RSSI",  # antennas 3 and 4 of Quadversity: Reading has room for A and B only
-            "TX_BATT_HEALTH_PERCENT",
-            "TX_BATT_CYCLE_COUNT",
             "TX_BATT_TEMP_C",
             "TX_BATT_TEMP_F",
             "TX_TALK_SWITCH",

@@ -12,16 +12,15 @@ battery drains on a clock `time_scale` times faster than the wall.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.simulation.base import FaultRates
+from realtime.simulation.udp import Address, UdpDevice
 
-Address = tuple[str, int]
 # What the EM reports (100, 70, 30, 0) for the charge left above each threshold.
 BATTERY_STEPS = ((70.0, 100), (30.0, 70), (10.0, 30), (-1.0, 0))
 BATTERY_HOURS = 8.0  # 2 x AA in an SK 100 G4, about 8 h
@@ -36,21 +35,10 @@ class Subscriber:
     next_push: float = 0.0
 
 
-class EwProtocol(asyncio.DatagramProtocol):
-    """Hand every datagram to the simulator; keep the transport for answers."""
-
-    def __init__(self, simulator: SennheiserEwSimulator) -> None:
-        self.simulator = simulator
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.simulator.attach(transport)  # type: ignore[arg-type]
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, ...]) -> None:
-        self.simulator.receive(data, (str(addr[0]), int(addr[1])))
-
-
-class SennheiserEwSimulator:
+class SennheiserEwSimulator(UdpDevice[Subscriber]):
     """One EM 300-500 G4 (or another single-channel ew model) on a UDP port."""
+
+    tick: ClassVar[float] = TICK
 
     def __init__(
         self,
@@ -64,9 +52,8 @@ class SennheiserEwSimulator:
         faults: FaultRates | None = None,
         time_scale: float = 1.0,
     ) -> None:
+        super().__init__(host, port)
         self.model = model
-        self.host = host
-        self.port = port
         self.name = name
         self.frequency_khz = frequency_khz
         self.faults = faults or FaultRates()
@@ -76,32 +63,9 @@ class SennheiserEwSimulator:
         self.tx_muted = False
         self.rx_muted = False
         self.clipping = False
-        self.reachable = True
         self.config_index = 0
         self.commands_heard: list[str] = []
         self._rng = random.Random(seed)
-        self._subscribers: dict[Address, Subscriber] = {}
-        self._transport: asyncio.DatagramTransport | None = None
-        self._clock: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(
-            lambda: EwProtocol(self), local_addr=(self.host, self.port)
-        )
-        self._clock = asyncio.create_task(self._run_clock())
-
-    async def stop(self) -> None:
-        if self._clock is not None:
-            self._clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock
-        if self._transport is not None:
-            self._transport.close()
-
-    def attach(self, transport: asyncio.DatagramTransport) -> None:
-        self._transport = transport
-        self.port = transport.get_extra_info("sockname")[1]
 
     def device_info(self) -> DeviceInfo:
         return DeviceInfo(
@@ -113,12 +77,6 @@ class SennheiserEwSimulator:
             name=self.name,
             channels=(ChannelInfo(1, self.name, self.frequency_khz),),
         )
-
-    @property
-    def subscribers(self) -> int:
-        """How many clients are being pushed to now."""
-        now = time.monotonic()
-        return sum(1 for s in self._subscribers.values() if s.expires_at > now)
 
     # The SimulatedDevice controls.
 
@@ -141,10 +99,6 @@ class SennheiserEwSimulator:
         self.tx_on = on
         self._push_cyclic_now()
 
-    def set_reachable(self, reachable: bool) -> None:
-        """False: hear nothing and send nothing, like a pulled cable (pushes lapse)."""
-        self.reachable = reachable
-
     def set_name(self, name: str, *, announce: bool = True) -> None:
         """Rename the receiver at its front panel; `announce=False` loses the push."""
         self.name = name
@@ -158,15 +112,13 @@ class SennheiserEwSimulator:
 
     # The wire.
 
-    def receive(self, data: bytes, sender: Address) -> None:
-        if not self.reachable:
-            return
+    def _handle(self, data: bytes, sender: Address) -> None:
         text = data.decode("ascii", errors="replace")
         for command in filter(None, (c.strip() for c in text.replace("\n", "\r").split("\r"))):
             self.commands_heard.append(command)
             answer = self._answer(command, sender)
             if answer:
-                self._send(answer, sender)
+                self._say(answer, sender)
 
     def _answer(self, command: str, sender: Address) -> str | None:
         keyword, *params = command.split()
@@ -195,17 +147,17 @@ class SennheiserEwSimulator:
             return f"1020: Value out of range [ Push {' '.join(params)} ]\r"
         now = time.monotonic()
         if timeout == 0 and cycle_ms == 0 and mode == 0:
-            self._subscribers.pop(sender, None)
+            self._unsubscribe(sender)
         elif timeout == 0:
             # An immediate, one-off update [V: TI 1254 p. 12].
             if cycle_ms:
-                self._send(self._cyclic(), sender)
+                self._say(self._cyclic(), sender)
             if mode:
-                self._send(self._configuration(), sender)
+                self._say(self._configuration(), sender)
         else:
-            self._subscribers[sender] = Subscriber(cycle_ms / 1000, mode, now + timeout, now)
+            self._subscribe(sender, [Subscriber(cycle_ms / 1000, mode, now + timeout, now)])
             if mode:
-                self._send(self._configuration(), sender)
+                self._say(self._configuration(), sender)
         return f"Push {timeout} {cycle_ms} {mode}\r"
 
     def _frequency(self, params: list[str]) -> str:
@@ -270,37 +222,27 @@ class SennheiserEwSimulator:
             warnings.append("RX_Mute")
         return warnings
 
-    def _send(self, text: str, address: Address) -> None:
-        if self._transport is not None and self.reachable:
-            self._transport.sendto(text.encode("ascii", errors="replace"), address)
+    def _say(self, text: str, address: Address) -> None:
+        self._send(text.encode("ascii", errors="replace"), address)
 
     def _push_cyclic_now(self) -> None:
         """Battery and pilot changes push the cyclic attributes to modes 4..7 at once."""
-        for address, subscriber in self._live_subscribers():
+        for address, subscriber in self._live_subscriptions():
             if subscriber.mode & 0b100:
-                self._send(self._cyclic(), address)
+                self._say(self._cyclic(), address)
 
     def _push_config(self, line: str) -> None:
-        for address, subscriber in self._live_subscribers():
+        for address, subscriber in self._live_subscriptions():
             if subscriber.mode & 0b001:
-                self._send(f"{line}\r", address)
+                self._say(f"{line}\r", address)
 
-    def _live_subscribers(self) -> list[tuple[Address, Subscriber]]:
-        now = time.monotonic()
-        return [(a, s) for a, s in self._subscribers.items() if s.expires_at > now]
-
-    async def _run_clock(self) -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(TICK)
-            now = time.monotonic()
-            self._drain(now - last)
-            self._roll_faults(now - last)
-            last = now
-            for address, subscriber in self._live_subscribers():
-                if subscriber.cycle and now >= subscriber.next_push:
-                    subscriber.next_push = now + subscriber.cycle
-                    self._send(self._cyclic(), address)
+    def _on_tick(self, now: float, dt: float) -> None:
+        self._drain(dt)
+        self._roll_faults(dt)
+        for address, subscriber in self._live_subscriptions():
+            if subscriber.cycle and now >= subscriber.next_push:
+                subscriber.next_push = now + subscriber.cycle
+                self._say(self._cyclic(), address)
 
     def _drain(self, dt: float) -> None:
         if not self.tx_on:

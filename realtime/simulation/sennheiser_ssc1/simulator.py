@@ -11,18 +11,19 @@ sources: `realtime/protocols/sennheiser_ssc1/parse.py`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import json
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
+from realtime.protocols.sennheiser_ssc1.ewdx import TX_ABSENT_CODE
+from realtime.protocols.sennheiser_ssc1.parse import EWDX, model_for
 from realtime.simulation.base import FaultRates
+from realtime.simulation.udp import Address, UdpDevice
 
-Address = tuple[str, int]
 TICK = 0.05
 BATTERY_HOURS = 7.0  # a BA 60 in an SK 6000, about 7 h [S: Sennheiser's data sheet figure]
 
@@ -45,19 +46,10 @@ class Channel:
     clipping: bool = False
 
 
-class Ssc1Protocol(asyncio.DatagramProtocol):
-    def __init__(self, simulator: SennheiserSsc1Simulator) -> None:
-        self.simulator = simulator
+class SennheiserSsc1Simulator(UdpDevice[Subscription]):
+    """One SSCv1 receiver (an EM 6000 by default) on a UDP port; port 0 picks a free one."""
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.simulator.attach(transport)  # type: ignore[arg-type]
-
-    def datagram_received(self, data: bytes, addr: tuple[str | Any, ...]) -> None:
-        self.simulator.receive(data, (str(addr[0]), int(addr[1])))
-
-
-class SennheiserSsc1Simulator:
-    """One EM 6000 (two channels) on a UDP port; port 0 picks a free one."""
+    tick: ClassVar[float] = TICK
 
     def __init__(
         self,
@@ -66,46 +58,25 @@ class SennheiserSsc1Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "EM6000-1",
-        channel_names: tuple[str, str] = ("D6K-1", "D6K-2"),
+        channel_names: tuple[str, ...] | None = None,
         seed: int = 1,
         faults: FaultRates | None = None,
         time_scale: float = 1.0,
     ) -> None:
+        super().__init__(host, port)
         self.model = model
-        self.host = host
-        self.port = port
         self.name = name
         self.faults = faults or FaultRates()
         self.time_scale = time_scale
-        self.reachable = True
+        count, self.tree_kind = model_for(model)  # the client's table (parse.MODELS)
+        names = channel_names or tuple(f"{name}-{n}" for n in range(1, count + 1))
+        if len(names) != count:
+            raise ValueError(f"{model} has {count} channels, not {len(names)} names")
         self.channels = [
-            Channel(channel_names[0], 606_200),
-            Channel(channel_names[1], 610_400),
+            Channel(channel_name, 606_200 + 4_200 * n) for n, channel_name in enumerate(names)
         ]
         self.requests_heard: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
-        self._subscriptions: dict[Address, list[Subscription]] = {}
-        self._transport: asyncio.DatagramTransport | None = None
-        self._clock: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(
-            lambda: Ssc1Protocol(self), local_addr=(self.host, self.port)
-        )
-        self._clock = asyncio.create_task(self._run_clock())
-
-    async def stop(self) -> None:
-        if self._clock is not None:
-            self._clock.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._clock
-        if self._transport is not None:
-            self._transport.close()
-
-    def attach(self, transport: asyncio.DatagramTransport) -> None:
-        self._transport = transport
-        self.port = transport.get_extra_info("sockname")[1]
 
     def device_info(self) -> DeviceInfo:
         return DeviceInfo(
@@ -119,13 +90,6 @@ class SennheiserSsc1Simulator:
             channels=tuple(
                 ChannelInfo(n, c.name, c.carrier) for n, c in enumerate(self.channels, start=1)
             ),
-        )
-
-    @property
-    def subscribers(self) -> int:
-        now = time.monotonic()
-        return sum(
-            1 for subs in self._subscriptions.values() if any(s.expires_at > now for s in subs)
         )
 
     # The SimulatedDevice controls.
@@ -146,9 +110,6 @@ class SennheiserSsc1Simulator:
     def set_tx_power(self, channel: int, *, on: bool) -> None:
         self.channels[channel - 1].tx_on = on
 
-    def set_reachable(self, reachable: bool) -> None:
-        self.reachable = reachable
-
     def set_name(self, channel: int, name: str) -> None:
         self.channels[channel - 1].name = name
 
@@ -164,8 +125,10 @@ class SennheiserSsc1Simulator:
                     "vendor": "Sennheiser electronic GmbH & Co. KG",
                 },
             },
-            "mm": [self._meters(c) for c in self.channels],
         }
+        if self.tree_kind == EWDX:
+            return {**tree, **self._ewdx_state()}
+        tree["mm"] = [self._meters(c) for c in self.channels]
         for number, channel in enumerate(self.channels, start=1):
             tree[f"rx{number}"] = {
                 "name": channel.name,
@@ -174,6 +137,38 @@ class SennheiserSsc1Simulator:
                 "active_warnings": self._warnings(channel),
             }
         return tree
+
+    def _ewdx_state(self) -> dict[str, Any]:
+        """The EW-DX legacy tree: `/m/rxN` meters, `/mates/txN/battery` of linked packs."""
+        rng = self._rng
+        meters, mates = {}, {}
+        for number, channel in enumerate(self.channels, start=1):
+            if channel.tx_on:
+                meters[f"rx{number}"] = {
+                    "rssi": rng.randint(-80, -50),
+                    "rsqi": rng.randint(70, 100),
+                    "divi": rng.choice((1, 2)),
+                    "af": rng.randint(-50, -18),
+                }
+                minutes = int(channel.battery_percent / 100 * BATTERY_HOURS * 60)
+                battery = {"gauge": round(channel.battery_percent), "lifetime": minutes}
+                mates[f"tx{number}"] = {"battery": {**battery, "type": "Battery"}}
+            else:
+                meters[f"rx{number}"] = {"rssi": rng.randint(-110, -100), "rsqi": 0, "divi": 0}
+        return {"m": meters, "mates": mates}
+
+    def _answer(self, request: dict[str, Any], snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Return what the request names; on EW-DX, 424 for a battery with no transmitter."""
+        answer = _select(request, snapshot)
+        asked = request.get("mates")
+        if self.tree_kind != EWDX or not isinstance(asked, dict):
+            return answer
+        absent = [
+            {"mates": {name: {"battery": [TX_ABSENT_CODE, {"desc": "no transmitter"}]}}}
+            for name in asked
+            if name not in snapshot["mates"]
+        ]
+        return {**answer, "osc": {"error": absent}} if absent else answer
 
     def _meters(self, channel: Channel) -> list[int]:
         if not channel.tx_on:
@@ -202,9 +197,7 @@ class SennheiserSsc1Simulator:
 
     # The wire.
 
-    def receive(self, data: bytes, sender: Address) -> None:
-        if not self.reachable:
-            return
+    def _handle(self, data: bytes, sender: Address) -> None:
         try:
             request = json.loads(data)
         except ValueError:
@@ -216,14 +209,14 @@ class SennheiserSsc1Simulator:
             request.get("osc", {}).get("state") if isinstance(request.get("osc"), dict) else None
         )
         if isinstance(state, dict) and ("subscribe" in state or "unsubscribe" in state):
-            self._subscribe(state, sender)
+            self._take_subscription(state, sender)
             return
         self._apply_sets(request)
-        self._send(_select(request, self.state()), sender)
+        self._say(self._answer(request, self.state()), sender)
 
-    def _subscribe(self, state: dict[str, Any], sender: Address) -> None:
+    def _take_subscription(self, state: dict[str, Any], sender: Address) -> None:
         if "unsubscribe" in state:
-            self._subscriptions.pop(sender, None)
+            self._unsubscribe(sender)
             return
         now = time.monotonic()
         fresh = []
@@ -235,11 +228,11 @@ class SennheiserSsc1Simulator:
             every = float(options.get("min", 0)) / 1000
             lifetime = float(options.get("lifetime", 10))
             fresh.append(Subscription(tree, every, now + lifetime, now + every))
-        self._subscriptions[sender] = fresh
+        self._subscribe(sender, fresh)
         snapshot = self.state()
         for subscription in fresh:
-            subscription.last = _select(subscription.tree, snapshot)
-            self._send(subscription.last, sender)
+            subscription.last = self._answer(subscription.tree, snapshot)
+            self._say(subscription.last, sender)
 
     def _apply_sets(self, request: dict[str, Any]) -> None:
         for number, channel in enumerate(self.channels, start=1):
@@ -251,33 +244,26 @@ class SennheiserSsc1Simulator:
             if isinstance(node.get("carrier"), int):
                 channel.carrier = node["carrier"]
 
-    def _send(self, tree: dict[str, Any], address: Address) -> None:
-        if self._transport is not None and self.reachable and tree:
-            self._transport.sendto(json.dumps(tree, separators=(",", ":")).encode(), address)
+    def _say(self, tree: dict[str, Any], address: Address) -> None:
+        if tree:
+            self._send(json.dumps(tree, separators=(",", ":")).encode(), address)
 
-    async def _run_clock(self) -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(TICK)
-            now = time.monotonic()
-            self._drain(now - last)
-            last = now
-            snapshot = self.state()
-            for address, subscriptions in list(self._subscriptions.items()):
-                for subscription in subscriptions:
-                    if subscription.expires_at > now:
-                        self._push(subscription, snapshot, address, now)
+    def _on_tick(self, now: float, dt: float) -> None:
+        self._drain(dt)
+        snapshot = self.state()
+        for address, subscription in self._live_subscriptions():
+            self._push(subscription, snapshot, address, now)
 
     def _push(
         self, subscription: Subscription, snapshot: dict[str, Any], address: Address, now: float
     ) -> None:
-        current = _select(subscription.tree, snapshot)
+        current = self._answer(subscription.tree, snapshot)
         if subscription.every:
             if now >= subscription.next_push:
                 subscription.next_push = now + subscription.every
-                self._send(current, address)
+                self._say(current, address)
         elif current != subscription.last:
-            self._send(_changed(current, subscription.last), address)
+            self._say(_changed(current, subscription.last), address)
         subscription.last = current
 
     def _drain(self, dt: float) -> None:

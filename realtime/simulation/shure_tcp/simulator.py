@@ -164,6 +164,13 @@ class ShureTcpSimulator:
         self._channel(channel).battery.force(bars=bars, percent=percent, minutes=minutes)
         self._publish()
 
+    def insert_pack(self, channel: int, *, health: int, cycles: int, percent: int = 100) -> None:
+        """Put a (Shure rechargeable) pack into a transmitter, as a person does."""
+        battery = self._channel(channel).battery
+        battery.kind, battery.health, battery.cycles = "LION", health, cycles
+        battery.force(percent=percent)
+        self._publish()
+
     def set_tx_power(self, channel: int, *, on: bool) -> None:
         """Switch a transmitter on or off."""
         self._channel(channel).power(on)

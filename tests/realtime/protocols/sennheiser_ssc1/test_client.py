@@ -119,3 +119,37 @@ async def test_close_cancels_the_subscription(sim, client, readings):
     assert sim.subscribers == 1
     await client.close()
     await wait_until_async(lambda: sim.subscribers == 0, 2.0, "no subscriber left")
+
+
+@pytest.fixture
+async def ewdx() -> AsyncIterator[SennheiserSsc1Simulator]:
+    simulator = SennheiserSsc1Simulator("EWDX4CHDS", name="EWDX", seed=2)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+async def test_an_ewdx_in_legacy_mode_is_found_by_its_product_and_read_on_all_four(ewdx):
+    client = SennheiserSsc1Client(ewdx.host, ewdx.port, **FAST)  # no model hint: discovery
+    gathered = Readings(client)
+    try:
+        info = await client.discover()
+        assert (info.model, len(info.channels)) == ("EWDX4CHDS", 4)
+        fourth = await gathered.until(
+            lambda r: r.channel == 4 and r.rf_a_dbm is not None and r.battery_percent == 100,
+            "channel 4's meters and battery from /m/rx4 and /mates/tx4",
+        )
+        assert fourth.tx_on is True
+        assert fourth.battery_minutes is not None
+        assert fourth.rf_quality is not None
+        assert fourth.antenna in ("A", "B")
+        assert fourth.audio_rms_dbfs is not None
+
+        ewdx.set_tx_power(2, on=False)  # the EM answers 424 for tx2's battery
+        off = await gathered.until(lambda r: r.channel == 2 and r.tx_on is False, "tx2 off")
+        assert off.battery_percent is None
+    finally:
+        gathered.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await gathered.task
+        await client.close()

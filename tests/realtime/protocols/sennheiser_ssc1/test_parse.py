@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime.protocols.sennheiser_ssc1.parse import af_dbfs, decode_message, rf_dbm
+from realtime.protocols.sennheiser_ssc1.parse import EWDX, af_dbfs, decode_message, rf_dbm
 
 # TI 1109 §8.100's example: channel 1 has no link, channel 2 is live.
 DOCUMENTED_METERS = b'{"mm":[[0,0,0,0,0,0,0,0,0],[83,0,53,0,1,1,128,165,0]]}'
@@ -124,3 +124,47 @@ def test_every_valid_meter_row_decodes_within_the_scales(row):
     assert -127.5 <= meters["rf_a_dbm"] <= 0.0  # type: ignore[operator]
     assert -128.0 <= meters["audio_rms_dbfs"] <= 0.0  # type: ignore[operator]
     assert 0 <= meters["rf_quality"] <= 100  # type: ignore[operator]
+
+
+EWDX_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-200, 200), st.text(max_size=5))
+
+
+@given(
+    tree=st.fixed_dictionaries(
+        {
+            "m": st.dictionaries(
+                st.sampled_from(["rx1", "rx2", "rx5"]),
+                st.dictionaries(st.sampled_from(["rssi", "rsqi", "divi", "af"]), EWDX_LEAF),
+            ),
+            "mates": st.dictionaries(
+                st.sampled_from(["tx1", "tx2", "tx5"]),
+                st.fixed_dictionaries(
+                    {
+                        "battery": st.dictionaries(
+                            st.sampled_from(["gauge", "lifetime", "type"]), EWDX_LEAF
+                        )
+                    }
+                ),
+            ),
+            "osc": JSONISH,
+        }
+    )
+)
+def test_ewdx_legacy_trees_never_raise_and_stay_within_the_device_and_scales(tree):
+    message = decode_message(json.dumps(tree).encode(), 2, EWDX)
+    assert message is not None
+    assert set(message.meters) | set(message.channels) <= {1, 2}
+    for meters in message.meters.values():
+        assert 0 <= meters.get("rf_quality", 0) <= 100  # type: ignore[operator]
+        assert meters.get("antenna") in (None, "A", "B")
+    for state in message.channels.values():
+        percent = state.get("battery_percent")
+        assert percent is None or 0 <= percent <= 100  # type: ignore[operator]
+
+
+def test_an_ewdx_424_for_a_battery_reads_as_no_transmitter():
+    error = {"osc": {"error": [{"mates": {"tx2": {"battery": [424, {"desc": "absent"}]}}}]}}
+    message = decode_message(json.dumps(error).encode(), 2, EWDX)
+    assert message is not None
+    assert message.channels[2]["tx_on"] is False
+    assert message.channels[2]["battery_percent"] is None

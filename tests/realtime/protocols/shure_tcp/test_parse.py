@@ -69,11 +69,14 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (ULXD, "REP 2 CHAN_NAME {Lead Vox}", {"channel_name": "Lead Vox"}),
     (ULXD, "REP 1 RF_INT_DET CRITICAL", {"interference": True}),
     (ULXD, "REP 1 RF_INT_DET NONE", {"interference": False}),
+    # Health and cycles recognise a pack (there is no serial): 255 / 65535 are unknown.
+    (ULXD, "REP 1 BATT_HEALTH 095", {"battery_health": 95}),
+    (ULXD, "REP 1 BATT_HEALTH 255", {"battery_health": None}),
+    (ULXD, "REP 1 BATT_CYCLE 00121", {"battery_cycles": 121}),
+    (ULXD, "REP 1 BATT_CYCLE 65535", {"battery_cycles": None}),
     *[
         (ULXD, f"REP 1 {body}", {})
         for body in (
-            "BATT_HEALTH 095",
-            "BATT_CYCLE 65535",
             "BATT_TEMP_C 068",
             "BATT_TEMP_F 255",
             "TX_MUTE_BUTTON_STATUS PRESSED",
@@ -124,11 +127,11 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (AXIENT, "REP 1 ANTENNA_STATUS BX", {"antenna": "A"}),
     (AXIENT, "REP 1 ANTENNA_STATUS XR", {"antenna": "B"}),
     (AXIENT, "REP 1 ANTENNA_STATUS XX", {"antenna": None}),
+    (AXIENT, "REP 1 TX_BATT_HEALTH_PERCENT 097", {"battery_health": 97}),
+    (AXIENT, "REP 1 TX_BATT_CYCLE_COUNT 00042", {"battery_cycles": 42}),
     *[
         (AXIENT, f"REP 1 {body}", {})
         for body in (
-            "TX_BATT_HEALTH_PERCENT 097",
-            "TX_BATT_CYCLE_COUNT 00042",
             "TX_BATT_TEMP_C 255",
             "TX_BATT_TEMP_F 100",
             "TX_TALK_SWITCH PRESSED",

@@ -89,6 +89,13 @@
         button.setAttribute("aria-expanded", help.hidden ? "false" : "true");
       }
     },
+    alerts() {
+      // The list opens over the wall, so opening it never moves a tile either.
+      const strip = wall.querySelector(".alert-strip");
+      const open = strip.dataset.open !== "true";
+      strip.dataset.open = open ? "true" : "false";
+      strip.querySelector('[data-action="alerts"]').setAttribute("aria-expanded", open ? "true" : "false");
+    },
     reveal() {
       wall.classList.toggle("controls-shown");
     },
@@ -101,7 +108,9 @@
       }
     },
     escape() {
-      if (!help.hidden) {
+      if (wall.querySelector(".alert-strip").dataset.open === "true") {
+        actions.alerts();
+      } else if (!help.hidden) {
         actions.help();
       } else if (display.mode === "tv") {
         actions.tv();
@@ -109,7 +118,7 @@
     },
   };
 
-  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", m: "mark", "?": "help", Escape: "escape" };
+  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", m: "mark", a: "alerts", "?": "help", Escape: "escape" };
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;

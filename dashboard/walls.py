@@ -35,7 +35,9 @@ STATUSES: dict[str, StatusInfo] = {
     "PREV_GOOD": StatusInfo("OFF · OK", "○", "Off; last seen with 4 or 5 bars"),
     "PREV_REPLACE": StatusInfo("OFF · REPLACE", "△", "Off; last seen with 3 bars"),
     "PREV_CRITICAL": StatusInfo("OFF · CRITICAL", "□", "Off; last seen with 0 to 2 bars"),
-    "UNASSIGNED": StatusInfo("UNKNOWN", "?", "No status: off for over 30 min, or an IEM"),
+    "UNASSIGNED": StatusInfo(
+        "UNKNOWN", "?", "No battery status: an in-ear transmitter on air, or off for over 30 min"
+    ),
     "TX_COM_ERROR": StatusInfo("NO TX DATA", "✕", "No recent data from the transmitter"),
     "RX_COM_ERROR": StatusInfo("RX ERROR", "⚠", "The receiver cannot be reached"),
     "AUDIO_PEAK": StatusInfo("PEAK", "◆", "Audio peaked in the last 10 seconds"),
@@ -64,6 +66,8 @@ class WallUnit(NamedTuple):
     battery_minutes: int | None
     tx_offset_db: float | None
     frequency_khz: int | None
+    rf_a_dbm: float | None
+    rf_b_dbm: float | None
     antenna: str
     chassis_name: str
     channel_name: str  # as set on the receiver; live frames bring renames
@@ -90,6 +94,8 @@ UNIT_COLUMNS = (
     "wireless_unit__battery_minutes",
     "wireless_unit__tx_offset_db",
     "wireless_unit__frequency_khz",
+    "wireless_unit__rf_a_dbm",
+    "wireless_unit__rf_b_dbm",
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
     "wireless_unit__name",
@@ -129,6 +135,7 @@ class Tile:
     runtime: str
     tx_offset: str
     frequency: str
+    rf_paths: str  # "1": the receiver gives one RF level (ULX-D, SLX-D), so one meter
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -245,7 +252,14 @@ def _tile(
         runtime=runtime(unit.battery_minutes),
         tx_offset=decibels(unit.tx_offset_db),
         frequency=mhz(unit.frequency_khz),
+        rf_paths=rf_paths(unit.rf_a_dbm, unit.rf_b_dbm),
     )
+
+
+def rf_paths(rf_a: float | None, rf_b: float | None) -> str:
+    """Return how many RF levels the receiver gives, as live.js does: ULX-D and SLX-D report
+    one level and the active antenna, Axient two; two meters until one is known."""
+    return "1" if rf_a is not None and rf_b is None else "2"
 
 
 def _photo_owner(wearer: Wearer) -> Performer:

@@ -51,6 +51,7 @@ READOUTS: dict[str, Readout] = {
     "runtime": Readout("minutes", "clock"),
     "tx_offset": Readout("tx_offset", "general", digits=6, suffix=" dB"),
     "freq": Readout("freq", "fixed", scale=1000, digits=3, suffix=" MHz", zero_is_unknown=True),
+    "rf_out": Readout("rf_out", "general", digits=3, suffix=" mW"),  # IEM transmitters only
 }
 
 

@@ -168,6 +168,10 @@
         this.put("channel", state.name || "", (v) => (this.channel.textContent = v));
       }
       this.put("antenna", state.antenna || "", (v) => (this.diversity.dataset.antenna = v));
+      // One RF meter where the receiver gives one level; kept while it gives none (off).
+      if (state.rf_a !== null && state.rf_a !== undefined) {
+        this.put("rf", state.rf_b === null || state.rf_b === undefined ? "1" : "2", (v) => (this.root.dataset.rf = v));
+      }
       this.put("clip", state.clip ? "true" : "false", (v) => (this.audio.dataset.clip = v));
       const peak = this.hold(state.peak, now);
       if (!onScreen) {

@@ -43,6 +43,13 @@ STATUSES: dict[str, StatusInfo] = {
     "AUDIO_PEAK": StatusInfo("PEAK", "◆", "Audio peaked in the last 10 seconds"),
 }
 UNKNOWN_STATUS = "UNASSIGNED"
+# Priority is marked with stars (and critical with an outline), never with a coloured pill:
+# a pill beside the status pill reads as a battery state. Low and normal go unmarked.
+PRIORITY_STARS: dict[str, str] = {Priority.HIGH: "★", Priority.CRITICAL: "★★"}
+PRIORITY_LEGEND = [
+    (PRIORITY_STARS[Priority.HIGH], "High priority (who wears it, not a battery state)"),
+    (PRIORITY_STARS[Priority.CRITICAL], "Critical priority: the tile is outlined too"),
+]
 MAX_TILE_IDS = 1000
 
 PhotoUrl = Callable[[Performer], str]
@@ -125,6 +132,7 @@ class Tile:
     titles: str
     priority: str
     priority_label: str
+    priority_stars: str  # empty for low and normal
     photo_url: str
     link: str  # to the unit's page; empty for none
     status: str
@@ -242,6 +250,7 @@ def _tile(
         titles=" / ".join(w.title for w in wearers if w.title),
         priority=priority,
         priority_label=Priority(priority).label,
+        priority_stars=PRIORITY_STARS.get(priority, ""),
         photo_url=photo_url(_photo_owner(with_photo)) if with_photo is not None else "",
         link=unit_url(unit.pk) if unit_url is not None else "",
         status=status,

@@ -15,6 +15,7 @@ from tests.factories import make_user
 from tests.waiting import wait_until
 
 PERSISTED_WITHIN_S = 20  # telemetry is saved in batches every few seconds
+RED = "rgb(220, 73, 58)"
 
 
 @pytest.mark.e2e
@@ -40,7 +41,7 @@ class TileKindTests(LiveWallTestCase):
         self.tech = make_user("tech")
         self.group = make_group("Main stage", self.tech)
         assign("Drummer Mix", self.iem, self.group)
-        assign("Jane Smith", self.mic, self.group)
+        assign("Jane Smith", self.mic, self.group, priority="critical")
 
     def open_wall(self) -> None:
         self.sign_in(self.tech)
@@ -93,3 +94,21 @@ class TileKindTests(LiveWallTestCase):
         fragment = self.page.request.get(self.url(f"/walls/{self.group.pk}/tiles/"))
         assert f'id="tile-{self.mic.pk}"' in fragment.text()
         assert 'data-rf="1"' in fragment.text()
+
+    def test_priority_is_stars_and_an_outline_never_a_pill_like_the_status(self) -> None:
+        self.open_wall()
+        jane = self.page.locator(f"#tile-{self.mic.pk}")
+        expect(jane).to_have_attribute("data-status", "GOOD")
+        tag = jane.locator(".priority-tag")
+        expect(tag).to_have_text("★★Critical priority")  # the stars, and words for a reader
+        expect(tag).to_have_css("background-color", "rgba(0, 0, 0, 0)")
+        assert tag.evaluate("e => getComputedStyle(e).color") != RED
+        assert "CRITICAL" not in jane.locator(".tile-info").inner_text()  # shown words only
+        expect(jane).to_have_css("box-shadow", re.compile(r"0px 0px 0px 2px"))
+        # A normal-priority tile is unmarked.
+        expect(self.page.locator(f"#tile-{self.iem.pk} .priority-tag")).to_have_count(0)
+
+        self.page.keyboard.press("?")
+        legend = self.page.locator("#help .legend")
+        expect(legend).to_contain_text("★★")
+        expect(legend).to_contain_text("Critical priority")

@@ -129,6 +129,7 @@ class Tile:
     key: str  # the unit's id, for the tile's element ids
     slot: str
     performer_names: str
+    names: tuple[str, ...]  # one line each on the tile, highest priority first
     titles: str
     priority: str
     priority_label: str
@@ -247,6 +248,7 @@ def _tile(
         key=str(unit.pk),
         slot=unit.slot or str(unit.pk),
         performer_names=" / ".join(w.name for w in wearers),
+        names=tuple(w.name for w in wearers),
         titles=" / ".join(w.title for w in wearers if w.title),
         priority=priority,
         priority_label=Priority(priority).label,

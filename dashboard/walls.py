@@ -45,12 +45,21 @@ STATUSES: dict[str, StatusInfo] = {
     "PREV_GOOD": StatusInfo("OFF · OK", "○", "Off; last seen with 4 or 5 bars"),
     "PREV_REPLACE": StatusInfo("OFF · REPLACE", "△", "Off; last seen with 3 bars"),
     "PREV_CRITICAL": StatusInfo("OFF · CRITICAL", "□", "Off; last seen with 0 to 2 bars"),
-    "UNASSIGNED": StatusInfo("UNKNOWN", "?", "No status: off for over 30 min, or an IEM"),
+    "UNASSIGNED": StatusInfo(
+        "UNKNOWN", "?", "No battery status: an in-ear transmitter on air, or off for over 30 min"
+    ),
     "TX_COM_ERROR": StatusInfo("NO TX DATA", "✕", "No recent data from the transmitter"),
     "RX_COM_ERROR": StatusInfo("RX ERROR", "⚠", "The receiver cannot be reached"),
     "AUDIO_PEAK": StatusInfo("PEAK", "◆", "Audio peaked in the last 10 seconds"),
 }
 UNKNOWN_STATUS = "UNASSIGNED"
+# Priority is marked with stars (and critical with an outline), never with a coloured pill:
+# a pill beside the status pill reads as a battery state. Low and normal go unmarked.
+PRIORITY_STARS: dict[str, str] = {Priority.HIGH: "★", Priority.CRITICAL: "★★"}
+PRIORITY_LEGEND = [
+    (PRIORITY_STARS[Priority.HIGH], "High priority (who wears it, not a battery state)"),
+    (PRIORITY_STARS[Priority.CRITICAL], "Critical priority: the tile is outlined too"),
+]
 MAX_TILE_IDS = 1000
 
 PhotoUrl = Callable[[Performer], str]
@@ -74,6 +83,8 @@ class WallUnit(NamedTuple):
     battery_minutes: int | None
     tx_offset_db: float | None
     frequency_khz: int | None
+    rf_a_dbm: float | None
+    rf_b_dbm: float | None
     antenna: str
     chassis_name: str
     channel_name: str  # as set on the receiver; live frames bring renames
@@ -104,6 +115,8 @@ UNIT_COLUMNS = (
     "wireless_unit__battery_minutes",
     "wireless_unit__tx_offset_db",
     "wireless_unit__frequency_khz",
+    "wireless_unit__rf_a_dbm",
+    "wireless_unit__rf_b_dbm",
     "wireless_unit__antenna",
     "wireless_unit__base_chassis__name",
     "wireless_unit__name",
@@ -134,9 +147,11 @@ class Tile:
     key: str  # the unit's id, for the tile's element ids
     slot: str
     performer_names: str
+    names: tuple[str, ...]  # one line each on the tile, highest priority first
     titles: str
     priority: str
     priority_label: str
+    priority_stars: str  # empty for low and normal
     photo_url: str
     link: str  # to the unit's page; empty for none
     status: str
@@ -153,6 +168,7 @@ class Tile:
     checked: str  # "true" when ticked in the group's newest mic check, else "false"
     show_ends: str  # Unix seconds of the group's show end; empty for none
     projection: str  # "won't last: 21:40 < 22:15", or empty
+    rf_paths: str  # "1": the receiver gives one RF level (ULX-D, SLX-D), so one meter
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -269,9 +285,11 @@ def _tile(
         key=str(unit.pk),
         slot=unit.slot or str(unit.pk),
         performer_names=" / ".join(w.name for w in wearers),
+        names=tuple(w.name for w in wearers),
         titles=" / ".join(w.title for w in wearers if w.title),
         priority=priority,
         priority_label=Priority(priority).label,
+        priority_stars=PRIORITY_STARS.get(priority, ""),
         photo_url=photo_url(_photo_owner(with_photo)) if with_photo is not None else "",
         link=unit_url(unit.pk) if unit_url is not None else "",
         status=status,
@@ -290,6 +308,7 @@ def _tile(
             unit.last_seen.timestamp() if unit.last_seen is not None else None,
             show_end,
         ),
+        rf_paths=rf_paths(unit.rf_a_dbm, unit.rf_b_dbm),
     )
 
 
@@ -308,6 +327,12 @@ def _turns(wearers: list[Wearer]) -> dict[str, str]:
         "next": turns[following].name if following is not None else "",
         "now_assignment": str(turns[current].assignment_id),
     }
+
+
+def rf_paths(rf_a: float | None, rf_b: float | None) -> str:
+    """Return how many RF levels the receiver gives, as live.js does: ULX-D and SLX-D report
+    one level and the active antenna, Axient two; two meters until one is known."""
+    return "1" if rf_a is not None and rf_b is None else "2"
 
 
 def _photo_owner(wearer: Wearer) -> Performer:

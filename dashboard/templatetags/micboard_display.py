@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from micboard import access
+from micboard.models import Alert
 from realtime import codes
 from realtime.units.state import STALE_AFTER
 
@@ -53,6 +54,7 @@ READOUTS: dict[str, Readout] = {
     "runtime": Readout("minutes", "clock"),
     "tx_offset": Readout("tx_offset", "general", digits=6, suffix=" dB"),
     "freq": Readout("freq", "fixed", scale=1000, digits=3, suffix=" MHz", zero_is_unknown=True),
+    "rf_out": Readout("rf_out", "general", digits=3, suffix=" mW"),  # IEM transmitters only
 }
 
 
@@ -137,6 +139,17 @@ def decibels(value: float | None) -> str:
     return READOUTS["tx_offset"].text(value)
 
 
+# Least to most severe: the alert strip names the most severe open alert (the newest of those).
+SEVERITY_ORDER = [Alert.Severity.INFO, Alert.Severity.WARNING, Alert.Severity.CRITICAL]
+
+
+@register.filter
+def worst_alert(alerts: list[Alert]) -> str:
+    """Return the message of the most severe alert; `alerts` come newest first."""
+    worst = max(alerts, key=lambda alert: SEVERITY_ORDER.index(Alert.Severity(alert.severity)))
+    return worst.message
+
+
 @register.simple_tag
 def wall_rules(*, kiosk: bool) -> dict[str, Any]:
     """Return the rules live.js draws with; the wall page emits them as json_script."""
@@ -146,6 +159,7 @@ def wall_rules(*, kiosk: bool) -> dict[str, Any]:
         "battery": BATTERY._asdict(),
         "projection": battery_projection()._asdict(),
         "stale_after": STALE_AFTER,
+        "severities": [str(severity) for severity in SEVERITY_ORDER],
         "server_time": time.time(),  # the page's own clock may be off: kiosks run for days
         "close": {
             "messages": codes.final_messages(kiosk=bool(kiosk)),

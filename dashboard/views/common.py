@@ -32,6 +32,7 @@ def wall_context(group: MonitoringGroup, tiles: list[walls.Tile | None]) -> dict
         "group": group,
         "tiles": tiles,
         "statuses": walls.STATUSES,
+        "priorities": walls.PRIORITY_LEGEND,
         "status_labels": labels,
     }
 

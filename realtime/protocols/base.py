@@ -60,6 +60,9 @@ class Reading:
     tx_model: str | None = None
     tx_muted: bool | None = None
     interference: bool = False
+    # An IEM transmitter's RF output (PSM1000 RF_TX_LVL: 10, 50 or 100 mW). Only a
+    # transmitter reports one, and it has no pack whose battery it could report.
+    rf_power_mw: int | None = None
 
     def with_changes(self, **changes: object) -> Reading:
         """Return a copy with the given fields replaced and a fresh timestamp."""

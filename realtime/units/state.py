@@ -77,6 +77,7 @@ class UnitState:
     freq: int | None
     name: str | None  # the channel name set on the receiver (front panel or software)
     ts: float = field(compare=False)
+    rf_out: int | None = None  # an IEM transmitter's RF output, mW
 
 
 def level_hold(accepted: int | None, candidate: int | None) -> float:
@@ -203,7 +204,8 @@ class UnitTracker:
     def _facts(self, level: int | None, now: float) -> UnitFacts:
         """Return the facts with `level` heard now: the reported one for the tile, the
         settled one for alerts. Both remember the last level reported."""
-        reachable = self._reading is not None and self._reading.rx_reachable
+        reading = self._reading
+        reachable = reading is not None and reading.rx_reachable
         if reachable and self._shown_level is not None:
             self._last_level, self._last_heard_at = self._shown_level, now
         return UnitFacts(
@@ -212,10 +214,11 @@ class UnitTracker:
             last_level=self._last_level,
             last_heard_at=self._last_heard_at,
             last_peak_at=self._last_peak_at,
+            streaming=reachable and _streams(reading),
         )
 
     def _build(self, reading: Reading, facts: UnitFacts, now: float) -> UnitState:
-        heard = facts.level is not None
+        heard = facts.level is not None or facts.streaming
         return UnitState(
             id=self.unit_id,
             status=derive_status(facts, now),  # a StrEnum: a str, encoded as its value
@@ -236,4 +239,10 @@ class UnitTracker:
             freq=reading.frequency_khz,
             name=reading.channel_name or None,
             ts=reading.timestamp,
+            rf_out=reading.rf_power_mw,
         )
+
+
+def _streams(reading: Reading | None) -> bool:
+    """An IEM transmitter (one that reports its RF output) that says it is sending."""
+    return reading is not None and reading.rf_power_mw is not None and reading.tx_on is True

@@ -55,7 +55,8 @@ class UnitFacts:
     """What the tracker knows about a unit once hysteresis has settled the noisy parts.
 
     `level` is the battery level (0-5) of a transmitter heard now, None when none is heard;
-    `last_level`/`last_heard_at` remember the most recent one heard.
+    `last_level`/`last_heard_at` remember the most recent one heard. `streaming`: an IEM
+    transmitter is sending; it has no battery, so no battery status either.
     """
 
     rx_reachable: bool
@@ -63,6 +64,7 @@ class UnitFacts:
     last_level: int | None = None
     last_heard_at: float | None = None
     last_peak_at: float | None = None
+    streaming: bool = False
 
 
 def battery_level(bars: int | None, percent: int | None) -> int | None:
@@ -115,6 +117,8 @@ def derive_status(facts: UnitFacts, now: float) -> Status:
         return Status.AUDIO_PEAK
     if facts.level is not None:
         return _NOW[battery_class(facts.level)]
+    if facts.streaming:
+        return Status.UNASSIGNED  # the legend's UNKNOWN: on, with no battery to rate
     remembered = remembered_battery(facts, now)
     if remembered is None:
         return Status.TX_COM_ERROR

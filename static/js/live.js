@@ -191,6 +191,10 @@
         this.put("channel", state.name || "", (v) => (this.channel.textContent = v));
       }
       this.put("antenna", state.antenna || "", (v) => (this.diversity.dataset.antenna = v));
+      // One RF meter where the receiver gives one level; kept while it gives none (off).
+      if (state.rf_a !== null && state.rf_a !== undefined) {
+        this.put("rf", state.rf_b === null || state.rf_b === undefined ? "1" : "2", (v) => (this.root.dataset.rf = v));
+      }
       this.put("clip", state.clip ? "true" : "false", (v) => (this.audio.dataset.clip = v));
       const peak = this.hold(state.peak, now);
       if (!onScreen) {
@@ -627,6 +631,7 @@
     const toast = document.getElementById("alert-toast-template").content.firstElementChild.cloneNode(true);
     toast.id = id;
     toast.classList.add("severity-" + alert.severity);
+    toast.dataset.severity = alert.severity;
     toast.dataset.unit = alert.unit;
     const badge = toast.querySelector(".badge");
     badge.classList.add("severity-" + alert.severity);
@@ -646,6 +651,30 @@
     document.getElementById("alerts").prepend(toast);
     window.htmx.process(toast);
   }
+
+  // The strip's one line: how many alerts are open and the most severe (the newest of
+  // those, as toasts are newest first). Kept from the list itself, whoever changed it: a
+  // frame, an acknowledgement's swap or a swapped-in list.
+  const strip = wall.querySelector(".alert-strip");
+  const SEVERITIES = rules.severities; // least to most severe
+
+  function summarise() {
+    const toasts = [...strip.querySelectorAll(".toast")];
+    let worst = null;
+    for (const toast of toasts) {
+      if (!worst || SEVERITIES.indexOf(toast.dataset.severity) > SEVERITIES.indexOf(worst.dataset.severity)) {
+        worst = toast;
+      }
+    }
+    const put = (element, text) => element.textContent !== text && (element.textContent = text);
+    put(strip.querySelector(".alert-count"), String(toasts.length));
+    put(strip.querySelector(".alert-worst"), worst ? worst.querySelector(".toast-message").textContent : "No open alerts");
+    strip.dataset.count = String(toasts.length);
+    strip.dataset.worst = worst ? worst.dataset.severity : "";
+  }
+
+  // Its own writes are a change too, but write only what differs, so this settles at once.
+  new MutationObserver(summarise).observe(strip, { childList: true, subtree: true });
 
   function capitalised(word) {
     const text = String(word || "");
@@ -675,6 +704,7 @@
     document.addEventListener("visibilitychange", keepAwake);
   }
 
+  summarise();
   bindTiles();
   window.setInterval(scrollCharts, 1000);
   connect();

@@ -89,6 +89,13 @@
         button.setAttribute("aria-expanded", help.hidden ? "false" : "true");
       }
     },
+    alerts() {
+      // The list opens over the wall, so opening it never moves a tile either.
+      const strip = wall.querySelector(".alert-strip");
+      const open = strip.dataset.open !== "true";
+      strip.dataset.open = open ? "true" : "false";
+      strip.querySelector('[data-action="alerts"]').setAttribute("aria-expanded", open ? "true" : "false");
+    },
     reveal() {
       wall.classList.toggle("controls-shown");
     },
@@ -112,7 +119,9 @@
       press("unchecked", on);
     },
     escape() {
-      if (!help.hidden) {
+      if (wall.querySelector(".alert-strip").dataset.open === "true") {
+        actions.alerts();
+      } else if (!help.hidden) {
         actions.help();
       } else if (display.mode === "tv") {
         actions.tv();
@@ -128,6 +137,7 @@
     m: "mark",
     h: "handOver",
     u: "unchecked",
+    a: "alerts",
     "?": "help",
     Escape: "escape",
   };

@@ -75,7 +75,11 @@ class TestWall:
         assign(show.bob, show.unit("A01"), show.group_a, priority="critical")
         html = tech_a.get(f"/walls/{show.group_a.pk}/").content.decode()
         assert tile_ids(html).count(str(show.unit("A01").pk)) == 1
-        assert "Bob Jones / Jane Smith" in html  # the critical assignment comes first
+        # A line each, the critical assignment first; read aloud as "Bob Jones / Jane Smith".
+        assert (
+            '<span class="wearer">Bob Jones</span><span class="visually-hidden"> / </span>'
+            '<span class="wearer">Jane Smith</span>'
+        ) in html
 
     def test_a_shared_unit_shows_the_photo_of_a_wearer_who_has_one(
         self, show: Show, tech_a: Client

@@ -244,6 +244,7 @@ class LiveScriptTests(LiveWallTestCase):
         self.server.send({"type": "alert", "alert": alert})
         toast = self.page.locator("#alert-77")
         expect(toast).to_contain_text("Battery low: Jane Smith (HH01)")
+        self.page.keyboard.press("a")  # the list of alerts, where each has its button
         expect(toast.get_by_role("button", name="Acknowledge")).to_have_attribute(
             "hx-post", "/alerts/77/acknowledge/"
         )

@@ -79,6 +79,8 @@ class WallTests(LiveWallTestCase):
         expect(jane.locator(".tile-head")).to_have_css("background-color", RED)
         expect(jane.locator('[data-field="label"]')).to_have_text("CRITICAL")
         expect(jane.locator(".battery")).to_have_attribute("data-bars", "1")
+        expect(self.page.locator(".alert-worst")).to_contain_text("Jane Smith")
+        self.page.locator(".alert-summary").click()
         toast = self.page.locator("#alerts .toast", has_text="Jane Smith")
         expect(toast).to_be_visible()
         toast.get_by_role("button", name="Acknowledge").click()
@@ -138,8 +140,9 @@ class WallTests(LiveWallTestCase):
 
             self.device.call(self.device.simulator.set_battery, 1, bars=1)
             toasts = [page.locator("#alerts .toast", has_text="Jane Smith") for page in screens]
-            for toast in toasts:
-                expect(toast).to_be_visible()
+            for page in screens:
+                expect(page.locator(".alert-worst")).to_contain_text("Jane Smith")
+            self.page.keyboard.press("a")
             toasts[0].get_by_role("button", name="Acknowledge").click()
 
             for toast in toasts:

@@ -49,6 +49,7 @@ HOLDS = SignalLossHolds(lost=3.0, back=30.0)
             "off",
         ),
         (UnitFacts(rx_reachable=True, level=None), "TX_COM_ERROR", "off"),
+        (UnitFacts(rx_reachable=True, level=None, streaming=True), "UNASSIGNED", "off"),
         (UnitFacts(False, None, last_level=5, last_heard_at=NOW - 1), "RX_COM_ERROR", "off"),
     ],
 )
@@ -220,6 +221,17 @@ def test_tracker_marks_a_clip_as_audio_peak_for_ten_seconds():
     assert tracker.state.status == "AUDIO_PEAK"
     assert tracker.tick(PEAK_HOLD)
     assert tracker.state.status == "GOOD"
+
+
+def test_tracker_shows_a_sending_iem_as_on_with_unknown_status_and_no_alert():
+    tracker = UnitTracker(7, signal_loss=HOLDS)
+    assert tracker.observe(reading(tx_on=True, rf_power_mw=50, audio_rms_dbfs=-18.0), 0.0)
+    state = tracker.state
+    assert (state.status, state.tx_on, state.rf_out, state.bars) == ("UNASSIGNED", True, 50, None)
+    tracker.observe(reading(tx_on=False, rf_power_mw=50, at=1.0), 1.0)  # RF muted
+    assert (tracker.state.status, tracker.state.tx_on) == ("TX_COM_ERROR", False)
+    tracker.tick(60.0)
+    assert not tracker.conditions  # an IEM never "loses" a pack it does not have
 
 
 def test_tracker_reports_an_unreachable_receiver_at_once():

@@ -158,6 +158,12 @@ def _rf_mute(text: str) -> Changes | None:
     return dict(TX_ABSENT, tx_on=False) if muted else {"tx_on": True}
 
 
+def _rf_power(text: str) -> Changes | None:
+    """PSM1000 `RF_TX_LVL` is the output power in mW (10, 50 or 100)."""
+    milliwatts = to_int(text)
+    return None if milliwatts is None or milliwatts <= 0 else {"rf_power_mw": milliwatts}
+
+
 def psm_level_dbfs(raw: int) -> float:
     """Return dBFS for a PSM1000 AUDIO_IN_LVL amplitude (24-bit linear, floor -120)."""
     if raw <= 0:
@@ -309,6 +315,7 @@ PSM1000_PARAMS: dict[str, Param] = {
     "CHAN_NAME": Param(_channel_name),
     "FREQUENCY": Param(_frequency),
     "RF_MUTE": Param(_rf_mute),
+    "RF_TX_LVL": Param(_rf_power),
     # Reading has one audio level: the left input, which carries the mix in mono mode.
     "AUDIO_IN_LVL_L": Param(_psm_level, meter=True),
     **dict.fromkeys(
@@ -316,7 +323,6 @@ PSM1000_PARAMS: dict[str, Param] = {
             "AUDIO_IN_LVL_R",
             "AUDIO_IN_LVL",
             "GROUP_CHAN",
-            "RF_TX_LVL",
             "AUDIO_TX_MODE",
             "AUDIO_IN_LINE_LVL",
             "METER_RATE",

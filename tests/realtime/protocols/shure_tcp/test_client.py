@@ -268,6 +268,7 @@ async def test_a_psm1000_reports_levels_and_rf_mute(start_sim, open_client, stre
     stream = streams(open_client(sim))  # no model hint: discovered through REPORT + CRLF
     levels = await stream.all_channels(2, lambda r: r.audio_rms_dbfs is not None, "audio levels")
     assert all(r.tx_on and r.channel_name and r.frequency_khz for r in levels.values())
+    assert all(r.rf_power_mw == 50 for r in levels.values())  # its RF output, mW
     sim.set_tx_power(2, on=False)
     muted = await stream.until(lambda r: r.channel == 2 and r.tx_on is False, "channel 2 off")
     assert muted.audio_rms_dbfs is None

@@ -171,6 +171,7 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
     (PSM1000, "REPORT 2 FREQUENCY 518000", {"frequency_khz": 518000}),
     (PSM1000, "REPORT 1 RF_MUTE 0", {"tx_on": True}),
     (PSM1000, "REPORT 1 RF_MUTE 1", TX_OFF),
+    (PSM1000, "REPORT 1 RF_TX_LVL 100", {"rf_power_mw": 100}),
     (PSM1000, "REPORT 1 AUDIO_IN_LVL_L 00002502970", {"audio_rms_dbfs": -10.5}),
     (PSM1000, "REPORT 1 AUDIO_IN_LVL_L 00000000000", {"audio_rms_dbfs": -120.0}),
     *[
@@ -178,7 +179,6 @@ PARAMETERS: list[tuple[Family, str, dict[str, object]]] = [
         for body in (
             "AUDIO_IN_LVL_R 00000010272",
             "AUDIO_IN_LVL -12",
-            "RF_TX_LVL 100",
             "AUDIO_TX_MODE 3",
             "AUDIO_IN_LINE_LVL 1",
             "GROUP_CHAN 01,02",

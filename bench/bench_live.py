@@ -82,12 +82,15 @@ async def _simulators(count: int, pipe: Connection) -> None:
     pipe.send([device.port for device in devices])
     loop = asyncio.get_running_loop()
     # ("battery", device, channel, bars) steps a pack as its receiver would report it;
-    # "stop" ends the run.
+    # "stop" ends the run. When each step was pushed to the poller goes back at the end:
+    # the command's own trip here (a pipe read by a thread) is not the live path's time.
+    pushed: list[float] = []
     while (command := await loop.run_in_executor(None, pipe.recv)) != "stop":
         _, device, channel, bars = command
         devices[device].set_battery(channel, bars=bars)
+        pushed.append(time.time())
     await asyncio.gather(*(device.stop() for device in devices))
-    pipe.send("stopped")
+    pipe.send(pushed)
 
 
 # ---------------------------------------------------------------- processes
@@ -284,8 +287,9 @@ class Wall:
 
 @dataclass
 class BatteryStep:
+    index: int  # the how-manieth step of the run
     bars: int
-    at: float
+    at: float  # when the bench asked the simulator for it
     walls: set[int] = field(default_factory=set)
 
 
@@ -301,13 +305,15 @@ class BatterySteps:
     step: Callable[[int, int, int], None]  # (device, channel, bars)
     views: dict[int, dict[str, Any]]  # unit id -> the view of one wall that shows it
     pending: dict[int, BatteryStep] = field(default_factory=dict)
-    latencies: array = field(default_factory=lambda: array("d"))
+    asked: array = field(default_factory=lambda: array("d"))  # each step's `at`, in order
+    shown: list[tuple[int, float]] = field(default_factory=list)  # (step, seen at) per wall
 
     async def run(self, every: float) -> None:
         for index, unit in itertools.cycle(self.units):
             shown = self.views[unit].get(str(unit), {}).get("bars")
             bars = 4 if shown == 5 else 5
-            self.pending[unit] = BatteryStep(bars, time.time())
+            self.pending[unit] = BatteryStep(len(self.asked), bars, time.time())
+            self.asked.append(self.pending[unit].at)
             self.step(index // CHANNELS, index % CHANNELS + 1, bars)
             await asyncio.sleep(every)  # the pace of the steps, not a synchronisation
 
@@ -316,7 +322,12 @@ class BatterySteps:
             step = self.pending.get(int(key))
             if step is not None and state["bars"] == step.bars and id(wall) not in step.walls:
                 step.walls.add(id(wall))
-                self.latencies.append(now - step.at)
+                self.shown.append((step.index, now))
+
+    def latencies(self, since: array | list[float]) -> list[float]:
+        """Each step's time to each wall, from the times in `since` (the bench's asks, or
+        the simulator's pushes), sorted, in ms."""
+        return sorted(1000 * (seen - since[i]) for i, seen in self.shown if i < len(since))
 
 
 @dataclass
@@ -480,7 +491,7 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
     memory = {name: rss_mb(pid) for name, pid in pids.items()}
     load = os.getloadavg()[0]
 
-    stack.stop_devices()
+    pushed = stack.stop_devices()
     await wait_for_quiet(walls)
     matching, differing = views_matching_redis(walls, stack.redis_url)
     for task in tasks:
@@ -489,7 +500,9 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
 
     ordered = sorted(v * 1000 for wall in walls for v in wall.latencies)
     published = sorted(v * 1000 for v in probe.latencies)
-    battery = sorted(v * 1000 for v in steps.latencies)
+    battery = steps.latencies(steps.asked)
+    from_push = steps.latencies(pushed)
+    command = sorted(1000 * (p - a) for a, p in zip(steps.asked, pushed, strict=False))
     frames = sum(w.frames for w in walls)
     updates = sum(w.updates for w in walls)
     return {
@@ -513,6 +526,16 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
             "p50": percentile(battery, 0.50),
             "p99": percentile(battery, 0.99),
             "samples": len(battery),
+        },
+        # From the moment the simulator pushed each step to the poller (what a receiver
+        # does when a bar changes), and the bench's command's own trip to the simulator.
+        "battery_pushed_ms": {
+            "p50": percentile(from_push, 0.50),
+            "p99": percentile(from_push, 0.99),
+        },
+        "battery_command_ms": {
+            "p50": percentile(command, 0.50),
+            "p99": percentile(command, 0.99),
         },
         "frames_per_s": frames / elapsed,
         "updates_per_s": updates / elapsed,
@@ -579,7 +602,8 @@ def _decimals(value: float | None, unit: str = "") -> str:
 def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
     """The CLI's table rows for one `run()` result."""
     latency, published, cpu = result["latency_ms"], result["published_ms"], result["cpu"]
-    battery = result["battery_ms"]
+    battery, pushed = result["battery_ms"], result["battery_pushed_ms"]
+    command = result["battery_command_ms"]
     return [
         ("reading->client latency p50", f"{latency['p50']:.1f} ms"),
         ("reading->client latency p95", f"{latency['p95']:.1f} ms"),
@@ -589,6 +613,14 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         (
             "battery step->client latency p50 / p99",
             f"{battery['p50']:.1f} / {battery['p99']:.1f} ms ({battery['samples']:,} samples)",
+        ),
+        (
+            "  of which: receiver pushed it->client p50 / p99",
+            f"{pushed['p50']:.1f} / {pushed['p99']:.1f} ms",
+        ),
+        (
+            "  of which: the bench's command->simulator p50 / p99",
+            f"{command['p50']:.1f} / {command['p99']:.1f} ms",
         ),
         (
             "reading->published by poller p50 / p99",
@@ -686,7 +718,7 @@ class LiveStack:
     cookie: str
     pids: dict[str, int]  # poller, web, devices
     load: float  # 1-minute load average once everything ran
-    stop_devices: Callable[[], None]
+    stop_devices: Callable[[], list[float]]  # returns when each battery step was pushed
     units: list[int]
     step_battery: Callable[[int, int, int], None]  # (device, channel, bars)
 
@@ -743,9 +775,10 @@ def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterato
             "the poller to claim every device",
         )
 
-        def stop_devices() -> None:
+        def stop_devices() -> list[float]:
             parent.send("stop")
-            parent.recv()
+            pushed: list[float] = parent.recv()
+            return pushed
 
         def step_battery(device: int, channel: int, bars: int) -> None:
             parent.send(("battery", device, channel, bars))

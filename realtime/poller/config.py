@@ -16,7 +16,10 @@ def new_poller_id() -> str:
 @dataclass(frozen=True, slots=True)
 class PollerConfig:
     poller_id: str = field(default_factory=new_poller_id)
-    frame_interval: float = 0.025  # one coalesced delta per group per tick at most
+    frame_interval: float = 0.025  # under load: one coalesced delta per group per tick
+    # Below this many state changes a second (about 300 channels at 10 Hz) each change is
+    # sent as soon as the loop is free instead of on the next tick; 0: always on the tick.
+    eager_below: float = 3000.0
     snapshot_interval: float = 5.0
     settle_interval: float = 0.1  # hysteresis candidates waiting for their hold time
     second_interval: float = 1.0  # history points, time-based status, heartbeat

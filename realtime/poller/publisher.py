@@ -1,9 +1,12 @@
 """Everything the poller writes to Redis and sends to walls.
 
-Per frame tick: the changed units' states (MSET), one INCR of each affected group's seq,
-then one pre-encoded `delta` per group. Every second: one history point per changed
-unit. Every few seconds: a full `snapshot` per group. Writes precede the seq they belong
-to, which is what lets a consumer read a consistent snapshot (see live_store).
+Per flush: the changed units' states (MSET), one INCR of each affected group's seq,
+then one pre-encoded `delta` per group. While the poller is idle a change is flushed as
+soon as the loop is free; under load (more state changes per second than `eager_below`)
+changes wait for the next frame tick and leave coalesced, one delta per group per tick.
+Every second: one history point per changed unit. Every few seconds: a full `snapshot` per
+group. Writes precede the seq they belong to, which is what lets a consumer read a
+consistent snapshot (see live_store).
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ SLICE = 100  # units per pipeline in once-a-second work, so no frame tick waits 
 class Publisher:
     """Coalesces state changes and publishes them per monitoring group."""
 
-    def __init__(self, redis: aioredis.Redis, layer: Any, stats: Stats, history_maxlen: int):
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        layer: Any,
+        stats: Stats,
+        history_maxlen: int,
+        *,
+        eager_below: float = 0.0,
+    ):
         self.redis = redis
         self.sender = FrameSender(redis, layer)
         self.stats = stats
@@ -37,11 +48,31 @@ class Publisher:
         # Held from taking seqs to sending their frames: deltas and snapshots come from
         # different tasks, and a group's frames must leave in seq order.
         self._in_seq_order = asyncio.Lock()
+        self.eager_below = eager_below
+        self.eager = eager_below > 0  # flush each change at once (idle) or on the tick
+        self._changed = asyncio.Event()
+        self._marks = 0  # states marked since the last `pace`
 
     def mark(self, state: UnitState) -> None:
         """Queue a changed state for the next delta and the next history point."""
         self._dirty[state.id] = state
         self._history[state.id] = state
+        self._marks += 1
+        if self.eager:
+            self._changed.set()
+
+    def pace(self, elapsed: float) -> None:
+        """Decide, from the changes of the last `elapsed` seconds, whether the next ones
+        leave at once (idle) or wait for the frame tick (under load: one delta per group
+        per tick keeps the walls' frame rate bounded however many devices report)."""
+        rate = self._marks / elapsed if elapsed > 0 else float("inf")
+        self._marks = 0
+        self.eager = rate < self.eager_below
+
+    async def next_change(self) -> None:
+        """Wait until a state is marked while flushing at once."""
+        await self._changed.wait()
+        self._changed.clear()
 
     async def flush_deltas(self, topology: Topology) -> None:
         """Write the changed states and send one delta per affected group."""

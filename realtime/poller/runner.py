@@ -76,8 +76,13 @@ class Poller:
         self.packs = PackWatch()
         self.chargers = ChargerWatch(self.redis, self.packs.bay)
         self.publisher = Publisher(
-            self.redis, get_channel_layer(), self.stats, self.config.history_maxlen
+            self.redis,
+            get_channel_layer(),
+            self.stats,
+            self.config.history_maxlen,
+            eager_below=self.config.eager_below,
         )
+        self._paced_at = time.monotonic()
         self.leases = LeaseKeeper(self.redis, self.poller_id, self.config.lease_ttl_ms)
         self.telemetry = TelemetryBatcher()
         self.alerts = AlertEngine(notifiers)
@@ -116,6 +121,7 @@ class Poller:
                 tasks.create_task(self._every(cfg.lease_interval, self._lease_step))
                 tasks.create_task(self._every(cfg.lease_interval, self._heartbeat_step))
                 tasks.create_task(self._every(cfg.frame_interval, self._frame_step, lag=True))
+                tasks.create_task(self._flush_on_change())
                 tasks.create_task(self._every(cfg.settle_interval, self._settle_step))
                 tasks.create_task(self._every(cfg.second_interval, self._second_step))
                 tasks.create_task(self._every(cfg.snapshot_interval, self._snapshot_step))
@@ -212,6 +218,27 @@ class Poller:
     # ------------------------------------------------------------------ periodic steps
 
     async def _frame_step(self) -> None:
+        await self._flush()
+        now = time.monotonic()
+        self.publisher.pace(now - self._paced_at)  # only after a flush that went through
+        self._paced_at = now
+
+    async def _flush_on_change(self) -> None:
+        """While the poller is idle, send each change without waiting for the tick."""
+        while True:
+            await self.publisher.next_change()
+            await asyncio.sleep(0)  # the readings parsed in this loop pass leave together
+            if not self.publisher.eager:
+                continue
+            try:
+                await self._flush()
+            except REDIS_ERRORS:
+                # The tick retries, reports and turns this back on once Redis answers.
+                self.publisher.eager = False
+            except Exception:
+                logger.exception("flushing a change failed")
+
+    async def _flush(self) -> None:
         started = time.monotonic()
         await self.publisher.flush_deltas(self.topology)
         self.stats.tick(time.monotonic() - started)

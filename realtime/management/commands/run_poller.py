@@ -24,7 +24,7 @@ class Command(BaseCommand):
             "--frame-ms",
             type=int,
             default=25,
-            help="coalescing tick: at most one delta per group this often (default 25)",
+            help="coalescing tick under load: one delta per group this often (default 25)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

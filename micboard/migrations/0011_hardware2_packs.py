@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('micboard', '0009_chargers'),
+        ('micboard', '0010_timeline2_show_end'),
     ]
 
     operations = [

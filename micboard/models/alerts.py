@@ -21,7 +21,8 @@ class AlertQuerySet(TenantQuerySet["Alert"]):
         return self.filter(acknowledged_at__isnull=True)
 
 
-AlertManager = TenantManager.from_queryset(AlertQuerySet)
+class AlertManager(TenantManager.from_queryset(AlertQuerySet)):  # type: ignore[misc]
+    """The tenant-scoped manager of alerts, with the queryset's methods."""
 
 
 class Alert(TenantOwned):

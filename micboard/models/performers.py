@@ -29,7 +29,8 @@ class PerformerQuerySet(TenantQuerySet["Performer"]):
         return self.prefetch_related(models.Prefetch("assignments", queryset=with_units))
 
 
-PerformerManager = TenantManager.from_queryset(PerformerQuerySet)
+class PerformerManager(TenantManager.from_queryset(PerformerQuerySet)):  # type: ignore[misc]
+    """The tenant-scoped manager of performers, with the queryset's methods."""
 
 
 class Performer(TenantOwned):
@@ -101,7 +102,8 @@ class PerformerAssignmentQuerySet(TenantQuerySet["PerformerAssignment"]):
         return wanted.filter(updated_at__gte=after) if after is not None else wanted
 
 
-PerformerAssignmentManager = TenantManager.from_queryset(PerformerAssignmentQuerySet)
+class PerformerAssignmentManager(TenantManager.from_queryset(PerformerAssignmentQuerySet)):  # type: ignore[misc]
+    """The tenant-scoped manager of assignments, with the queryset's methods."""
 
 
 class PerformerAssignment(TenantOwned):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -88,7 +88,7 @@ def output_set_enabled(request: HtmxHttpRequest, output_id: int) -> HttpResponse
     output = lookups.get_output_for_admin(request.user, output_id)
     enabled = active_flag(request)
     if enabled is None:
-        return _part(request, output.monitoring_group, message="Choose enable or disable.")
+        return HttpResponseBadRequest("Send active=1 (enable) or active=0 (disable).")
     OutputService.set_enabled(output, enabled, by_user=request.user)
     return _part(request, output.monitoring_group)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from micboard.services.performer_csv import MAX_IMPORT_ROWS, dialect_of
-from micboard.services.rosters import Roster, RosterEntry
+from micboard.services.roster_plan import Roster, RosterEntry
 
 COLUMNS = ("performer", "position", "unit", "start time")
 REQUIRED = ("performer", "position")

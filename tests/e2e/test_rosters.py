@@ -1,6 +1,6 @@
 """Rosters end to end: an admin connects Planning Center (the simulator, over real HTTP from
 the live server), maps a position to units, looks at the dry run, applies it, and sees the
-performers on the wall."""
+performers arrive on the open wall, live."""
 
 from __future__ import annotations
 
@@ -75,13 +75,15 @@ class RosterTests(LiveWallTestCase):
         expect(changes.locator(".roster-filtered")).to_contain_text("Hannah Kim")
         expect(page.get_by_text("Nothing has changed yet.")).to_be_visible()
 
+        # The wall is open beside it: the apply reaches it live, as any assignment does.
+        wall = self.context.new_page()
+        wall.goto(self.url(f"/walls/{self.group.pk}/"))
+        expect(wall.get_by_text("Ruth Adeyemi")).to_have_count(0)
         page.get_by_role("button", name="Apply", exact=True).click()
-        expect(
-            page.get_by_role("heading", name="Applied: Sunday 9am (Planning Center)")
-        ).to_be_visible()
+        applied = page.get_by_role("heading", name="Applied: Sunday 9am (Planning Center)")
+        expect(applied).to_be_visible()
         assert SECRET not in page.content()
 
-        page.goto(self.url(f"/walls/{self.group.pk}/"))
-        expect(page.get_by_text("Ruth Adeyemi")).to_be_visible()
-        expect(page.get_by_text("Caleb Moreno")).to_be_visible()
-        expect(page.get_by_text("Hannah Kim")).to_have_count(0)
+        expect(wall.get_by_text("Ruth Adeyemi")).to_be_visible()
+        expect(wall.get_by_text("Caleb Moreno")).to_be_visible()
+        expect(wall.get_by_text("Hannah Kim")).to_have_count(0)

@@ -99,6 +99,9 @@ urlpatterns = [
     path("groups/<id:group_id>/members/", groups.group_members, name="group-members"),
     path("groups/<id:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
     path("groups/<id:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),
+    path(
+        "groups/<id:group_id>/manual-units/", groups.manual_unit_create, name="manual-unit-create"
+    ),
     path("kiosk-links/<id:link_id>/revoke/", groups.kiosk_link_revoke, name="kiosk-link-revoke"),
     path("api-tokens/", api_tokens.api_token_list, name="api-tokens"),
     path("api-tokens/new/", api_tokens.api_token_create, name="api-token-create"),

@@ -65,7 +65,7 @@ class WallUnit(NamedTuple):
     tx_offset_db: float | None
     frequency_khz: int | None
     antenna: str
-    chassis_name: str
+    chassis_name: str | None  # None: a manual unit (no receiver, no telemetry)
     channel_name: str  # as set on the receiver; live frames bring renames
 
 
@@ -129,6 +129,7 @@ class Tile:
     runtime: str
     tx_offset: str
     frequency: str
+    monitored: bool  # False: a manual unit, shown as "Unmonitored: not networked"
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -245,6 +246,7 @@ def _tile(
         runtime=runtime(unit.battery_minutes),
         tx_offset=decibels(unit.tx_offset_db),
         frequency=mhz(unit.frequency_khz),
+        monitored=unit.chassis_name is not None,
     )
 
 

@@ -60,7 +60,7 @@ class Command(BaseCommand):
         units = list(WirelessUnit.objects.select_related("base_chassis", "rf_channel"))
         units.sort(
             key=lambda unit: (
-                unit.base_chassis.port,
+                unit.base_chassis.port if unit.base_chassis else 0,
                 unit.rf_channel.number if unit.rf_channel else 0,
             )
         )

@@ -111,6 +111,10 @@ class Command(BaseCommand):
                 monitoring_group=band,
                 priority="high",
             )
+        # A wired G3 IEM pack no receiver reports: the band's wall shows it as a manual tile.
+        bass = PerformerService.get_performer_by_name("Priya Raman")
+        assert bass is not None
+        InventoryService.place_manual_unit(band, bass, slot="IEM-G3", kind=WirelessUnit.Kind.IEM)
 
     def _users(self, groups: list[MonitoringGroup]) -> list[str]:
         created = []

@@ -245,6 +245,18 @@ class BulkAssignForm(PickerChoicesMixin, forms.Form):
     units_field = "wireless_units"
 
 
+class ManualUnitForm(forms.Form):
+    """An unnetworked device placed on a wall by hand, with the performer wearing it."""
+
+    slot = forms.CharField(max_length=20, help_text="Its label on the wall, e.g. IEM07.")
+    kind = forms.ChoiceField(choices=WirelessUnit.Kind.choices, initial=WirelessUnit.Kind.IEM)
+    performer = forms.ModelChoiceField(queryset=Performer.objects.none())
+
+    def __init__(self, *args: Any, performers: QuerySet[Performer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["performer"].queryset = performers  # type: ignore[attr-defined]
+
+
 class KioskLinkForm(forms.Form):
     label = forms.CharField(max_length=200, help_text="Where the screen is, e.g. FOH left.")
 

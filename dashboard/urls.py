@@ -109,6 +109,9 @@ urlpatterns = [
     path("groups/<id:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
     path("groups/<id:group_id>/show-end/", groups.group_show_end, name="group-show-end"),
     path("groups/<id:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),
+    path(
+        "groups/<id:group_id>/manual-units/", groups.manual_unit_create, name="manual-unit-create"
+    ),
     path("kiosk-links/<id:link_id>/revoke/", groups.kiosk_link_revoke, name="kiosk-link-revoke"),
     path("groups/<id:group_id>/outputs/", outputs.group_outputs, name="group-outputs"),
     path("groups/<id:group_id>/outputs/log/", outputs.output_log, name="output-log"),

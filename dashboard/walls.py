@@ -86,7 +86,7 @@ class WallUnit(NamedTuple):
     rf_a_dbm: float | None
     rf_b_dbm: float | None
     antenna: str
-    chassis_name: str
+    chassis_name: str | None  # None: a manual unit (no receiver, no telemetry)
     channel_name: str  # as set on the receiver; live frames bring renames
     last_seen: datetime | None  # of the reading the battery estimate came with
 
@@ -169,6 +169,7 @@ class Tile:
     show_ends: str  # Unix seconds of the group's show end; empty for none
     projection: str  # "won't last: 21:40 < 22:15", or empty
     rf_paths: str  # "1": the receiver gives one RF level (ULX-D, SLX-D), so one meter
+    monitored: bool  # False: a manual unit, shown as "Unmonitored: not networked"
 
     def __getitem__(self, name: str) -> object:
         # Django's templates try `tile[name]` before `tile.name`: answering it spares a
@@ -309,6 +310,7 @@ def _tile(
             show_end,
         ),
         rf_paths=rf_paths(unit.rf_a_dbm, unit.rf_b_dbm),
+        monitored=unit.chassis_name is not None,
     )
 
 

@@ -29,7 +29,7 @@ class UnitOut(Schema):
     slot: str
     name: str
     kind: str
-    chassis_id: int = Field(alias="base_chassis_id")
+    chassis_id: int | None = Field(alias="base_chassis_id")  # None: a manual, unnetworked unit
     location_id: int | None
     live: dict[str, Any] | None = Field(
         None,

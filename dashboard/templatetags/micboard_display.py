@@ -199,13 +199,13 @@ def nav_section(request: HttpRequest) -> str:
         return "performers"
     if name.startswith("assignment") or name == "group-assignments":
         return "assignments"
-    if name.startswith(("group", "kiosk-link")):
+    if name.startswith(("group", "kiosk-link", "manual-unit")):
         return "groups"
     if name.startswith("alert"):
         return "alerts"
     if name.startswith("device"):
         return "devices"
-    if name.startswith("charger"):
+    if name.startswith("charger") or name == "pack":
         return "chargers"
     if name.startswith("api-token"):
         return "api-tokens"

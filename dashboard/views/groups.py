@@ -1,4 +1,5 @@
-"""Monitoring group pages for admins: members, the wall's tile order and kiosk links."""
+"""Monitoring group pages for admins: members, the wall's tile order, kiosk links and the
+manual tiles of unnetworked devices."""
 
 from __future__ import annotations
 
@@ -15,11 +16,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import lookups, walls
-from dashboard.forms import GroupMembersForm, KioskLinkForm, ShowEndForm, show_service_errors
+from dashboard.forms import (
+    GroupMembersForm,
+    KioskLinkForm,
+    ManualUnitForm,
+    ShowEndForm,
+    show_service_errors,
+)
 from dashboard.views.common import HtmxHttpRequest
 from micboard import access
 from micboard.models import KioskLink, MonitoringGroup
 from micboard.services import GroupService, KioskService
+from micboard.services.inventory import InventoryService
 
 PAGE = "dashboard/group_detail.html"
 
@@ -98,6 +106,25 @@ def kiosk_link_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def manual_unit_create(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    form = ManualUnitForm(request.POST, performers=access.assignable_performers(request.user))
+    placed = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            placed = InventoryService.place_manual_unit(
+                group, data["performer"], slot=data["slot"], kind=data["kind"], by_user=request.user
+            )
+        except ValidationError as error:
+            show_service_errors(form, error)
+        else:
+            form = ManualUnitForm(performers=access.assignable_performers(request.user))
+    return _part(request, group, "manual-units", manual_form=form, placed=placed)
+
+
+@login_required
+@require_POST
 def kiosk_link_revoke(request: HtmxHttpRequest, link_id: int) -> HttpResponse:
     link = lookups.get_kiosk_link_for_admin(request.user, link_id)
     KioskService.revoke_link(link, by_user=request.user)
@@ -116,6 +143,7 @@ def _context(request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any)
         "links": [(link, request.build_absolute_uri(_kiosk_path(link))) for link in links],
         "link_form": KioskLinkForm(),
         "show_end_form": ShowEndForm(initial={"show_ends_at": _local(group.show_ends_at)}),
+        "manual_form": ManualUnitForm(performers=access.assignable_performers(request.user)),
     }
     context.update(overrides)
     return context

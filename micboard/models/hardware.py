@@ -132,8 +132,10 @@ class WirelessUnit(TenantOwned):
         BODYPACK = "bodypack", "Bodypack"
         IEM = "iem", "In-ear monitor pack"
 
+    # None: a manual unit, an unnetworked device (a G3 IEM pack, a wired spare) an admin
+    # placed on a wall with its performer; no receiver reports it, so it has no telemetry.
     base_chassis = models.ForeignKey(
-        WirelessChassis, on_delete=models.CASCADE, related_name="units"
+        WirelessChassis, null=True, blank=True, on_delete=models.CASCADE, related_name="units"
     )
     # `chassis` is the same relation under its short name, so that
     # WirelessUnit.objects.filter(chassis=...) reads naturally; it has no column of its own.
@@ -143,6 +145,8 @@ class WirelessUnit(TenantOwned):
         from_fields=["base_chassis"],
         to_fields=["id"],
         related_name="+",
+        null=True,  # as base_chassis: a manual unit has none
+        blank=True,
     )
     rf_channel = models.OneToOneField(
         RFChannel, null=True, blank=True, on_delete=models.SET_NULL, related_name="unit"

@@ -20,6 +20,8 @@ from micboard.models import (
     Charger,
     IgnoredDevice,
     Location,
+    MonitoringGroup,
+    Performer,
     PerformerAssignment,
     RFChannel,
     WirelessChassis,
@@ -27,6 +29,7 @@ from micboard.models import (
 )
 from micboard.models.base import resolve_organization_id
 from micboard.services.common import validate_fields
+from micboard.services.performer_assignment import PerformerAssignmentService
 
 if TYPE_CHECKING:
     from micboard.devicelist import DeviceEntry
@@ -69,6 +72,29 @@ class InventoryService:
             row.save()
             _announce_row(EventKind.INVENTORY_SAVED, row)
         return row
+
+    @staticmethod
+    def place_manual_unit(
+        group: MonitoringGroup,
+        performer: Performer,
+        *,
+        slot: str,
+        kind: str,
+        by_user: ActingUser = None,
+    ) -> PerformerAssignment:
+        """Put an unnetworked device (a G3 IEM pack, a wired spare) with its performer on
+        the group's wall: a unit with no receiver, so nothing reads it and its tile says so.
+        It takes the wall's next place, like any new assignment."""
+        if by_user is not None:
+            access.require_group_admin(by_user, group)
+        with transaction.atomic():
+            unit = WirelessUnit(organization_id=group.organization_id, slot=slot, kind=kind)
+            validate_fields(unit)
+            unit.save()
+            _announce_row(EventKind.INVENTORY_SAVED, unit)
+            return PerformerAssignmentService.create_assignment(
+                performer, unit, group, by_user=by_user
+            )
 
     @staticmethod
     def delete_row(row: models.Model, *, by_user: ActingUser = None) -> None:

@@ -64,5 +64,7 @@ class PackFlowTests(LiveWallTestCase):
         expect(history.locator(".pack-event-charging")).to_contain_text("Stage left charger bay 4")
         expect(history.locator(".pack-event-inserted")).to_contain_text("Jane Smith")
         expect(history.locator(".pack-event-inserted")).to_contain_text("96 %")
+        nav = self.page.get_by_role("navigation").get_by_role("link", name="Chargers")
+        expect(nav).to_have_attribute("aria-current", "page")  # a pack belongs to the chargers
         results = Axe().run(self.page, options=WCAG)
         assert results.violations_count == 0, results.generate_report()

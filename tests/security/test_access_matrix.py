@@ -377,6 +377,10 @@ def roster_file(w: World) -> dict[str, Any]:
     return {"content": content, "name": "roster.csv"}
 
 
+def manual_unit(w: World) -> dict[str, Any]:
+    return {"slot": "IEM07", "kind": "iem", "performer": w.dana.pk}
+
+
 def kiosk_label(w: World) -> dict[str, Any]:
     return {"label": "Monitor world"}
 
@@ -653,6 +657,16 @@ PAGE_ROWS = [
         group_a,
         admins_of_a(200, techs=404, admin_b=404),
         data=show_end,
+        htmx="",
+        writes=True,
+    ),
+    write_only("manual-unit-create", group_a),
+    Row(
+        "manual-unit-create",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=manual_unit,
         htmx="",
         writes=True,
     ),
@@ -1279,6 +1293,15 @@ def admin_location_campus(w: World, campus_id: int) -> dict[str, Any]:
 
 
 SMUGGLED = [
+    Smuggled(
+        "another tenant's performer",
+        "admin_a",
+        "manual-unit-create",
+        POST,
+        group_a,
+        lambda w, performer_id: {**manual_unit(w), "performer": performer_id},
+        lambda w: w.olga.pk,
+    ),
     Smuggled(
         "another group's performer",
         "tech_a",

@@ -60,7 +60,7 @@ class Command(BaseCommand):
         units = list(WirelessUnit.objects.select_related("base_chassis", "rf_channel"))
         units.sort(
             key=lambda unit: (
-                unit.base_chassis.port,
+                unit.base_chassis.port if unit.base_chassis else 0,
                 unit.rf_channel.number if unit.rf_channel else 0,
             )
         )
@@ -111,6 +111,10 @@ class Command(BaseCommand):
                 monitoring_group=band,
                 priority="high",
             )
+        # A wired G3 IEM pack no receiver reports: the band's wall shows it as a manual tile.
+        bass = PerformerService.get_performer_by_name("Priya Raman")
+        assert bass is not None
+        InventoryService.place_manual_unit(band, bass, slot="IEM-G3", kind=WirelessUnit.Kind.IEM)
 
     def _users(self, groups: list[MonitoringGroup]) -> list[str]:
         created = []

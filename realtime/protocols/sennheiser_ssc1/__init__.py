@@ -1,4 +1,5 @@
-"""Sennheiser SSCv1: JSON over UDP (port 45 on the device), here for Digital 6000 EM 6000.
+"""Sennheiser SSCv1: JSON over UDP (port 45 on the device): Digital 6000 EM 6000 and EW-DX
+in legacy mode (`ewdx.py`).
 
 `parse` turns datagrams into per-channel Reading fields and `client` talks to one
 receiver. The simulator that plays one on loopback is `realtime.simulation.sennheiser_ssc1`.

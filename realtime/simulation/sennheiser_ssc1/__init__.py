@@ -1,4 +1,4 @@
-"""A simulated Sennheiser Digital 6000 EM 6000 speaking SSCv1 (JSON over UDP)."""
+"""A simulated Sennheiser SSCv1 receiver (EM 6000, or an EW-DX in legacy mode) on UDP."""
 
 from realtime.simulation.sennheiser_ssc1.simulator import SennheiserSsc1Simulator
 

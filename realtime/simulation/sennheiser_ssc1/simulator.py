@@ -1,4 +1,6 @@
-"""A simulated Digital 6000 EM 6000: a real UDP server speaking SSCv1 (JSON per datagram).
+"""A simulated SSCv1 receiver: a real UDP server speaking JSON per datagram, as a Digital
+6000 EM 6000 (by default) or, given an EW-DX product, with the EW-DX legacy tree (`/m`,
+`/mates`, 424 for a battery with no transmitter: `protocols/sennheiser_ssc1/ewdx.py`).
 
 A request is an address tree: a `null` leaf asks for the value, any other value sets it
 (name and carrier only; the rest is read-only, as on the EM). `/osc/state/subscribe` takes

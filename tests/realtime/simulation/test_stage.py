@@ -162,6 +162,9 @@ def test_seed_demo_builds_a_stage_once(capsys):
     ]
     tech_groups = MonitoringGroup.objects.filter(users__username="tech")
     assert [g.name for g in tech_groups] == ["Main stage"]
+    manual = PerformerAssignment.objects.get(wireless_unit__base_chassis__isnull=True)
+    assert (manual.wireless_unit.slot, manual.performer.name) == ("IEM-G3", "Priya Raman")
+    assert manual.monitoring_group.name == "Band & IEM"
 
 
 async def test_the_demo_charger_serves_its_packs_on_the_port_after_the_receivers():

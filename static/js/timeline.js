@@ -108,6 +108,9 @@
   // As query.step_for: the stored tier and the seconds per point of a view.
   function stepFor(start, end) {
     const span = end - start;
+    if (span <= rules.full_rate_up_to && start >= rules.full_rate_since) {
+      return 0; // every reading
+    }
     const resolution = span <= rules.second_up_to && start >= rules.second_since ? 1 : 10;
     return Math.max(resolution, Math.ceil(span / rules.max_points / resolution) * resolution);
   }
@@ -137,7 +140,8 @@
   }
 
   function showRange(start, end, step) {
-    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${step} s points)`;
+    const points = step === 0 ? "full rate" : `${step} s points`;
+    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${points})`;
   }
 
   // Show the new range at once from the points already drawn (uPlot redraws them in a few

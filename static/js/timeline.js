@@ -105,14 +105,18 @@
     }
   }
 
-  // As query.step_for: the stored tier and the seconds per point of a view.
-  function stepFor(start, end) {
+  // As query.step_for: the stored tier and the seconds per point of a view (0, 0: every reading).
+  function tierAndStep(start, end) {
     const span = end - start;
     if (span <= rules.full_rate_up_to && start >= rules.full_rate_since) {
-      return 0; // every reading
+      return [0, 0];
     }
     const resolution = span <= rules.second_up_to && start >= rules.second_since ? 1 : 10;
-    return Math.max(resolution, Math.ceil(span / rules.max_points / resolution) * resolution);
+    return [resolution, Math.max(resolution, Math.ceil(span / rules.max_points / resolution) * resolution)];
+  }
+
+  function stepFor(start, end) {
+    return tierAndStep(start, end)[1];
   }
 
   function viewBounds() {
@@ -185,9 +189,12 @@
   }
 
   // Off the live edge, fetch a view's width either side of it (at the view's step: the
-  // `view` parameter), so the next pan or zoom is drawn from what is already here.
+  // `view` parameter), so the next pan or zoom is drawn from what is already here. Only
+  // where a point is a stored one: merging three times the seconds would cost more than
+  // the next step saves.
   function fetchBounds(start, end) {
-    if (live || !rules) {
+    const [resolution, step] = rules ? tierAndStep(Math.floor(start), Math.ceil(end)) : [1, 0];
+    if (live || !rules || step !== resolution) {
       return [Math.floor(start), Math.ceil(end)];
     }
     const side = (range.span * (rules.ahead - 1)) / 2;

@@ -167,8 +167,8 @@
     const ask = ++loading;
     const end = live ? Date.now() / 1000 : range.end;
     const start = end - range.span;
-    const [from, to] = fetchBounds(start, end);
     const view = Math.ceil(end) - Math.floor(start);
+    const [from, to] = fetchBounds(start, end, view);
     const url = `${root.dataset.dataUrl}?start=${from}&end=${to}&view=${view}`;
     const started = performance.now();
     root.dataset.state = "loading";
@@ -192,14 +192,15 @@
   // `view` parameter), so the next pan or zoom is drawn from what is already here. Only
   // where a point is a stored one: merging three times the seconds would cost more than
   // the next step saves.
-  function fetchBounds(start, end) {
+  function fetchBounds(start, end, view) {
     const [resolution, step] = rules ? tierAndStep(Math.floor(start), Math.ceil(end)) : [1, 0];
     if (live || !rules || step !== resolution) {
       return [Math.floor(start), Math.ceil(end)];
     }
     const side = (range.span * (rules.ahead - 1)) / 2;
     const now = Math.ceil(Date.now() / 1000);
-    return [Math.floor(start - side), Math.min(Math.ceil(end + side), Math.max(now, Math.ceil(end)))];
+    const to = Math.min(Math.ceil(end + side), Math.max(now, Math.ceil(end)));
+    return [Math.max(Math.floor(start - side), to - rules.ahead * view), to]; // the server's limit
   }
 
   function draw(body, start, end) {

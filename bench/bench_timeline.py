@@ -52,12 +52,14 @@ class Measured:
         return cls(second_bytes, second_bytes / 10, write_s)
 
 
-def synthetic_seconds(units: int, hours: float, start: int) -> list[list[Any]]:
-    """Return each second's closed points, from 10 Hz states folded by the recorder."""
-    from realtime.poller.recorder import SecondAggregator
+def synthetic_seconds(units: int, hours: float, start: int) -> tuple[list[list[Any]], Any]:
+    """Return each second's closed points, from 10 Hz states folded by the recorder, and
+    the writer's rows of every reading at full rate (realtime/poller/recorder.py)."""
+    from realtime.poller.recorder import SecondAggregator, WindowBuilder, lane_values
 
     rng = random.Random(16)
     aggregator = SecondAggregator()
+    full_rate = WindowBuilder()
     rf = [-60.0] * units
     out = []
     for second in range(int(hours * 3600)):
@@ -65,9 +67,27 @@ def synthetic_seconds(units: int, hours: float, start: int) -> list[list[Any]]:
             ts = start + second + tick / READING_RATE
             for unit in range(units):
                 rf[unit] = max(-95.0, min(-30.0, rf[unit] + rng.gauss(0, 0.7)))
-                aggregator.observe(_state(unit + 1, ts, rf[unit], rng, second / (hours * 3600)))
+                state = _state(unit + 1, ts, rf[unit], rng, second / (hours * 3600))
+                aggregator.observe(state)
+                full_rate.add_readings([(state.id, (ts, lane_values(state)))])
         out.append(aggregator.close(start + second + 1.0))
-    return out
+    return out, full_rate
+
+
+def measure_full_rate(full_rate: Any, workdir: Path) -> float:
+    """Save every reading's minutes through the store; return the bytes they added (the
+    units exist: measure_chunks made them)."""
+    from django.db import connection
+
+    from micboard.tenancy import system_context
+    from micboard.timeline import store
+
+    with system_context():
+        _compact(connection)
+        before = _size(workdir / "chunks.sqlite3")
+        store.save_readings(full_rate.reading_rows())
+        _compact(connection)
+    return _size(workdir / "chunks.sqlite3") - before
 
 
 def _state(unit_id: int, ts: float, rf: float, rng: random.Random, used: float) -> Any:
@@ -211,16 +231,18 @@ def setup_django(workdir: Path) -> None:
     django.setup()
 
 
-def run(units: int, hours: float) -> list[tuple[str, Measured]]:
+def run(units: int, hours: float) -> tuple[list[tuple[str, Measured]], float]:
+    """Return each store's measures, and the full-rate tier's bytes per unit-hour."""
     workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-timeline-"))
     try:
         setup_django(workdir)
-        seconds = synthetic_seconds(units, hours, start=1_800_000_000)
-        return [
+        seconds, full_rate = synthetic_seconds(units, hours, start=1_800_000_000)
+        results = [
             ("chunks (chosen)", measure_chunks(seconds, workdir, units)),
             ("row per second", measure_rows(seconds, workdir)),
             ("Redis stream", measure_stream(seconds, workdir)),
         ]
+        return results, measure_full_rate(full_rate, workdir) / (units * hours)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -238,7 +260,9 @@ def bytes_per_unit_day(name: str, m: Measured, units: int, hours: float) -> dict
     }
 
 
-def print_table(results: list[tuple[str, Measured]], units: int, hours: float) -> None:
+def print_table(
+    results: list[tuple[str, Measured]], full_rate: float, units: int, hours: float
+) -> None:
     print(f"\ntimeline storage: {units} units for {hours:g} h at {READING_RATE} Hz")
     print(
         f"{'store':<16} {'1 s B/unit-day':>15} {'10 s B/unit-day':>16} "
@@ -250,6 +274,10 @@ def print_table(results: list[tuple[str, Measured]], units: int, hours: float) -
             f"{name:<16} {row['second']:>15,.0f} {row['ten_seconds']:>16,.0f} "
             f"{row['budget_gb']:>20.2f} GB {row['written_per_s']:>17,.0f}"
         )
+    print(
+        f"full rate (every reading, the last hour): {full_rate:,.0f} B per unit-hour; "
+        f"1,000 units: {1000 * full_rate / 1e9:.2f} GB"
+    )
 
 
 def main() -> None:
@@ -257,7 +285,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=20)
     parser.add_argument("--hours", type=float, default=1.0)
     args = parser.parse_args()
-    print_table(run(args.units, args.hours), args.units, args.hours)
+    print_table(*run(args.units, args.hours), args.units, args.hours)
 
 
 if __name__ == "__main__":

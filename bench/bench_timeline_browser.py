@@ -5,10 +5,13 @@ A throwaway SQLite database gets `--units` units in one group with `--hours` of 
 1 s and 10 s points (saved through micboard/timeline/store.py) and a few dropouts each;
 uvicorn serves it on loopback (DEBUG, so whitenoise serves static/ as it is) and Debian's
 Chromium (Playwright) signs in and opens the group's timeline. Each step is timed from the
-click to the animation frame after the charts were redrawn (fetch, JSON, uPlot):
+click to the animation frame after the charts were redrawn (fetch, JSON, uPlot), or,
+when the charts already hold the new range's points at its step (static/js/timeline.js
+fetches around a view off the live edge), to the frame after they were rescaled:
 
 - first draw: the "3 h" span (every unit's chart, 10 s points merged to <= 1,500 each)
-- zoom in: "+" five times (3 h -> 6 min; the last steps read 1 s points), pan: "◀"
+- zoom in: "+" five times (3 h -> 6 min; 1.5 h is held, 45 and 22 min are fetched at 1 s
+  points, 11 and 6 min are held); pan: "◀" three times (held)
 - "rescaled": the same steps to the frame in which the charts show the new range from the
   points they already had (the new range's points replace them when they arrive)
 - data JSON: the 3 h answer of the data endpoint alone, in this process (the server's part)
@@ -222,9 +225,10 @@ def main() -> None:
     args = parser.parse_args()
     steps = run(args.units, args.hours)
     print(f"\ntimeline of {args.units} units over {args.hours:g} h (headless Chromium)")
-    print(f"{'step':<20} {'median ms':>10} {'max ms':>8} {'runs':>5}")
+    print(f"{'step':<20} {'median ms':>10} {'max ms':>8} {'runs':>5}  each run, ms")
     for name, times in steps.items():
-        print(f"{name:<20} {median(times):>10.0f} {max(times):>8.0f} {len(times):>5}")
+        each = " ".join(f"{t:.0f}" for t in times)
+        print(f"{name:<20} {median(times):>10.0f} {max(times):>8.0f} {len(times):>5}  {each}")
 
 
 if __name__ == "__main__":

@@ -140,7 +140,9 @@ def _browser(**kwargs: Any) -> dict[str, Any]:
 def _timeline(units: int, hours: float) -> dict[str, Any]:
     from bench.bench_timeline import bytes_per_unit_day, run
 
-    return {"rows": [bytes_per_unit_day(name, m, units, hours) for name, m in run(units, hours)]}
+    results, full_rate = run(units, hours)
+    rows = [bytes_per_unit_day(name, m, units, hours) for name, m in results]
+    return {"rows": rows, "full_rate_per_unit_hour": full_rate}
 
 
 def _timeline_page(units: int, hours: float) -> dict[str, Any]:
@@ -478,6 +480,9 @@ def _timeline_section(scenarios: list[dict[str, Any]]) -> list[str]:
               _f(r["budget_gb"], ".2f", " GB"), _f(r["written_per_s"], ",.0f"), _load(storage)]
              for r in storage["ok"]["rows"]],
         )  # fmt: skip
+        full_rate = storage["ok"]["full_rate_per_unit_hour"]
+        lines += ["", f"every reading for the last hour: {_f(full_rate, ',.0f')} B per unit-hour "
+                      f"({_f(full_rate * 1000 / 1e9, '.2f')} GB for 1,000 units)"]  # fmt: skip
     page = next((o for o in scenarios if o["scenario"] == "timeline_page"), None)
     if page is None or "ok" not in page:
         return [*lines, "", f"page not measured: {page['error'] if page else 'not run'}"]

@@ -131,6 +131,8 @@ MICBOARD_SIGNAL_BACK_AFTER = env_int("MICBOARD_SIGNAL_BACK_AFTER", 30)
 # The show's timeline (docs/timeline.md): days of 10 s points kept, and hours of 1 s points.
 MICBOARD_TIMELINE_DAYS = env_int("MICBOARD_TIMELINE_DAYS", 7)
 MICBOARD_TIMELINE_SECOND_HOURS = env_int("MICBOARD_TIMELINE_SECOND_HOURS", 24)
+# Minutes of every reading at full rate (10 Hz) kept, for the timeline zoomed in closest.
+MICBOARD_TIMELINE_FULL_RATE_MINUTES = env_int("MICBOARD_TIMELINE_FULL_RATE_MINUTES", 60)
 # Seconds between the recorder's saves: how far behind now a timeline page may be.
 MICBOARD_TIMELINE_SAVE_SECONDS = env_int("MICBOARD_TIMELINE_SAVE_SECONDS", 10)
 # RF (dBm) below which, on both antennas, a heard transmitter counts as dropping out.

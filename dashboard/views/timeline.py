@@ -120,11 +120,15 @@ def _range(request: HttpRequest, now: float) -> tuple[int, int]:
 
 
 def _view(request: HttpRequest, start: int, end: int) -> int | None:
-    """Return the asked view length (s): within the range, and not AHEAD times shorter."""
+    """Return the asked view length (s): at most the range (which is cut to what is kept),
+    and not AHEAD times shorter."""
     if not request.GET.get("view"):
         return None
     view = int(request.GET["view"])
-    if not 0 < view <= end - start <= query.AHEAD * view:
+    if view <= 0:
+        raise ValueError("view out of range")
+    view = min(view, end - start)
+    if end - start > query.AHEAD * view:
         raise ValueError("view out of range")
     return view
 

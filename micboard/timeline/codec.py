@@ -71,6 +71,42 @@ def to_points(values: array[int]) -> list[Point | None]:
     return points
 
 
+# A reading at full rate: its time (Unix s) and each lane's value (None: unknown).
+Reading = tuple[float, tuple[float | None, ...]]
+MINUTE = 60  # s of readings per row
+
+
+class ReadingsRow:
+    """A minute of one unit's readings, packed as they come: each one's milliseconds since
+    `start` (unsigned 16-bit), and its lanes as 16-bit tenths (MISSING when unknown), so
+    a minute at 10 Hz holds 6 KB in memory before compression."""
+
+    __slots__ = ("offsets", "start", "values")
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.offsets = array("H")
+        self.values = array("h")
+
+    def add(self, reading: Reading) -> None:
+        at, lanes = reading
+        self.offsets.append(max(0, min(65535, round((at - self.start) * 1000))))
+        self.values.extend(MISSING if v is None else _tenths(v) for v in lanes)
+
+    def encode(self) -> bytes:
+        return zlib.compress(self.offsets.tobytes() + self.values.tobytes(), 6)
+
+
+def decode_readings(start: int, blob: bytes) -> tuple[list[float], array[int]]:
+    """Unpack a minute's readings: their times, and len(LANES) tenths per reading."""
+    raw = zlib.decompress(blob)
+    count = len(raw) // (2 + 2 * len(LANES))
+    offsets, values = array("H"), array("h")
+    offsets.frombytes(raw[: 2 * count])
+    values.frombytes(raw[2 * count :])
+    return [start + offset / 1000 for offset in offsets], values
+
+
 def merge(points: list[Point | None]) -> Point | None:
     """Return one point summarising several (the 10 s tier from ten seconds)."""
     heard = [point for point in points if point is not None]

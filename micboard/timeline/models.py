@@ -38,6 +38,23 @@ class SampleChunk(models.Model):
         return f"unit {self.unit_id}, {self.resolution} s points from {self.start}"
 
 
+class ReadingChunk(models.Model):
+    """Every reading of one unit during one minute, at full rate (codec.encode_readings)."""
+
+    unit = models.ForeignKey(WirelessUnit, on_delete=models.CASCADE, related_name="+")
+    start = models.BigIntegerField(help_text="Unix time (s) of the minute's first second")
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "start"], name="uniq_timeline_readings")
+        ]
+        indexes = [models.Index(fields=["start"], name="timeline_readings_age")]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id}, readings from {self.start}"
+
+
 class EventKind(models.TextChoices):
     """What the poller saw happen to a unit (realtime/poller/detector.py)."""
 

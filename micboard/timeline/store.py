@@ -12,8 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from micboard.timeline.codec import POINTS, Point, decode_values, encode, to_points
-from micboard.timeline.models import Marker, Resolution, SampleChunk, UnitEvent
+from micboard.timeline.codec import (
+    MINUTE,
+    POINTS,
+    Point,
+    ReadingsRow,
+    decode_readings,
+    decode_values,
+    encode,
+    to_points,
+)
+from micboard.timeline.models import Marker, ReadingChunk, Resolution, SampleChunk, UnitEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,39 @@ def save_chunks(chunks: Iterable[Chunk]) -> int:
                 update_fields=["data"],
             )
     return len(rows)
+
+
+def save_readings(minutes: Iterable[tuple[int, ReadingsRow]]) -> int:
+    """Save (unit id, minute of readings) rows, replacing any saved before."""
+    rows = [
+        ReadingChunk(unit_id=unit_id, start=row.start, data=row.encode())
+        for unit_id, row in minutes
+    ]
+    if rows:
+        with transaction.atomic():
+            ReadingChunk.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["unit", "start"],
+                update_fields=["data"],
+            )
+    return len(rows)
+
+
+def read_readings(
+    unit_ids: Iterable[int], start: int, end: int
+) -> Iterator[tuple[int, list[float], array[int]]]:
+    """Yield (unit id, times, tenths: codec.decode_readings) of the minutes holding the
+    units' readings in [start, end), in time order per unit."""
+    rows = (
+        ReadingChunk.objects.filter(
+            unit_id__in=list(unit_ids), start__gte=start - start % MINUTE, start__lt=end
+        )
+        .order_by("unit_id", "start")
+        .values_list("unit_id", "start", "data")
+    )
+    for unit_id, first, blob in rows:
+        yield unit_id, *decode_readings(first, bytes(blob))
 
 
 def save_events(events: Iterable[DetectedEvent]) -> None:
@@ -119,6 +161,12 @@ def _when(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
+def prune_readings(now: float) -> int:
+    """Delete the full-rate minutes older than MICBOARD_TIMELINE_FULL_RATE_MINUTES."""
+    oldest = int(now) - int(settings.MICBOARD_TIMELINE_FULL_RATE_MINUTES) * 60 - MINUTE
+    return ReadingChunk.objects.filter(start__lt=oldest).delete()[0]
+
+
 def prune(now: float | None = None) -> int:
     """Delete what is older than the retention settings; return the rows deleted."""
     now = time.time() if now is None else now
@@ -132,6 +180,7 @@ def prune(now: float | None = None) -> int:
         # A window is deleted once its last point is older than what is kept.
         oldest = int(now) - kept - resolution * POINTS
         deleted += SampleChunk.objects.filter(resolution=resolution, start__lt=oldest).delete()[0]
+    deleted += prune_readings(now)
     cutoff = _when(now) - timedelta(days=keep_days)
     deleted += UnitEvent.objects.filter(started_at__lt=cutoff).delete()[0]
     deleted += Marker.unscoped.filter(at__lt=cutoff).delete()[0]

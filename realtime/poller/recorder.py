@@ -15,13 +15,23 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection
 
 from micboard.tenancy import system_context
 from micboard.timeline import store
-from micboard.timeline.codec import LANES, POINTS, Point, Span, merge
+from micboard.timeline.codec import (
+    LANES,
+    MINUTE,
+    POINTS,
+    Point,
+    Reading,
+    ReadingsRow,
+    Span,
+    merge,
+)
 from micboard.timeline.models import Resolution
 from realtime.poller.detector import DetectedEvent, UnitDetector
 from realtime.units.state import UnitState
@@ -31,11 +41,14 @@ logger = logging.getLogger(__name__)
 QUEUE_SECONDS = 300  # seconds of points waiting for the database before dropping
 SAVE_EVERY = 10.0  # s between saves of the open windows (MICBOARD_TIMELINE_SAVE_SECONDS)
 PRUNE_EVERY = 3600.0
+PRUNE_READINGS_EVERY = 60.0  # the full-rate minutes are kept for an hour, not days
 
 # A closed second of one unit: (unit id, unix second, point)
 Second = tuple[int, int, Point]
-# What the loop hands the writer once a second: closed seconds, and events seen.
-Batch = tuple[list[Second], list[DetectedEvent]]
+# A reading at full rate, of one unit: (unit id, (time, lane values))
+UnitReading = tuple[int, Reading]
+# What the loop hands the writer once a second: closed seconds, events seen, readings.
+Batch = tuple[list[Second], list[DetectedEvent], list[UnitReading]]
 
 
 def lane_values(state: UnitState) -> tuple[float | None, ...]:
@@ -129,6 +142,7 @@ class WindowBuilder:
     def __init__(self) -> None:
         self._seconds: dict[tuple[int, int], list[Point | None]] = {}
         self._tens: dict[tuple[int, int], list[Point | None]] = {}
+        self._minutes: dict[tuple[int, int], ReadingsRow] = {}  # full rate, per unit
         self.events: list[DetectedEvent] = []  # not saved yet
         self.latest = 0
 
@@ -138,6 +152,19 @@ class WindowBuilder:
             window = self._seconds.setdefault((unit_id, start), [None] * POINTS)
             window[second - start] = point
             self.latest = max(self.latest, second)
+
+    def add_readings(self, readings: list[UnitReading]) -> None:
+        for unit_id, reading in readings:
+            second = int(reading[0])
+            start = second - second % MINUTE
+            row = self._minutes.get((unit_id, start))
+            if row is None:
+                row = self._minutes[(unit_id, start)] = ReadingsRow(start)
+            row.add(reading)
+
+    def reading_rows(self) -> list[tuple[int, ReadingsRow]]:
+        """Return every open minute of full-rate readings, as store.save_readings takes."""
+        return [(unit_id, row) for (unit_id, _start), row in self._minutes.items()]
 
     def chunks(self) -> list[store.Chunk]:
         """Return every open window as chunks (the 10 s rows refreshed from the 1 s)."""
@@ -156,8 +183,11 @@ class WindowBuilder:
     def drop_finished(self) -> None:
         """Forget the windows saved for the last time (ended a while before the latest)."""
         grace = 5
-        for windows, resolution in ((self._seconds, 1), (self._tens, 10)):
-            span = resolution * POINTS
+        for windows, span in (
+            (self._seconds, POINTS),
+            (self._tens, Resolution.TEN_SECONDS * POINTS),
+            (self._minutes, MINUTE),
+        ):
             for key in [k for k in windows if k[1] + span + grace < self.latest]:
                 del windows[key]
 
@@ -171,6 +201,7 @@ class Recorder:
         self.rf_threshold = rf_threshold
         self._detectors: dict[int, UnitDetector] = {}
         self._events: list[DetectedEvent] = []
+        self._readings: list[UnitReading] = []
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=QUEUE_SECONDS)
         self._save_every = save_every
         self._thread = threading.Thread(target=self._write, name="timeline-writer", daemon=True)
@@ -180,6 +211,7 @@ class Recorder:
 
     def observe(self, state: UnitState) -> None:
         self.aggregator.observe(state)
+        self._readings.append((state.id, (state.ts, lane_values(state))))  # kept at full rate
         detector = self._detectors.get(state.id)
         if detector is None:
             detector = self._detectors[state.id] = UnitDetector(state.id, self.rf_threshold)
@@ -196,8 +228,9 @@ class Recorder:
         seconds = self.aggregator.close(now)
         if not seconds and not self._events:
             return
+        readings, self._readings = self._readings, []  # on a full queue they are dropped too
         try:
-            self._queue.put_nowait((seconds, self._events))
+            self._queue.put_nowait((seconds, self._events, readings))
         except queue.Full:
             self.dropped += len(seconds)
             return
@@ -215,24 +248,28 @@ class Recorder:
 
     def _write(self) -> None:
         builder = WindowBuilder()
-        saved_at, pruned_at = time.monotonic(), 0.0
+        saved_at, pruned_at, readings_pruned_at = time.monotonic(), 0.0, 0.0
         try:
             while True:
                 try:
                     batch = self._queue.get(timeout=self._save_every)
                 except queue.Empty:
-                    batch = ([], [])
+                    batch = ([], [], [])
                 if batch is None:
                     self._save(builder)
                     return
                 builder.add(batch[0])
                 builder.events.extend(batch[1])
+                builder.add_readings(batch[2])
                 if time.monotonic() - saved_at >= self._save_every:
                     saved_at = time.monotonic()
                     self._save(builder)
                 if time.monotonic() - pruned_at >= PRUNE_EVERY:
-                    pruned_at = time.monotonic()
-                    self._prune()
+                    pruned_at = readings_pruned_at = time.monotonic()
+                    self._prune(store.prune)
+                elif time.monotonic() - readings_pruned_at >= PRUNE_READINGS_EVERY:
+                    readings_pruned_at = time.monotonic()
+                    self._prune(store.prune_readings)
         finally:
             connection.close()
 
@@ -240,6 +277,7 @@ class Recorder:
         try:
             with system_context():
                 store.save_chunks(builder.chunks())
+                store.save_readings(builder.reading_rows())
                 store.save_events(builder.events)
         except Exception:
             logger.warning("timeline not saved; keeping it for the next try", exc_info=True)
@@ -248,10 +286,10 @@ class Recorder:
         builder.drop_finished()
         builder.events = []
 
-    def _prune(self) -> None:
+    def _prune(self, prune: Callable[[float], int]) -> None:
         try:
             with system_context():
-                logger.info("timeline: pruned %d rows", store.prune())
+                logger.info("timeline: pruned %d rows", prune(time.time()))
         except Exception:
             logger.warning("timeline prune failed; trying again later", exc_info=True)
             close_old_connections()

@@ -105,11 +105,18 @@
     }
   }
 
-  // As query.step_for: the stored tier and the seconds per point of a view.
-  function stepFor(start, end) {
+  // As query.step_for: the stored tier and the seconds per point of a view (0, 0: every reading).
+  function tierAndStep(start, end) {
     const span = end - start;
+    if (span <= rules.full_rate_up_to && start >= rules.full_rate_since) {
+      return [0, 0];
+    }
     const resolution = span <= rules.second_up_to && start >= rules.second_since ? 1 : 10;
-    return Math.max(resolution, Math.ceil(span / rules.max_points / resolution) * resolution);
+    return [resolution, Math.max(resolution, Math.ceil(span / rules.max_points / resolution) * resolution)];
+  }
+
+  function stepFor(start, end) {
+    return tierAndStep(start, end)[1];
   }
 
   function viewBounds() {
@@ -137,7 +144,8 @@
   }
 
   function showRange(start, end, step) {
-    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${step} s points)`;
+    const points = step === 0 ? "full rate" : `${step} s points`;
+    rangeText.textContent = `${formatTime(start, range.span)} – ${formatTime(end, range.span)} (${points})`;
   }
 
   // Show the new range at once from the points already drawn (uPlot redraws them in a few
@@ -159,8 +167,8 @@
     const ask = ++loading;
     const end = live ? Date.now() / 1000 : range.end;
     const start = end - range.span;
-    const [from, to] = fetchBounds(start, end);
     const view = Math.ceil(end) - Math.floor(start);
+    const [from, to] = fetchBounds(start, end, view);
     const url = `${root.dataset.dataUrl}?start=${from}&end=${to}&view=${view}`;
     const started = performance.now();
     root.dataset.state = "loading";
@@ -181,14 +189,18 @@
   }
 
   // Off the live edge, fetch a view's width either side of it (at the view's step: the
-  // `view` parameter), so the next pan or zoom is drawn from what is already here.
-  function fetchBounds(start, end) {
-    if (live || !rules) {
+  // `view` parameter), so the next pan or zoom is drawn from what is already here. Only
+  // where a point is a stored one: merging three times the seconds would cost more than
+  // the next step saves.
+  function fetchBounds(start, end, view) {
+    const [resolution, step] = rules ? tierAndStep(Math.floor(start), Math.ceil(end)) : [1, 0];
+    if (live || !rules || step !== resolution) {
       return [Math.floor(start), Math.ceil(end)];
     }
     const side = (range.span * (rules.ahead - 1)) / 2;
     const now = Math.ceil(Date.now() / 1000);
-    return [Math.floor(start - side), Math.min(Math.ceil(end + side), Math.max(now, Math.ceil(end)))];
+    const to = Math.min(Math.ceil(end + side), Math.max(now, Math.ceil(end)));
+    return [Math.max(Math.floor(start - side), to - rules.ahead * view), to]; // the server's limit
   }
 
   function draw(body, start, end) {

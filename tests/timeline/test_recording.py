@@ -11,9 +11,9 @@ from channels.db import database_sync_to_async
 from django.core.management import call_command
 
 from micboard.models import Organization
-from micboard.timeline import store
-from micboard.timeline.codec import POINTS, Span, decode, encode, merge
-from micboard.timeline.models import Resolution, SampleChunk, UnitEvent
+from micboard.timeline import query, store
+from micboard.timeline.codec import MISSING, POINTS, ReadingsRow, Span, decode, encode, merge
+from micboard.timeline.models import ReadingChunk, Resolution, SampleChunk, UnitEvent
 from realtime.poller.recorder import QUEUE_SECONDS, Recorder
 from realtime.units.state import UnitState
 from tests.factories import make_receiver
@@ -66,6 +66,51 @@ async def test_it_records_each_second_and_a_dropout_as_a_gap(
     assert during == [], "the seconds the pack was off have no RF or battery: a gap"
     tens = await read(unit.id, Resolution.TEN_SECONDS)
     assert any(p[BATTERY] and p[BATTERY].mean == 80 for _, p in tens), "10 s points follow"
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_every_reading_is_kept_at_full_rate_and_drawn_when_zoomed_in_close(
+    simulators, recording_pollers, live_settings
+):
+    simulator = await simulators("ULXD4Q")
+    stage = await database_sync_to_async(build_live_stage)([simulator.port])
+    unit = stage.units[0]
+    recording_pollers()
+    since = int(time.time())
+
+    async def zoomed_in() -> dict | None:
+        now = time.time()  # a minute's view: the page draws every reading
+        body = await database_sync_to_async(query.lanes)([unit.id], since, since + 60, now)
+        lanes = body["units"].get(str(unit.id))
+        # Several readings a second (the client meters at 10 Hz), not one point a second.
+        many = lanes is not None and len(lanes["t"]) >= 4 * len({int(t) for t in lanes["t"]}) >= 8
+        return body if many else None
+
+    body = await wait_until_async(zoomed_in, 15, "several readings a second saved")
+    assert body["step"] == 0
+    lanes = body["units"][str(unit.id)]
+    assert lanes["t"] == sorted(lanes["t"])
+    assert any(t != int(t) for t in lanes["t"]), "each reading at its own time"
+    assert all(-120 < rf < 0 for rf in lanes["rf_a"] if rf is not None)
+    assert lanes["rf_a_min"] == lanes["rf_a"] == lanes["rf_a_max"], "a reading is one value"
+
+
+@pytest.mark.django_db
+def test_full_rate_minutes_are_pruned_after_their_hour(settings):
+    settings.MICBOARD_TIMELINE_FULL_RATE_MINUTES = 60
+    _, units = make_receiver(Organization.default(), 2202)
+    now = int(time.time())
+    rows = []
+    for age in (62 * 60, 58 * 60):
+        row = ReadingsRow(now - age - (now - age) % 60)
+        row.add((row.start + 0.25, (-60.0, None, -20.0, 80.0)))
+        rows.append((units[0].id, row))
+    store.save_readings(rows)
+    call_command("prune_timeline")
+    assert list(ReadingChunk.objects.values_list("start", flat=True)) == [rows[1][1].start]
+    times, values = next(store.read_readings([units[0].id], now - 3600, now))[1:]
+    assert times == [rows[1][1].start + 0.25]
+    assert list(values) == [-600, MISSING, -200, 800]
 
 
 def test_a_full_queue_drops_seconds_instead_of_waiting():

@@ -124,8 +124,13 @@ def test_a_page_fetching_around_its_view_gets_the_views_step_and_bad_views_are_r
     assert body["step"] == 1
     assert len(body["units"][str(unit.pk)]["t"]) == 900
     assert body["rules"]["max_points"] * body["rules"]["ahead"] >= 900
-    for view in ("0", "200", "901", "soon"):  # 200: the range is more than three views
+    for view in ("0", "-5", "200", "soon"):  # 200: the range is more than three views
         assert tech.get(url, {"start": start, "end": NOW, "view": view}).status_code == 400
+    # Zoomed out past what is kept: the range is cut to the retention, and so is the view.
+    days = 14 * 86400
+    wide = tech.get(url, {"start": NOW - days, "end": NOW, "view": days})
+    assert wide.status_code == 200
+    assert wide.json()["start"] == NOW - 7 * 86400
 
 
 def test_a_range_with_more_seconds_than_points_merges_them_keeping_the_extremes():

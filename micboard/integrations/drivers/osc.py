@@ -160,8 +160,13 @@ def _pattern_field(kind: str) -> forms.CharField:
 
 
 class OscConfigForm(forms.Form):
-    host = forms.CharField(max_length=255, help_text="The console's or show controller's address.")
-    port = forms.IntegerField(min_value=1, max_value=65535)
+    # Labels are explicit: the outputs page names these fields with a prefix of its own.
+    host = forms.CharField(
+        label="Host", max_length=255, help_text="The console's or show controller's address."
+    )
+    port = forms.IntegerField(
+        label="Port", min_value=1, max_value=65535, help_text="Companion: 12321; QLab: 53000."
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

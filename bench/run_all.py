@@ -13,7 +13,9 @@ a scenario that overruns its limit is stopped and reported as such. Scenarios:
 - protocol rates: readings per second per channel of each protocol client against the
   metering or push rate it asked for (bench/bench_rates.py);
 - fan-out: web-process (daphne) CPU per 1,000 client messages/s, from the live runs;
-- pages and service calls (bench/bench_pages.py).
+- pages and service calls (bench/bench_pages.py);
+- outputs: alert raised in the poller -> webhook received, p50/p99 for 1 and 10 webhooks and
+  10 beside one that never answers (bench/bench_outputs.py).
 
 The whole run stays under 15 minutes (`--quick`: about 5). The machine is shared: the load
 average is recorded before and after every scenario.
@@ -44,6 +46,7 @@ RESULTS = REPO / "bench" / "results"
 TOTAL_LIMIT = 14 * 60.0  # seconds: leave every later scenario out past this point
 CHANNELS_PER_DEVICE = 4
 RATES_SECONDS = 5.0  # per row of bench/bench_rates.py: 50 readings a channel at 10 Hz
+OUTPUT_ROUNDS = 12  # alerts raised per row of bench/bench_outputs.py
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,20 @@ def _pages(requests: int, budget: float) -> dict[str, Any]:
     return run(requests, budget)
 
 
+def _outputs(rounds: int) -> dict[str, Any]:
+    from bench.bench_outputs import percentile, run
+
+    rows = []
+    for row in run(rounds):
+        lat = row["latencies"]
+        rows.append({
+            "outputs": row["outputs"], "hanging": row["hanging"], "deliveries": len(lat),
+            "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
+            "max_ms": max(lat, default=math.nan), "unverified": row["unverified"],
+        })  # fmt: skip
+    return {"rows": rows}
+
+
 def _browser(**kwargs: Any) -> dict[str, Any]:
     from bench.bench_browser import BrowserConfig, run
 
@@ -130,6 +147,7 @@ SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "rates": _rates,
     "pages": _pages,
     "browser": _browser,
+    "outputs": _outputs,
 }
 
 
@@ -191,6 +209,9 @@ def run_plan(plan: Plan) -> dict[str, Any]:
     kwargs = {"seconds": RATES_SECONDS}
     if budget_left("rates", kwargs):
         outcomes.append(run_scenario("rates", 6 * RATES_SECONDS + 60, **kwargs))
+    kwargs = {"rounds": OUTPUT_ROUNDS}
+    if budget_left("outputs", kwargs):
+        outcomes.append(run_scenario("outputs", 240, **kwargs))
     for channels in plan.live_channels:
         for clients in plan.live_clients:
             kwargs = {
@@ -349,6 +370,7 @@ def render(report: dict[str, Any]) -> str:
     )  # fmt: skip
     lines += _browser_section(scenarios)
     lines += _pages_section(scenarios)
+    lines += _outputs_section(scenarios)
     return "\n".join(lines) + "\n"
 
 
@@ -365,6 +387,22 @@ def _rates_section(scenarios: list[dict[str, Any]]) -> list[str]:
             _f(max(rates), ".1f"), str(len(row["per_channel_per_s"])), _load(outcome),
         ])  # fmt: skip
     return lines + _table(["client", "asked/s", "min/s", "max/s", "channels", "load"], rows)
+
+
+def _outputs_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Outputs: alert raised in the poller → webhook received", ""]
+    outcome = next((o for o in scenarios if o["scenario"] == "outputs"), None)
+    if outcome is None or "ok" not in outcome:
+        return [*lines, f"not measured: {outcome['error'] if outcome else 'not run'}"]
+    rows = [
+        [str(r["outputs"]), "yes" if r["hanging"] else "no", str(r["deliveries"]),
+         _f(r["p50_ms"], ".1f"), _f(r["p99_ms"], ".1f"), _f(r["max_ms"], ".1f"),
+         str(r["unverified"]), _load(outcome)]
+        for r in outcome["ok"]["rows"]
+    ]  # fmt: skip
+    header = ["webhooks", "+ one hanging", "deliveries", "p50 ms", "p99 ms", "max ms",
+              "unsigned", "load"]  # fmt: skip
+    return lines + _table(header, rows)
 
 
 def _browser_section(scenarios: list[dict[str, Any]]) -> list[str]:

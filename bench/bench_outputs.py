@@ -1,0 +1,246 @@
+"""Measure outputs: an alert raised in the poller → its webhook received, p50/p99.
+
+One process runs a Shure TCP simulator (4 channels), the real poller and the real outputs
+worker on one event loop, a throwaway redis-server and SQLite database, and webhook
+receivers that are real HTTP servers checking signatures. Each round drops a pack to one
+bar (the poller raises `battery_critical`) and fills it again (resolved); the latency of
+each delivery is its arrival minus the alert's `created_at` (when the poller's database
+thread saved it). Three rows: 1 webhook, 10 webhooks, and 10 webhooks beside one that
+never answers (it must slow nobody else).
+
+    .venv/bin/python bench/bench_outputs.py [--rounds 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a plain script
+
+SECRET = "bench-secret"
+CHANNELS = 4
+ROUND_TIMEOUT = 20.0
+MEASURED_EVENTS = ["alert.raised", "alert.resolved"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def setup(workdir: Path, redis_port: int) -> None:
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+    os.environ["MICBOARD_REDIS_PREFIX"] = f"bench{uuid.uuid4().hex[:6]}"
+    os.environ["MICBOARD_ALERT_GRACE"] = "0"
+    os.environ["MICBOARD_DISCOVERY"] = "False"
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "micboard.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build_stage(port: int) -> Any:
+    from micboard.models import MonitoringGroup, Organization
+    from micboard.services import PerformerAssignmentService, PerformerService
+    from tests.factories import make_receiver, make_user
+
+    organization = Organization.default()
+    _, units = make_receiver(organization, port, channels=CHANNELS)
+    group = MonitoringGroup.objects.create(organization=organization, name="Main stage")
+    for number, unit in enumerate(units, 1):
+        performer = PerformerService.create_performer(f"Performer {number}")
+        PerformerAssignmentService.create_assignment(performer, unit, group)
+    return group, make_user("bench-admin", organization, role="admin")
+
+
+def add_webhook(group: Any, admin: Any, url: str, name: str, events: list[str]) -> None:
+    from micboard.services import OutputService
+
+    OutputService.create_output(
+        group,
+        "webhook",
+        name=name,
+        config={"url": url},
+        secrets={"secret": SECRET},
+        events=events,
+        by_user=admin,
+    )
+
+
+async def one_row(simulator: Any, receivers: list[Any], rounds: int, worker: Any) -> dict[str, Any]:
+    """Raise and resolve `rounds` alerts; return the latencies of alert.raised deliveries."""
+    from realtime.simulation.webhook_receiver import Received
+    from tests.waiting import wait_until_async
+
+    latencies: list[float] = []
+    unverified = 0
+    for number in range(rounds):
+        channel = number % CHANNELS + 1
+        seen = [len(_raised(r.received)) for r in receivers]
+
+        def everyone_told(seen: list[int] = seen) -> bool:
+            return all(len(_raised(r.received)) > n for r, n in zip(receivers, seen, strict=True))
+
+        simulator.set_battery(channel, bars=1)
+        await wait_until_async(
+            everyone_told, ROUND_TIMEOUT, "every webhook told of the alert", interval=0.005
+        )
+        for receiver, before in zip(receivers, seen, strict=True):
+            arrived: Received = _raised(receiver.received)[before]
+            raised_at = datetime.fromisoformat(arrived.event["payload"]["raised_at"])
+            latencies.append((arrived.at - raised_at.timestamp()) * 1000)
+            unverified += not arrived.verified
+        simulator.set_battery(channel, bars=5)
+    await wait_until_async(
+        lambda: all(len(_of(r, "alert.resolved")) >= len(_raised(r.received)) for r in receivers),
+        ROUND_TIMEOUT,
+        "every alert resolved",
+    )
+    return {"latencies": latencies, "unverified": unverified, "delivered": worker.delivered}
+
+
+def _raised(received: list[Any]) -> list[Any]:
+    return [r for r in received if r.event["kind"] == "alert.raised"]
+
+
+def _of(receiver: Any, kind: str) -> list[Any]:
+    return [r for r in receiver.received if r.event["kind"] == kind]
+
+
+async def run_async(rounds: int) -> list[dict[str, Any]]:
+    from asgiref.sync import sync_to_async
+
+    from realtime.outputs.worker import OutputsWorker
+    from realtime.poller import Poller, PollerConfig
+    from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
+    from realtime.simulation.webhook_receiver import WebhookReceiver
+    from tests.waiting import wait_until_async
+
+    simulator = ShureTcpSimulator("ULXD4Q", seed=3)
+    await simulator.start()
+    for channel in range(1, CHANNELS + 1):
+        simulator.set_battery(channel, bars=5)
+    group, admin = await sync_to_async(build_stage)(simulator.port)
+    worker = OutputsWorker()
+    poller = Poller(PollerConfig(timeline=False, alert_interval=0.05))
+    tasks = [asyncio.create_task(worker.run()), asyncio.create_task(poller.run())]
+    receivers: list[WebhookReceiver] = []
+    stuck = WebhookReceiver(SECRET, hang=True)  # added for the last row
+    rows = []
+    try:
+        await wait_until_async(worker.is_reading, 30, "the worker reading its stream")
+        for wanted, hanging in ((1, False), (10, False), (10, True)):
+            while len(receivers) < wanted:
+                receiver = WebhookReceiver(SECRET)
+                await receiver.start()
+                receivers.append(receiver)
+                await sync_to_async(add_webhook)(
+                    group, admin, receiver.url, f"hook {len(receivers)}", MEASURED_EVENTS
+                )
+            if hanging:
+                await stuck.start()
+                await sync_to_async(add_webhook)(group, admin, stuck.url, "stuck", MEASURED_EVENTS)
+
+            def knows_every_output(count: int = wanted + hanging) -> bool:
+                return len(worker.outputs.of_group(group.pk)) == count
+
+            # The worker reloads its outputs when output.changed is announced.
+            await wait_until_async(knows_every_output, 30, "the worker knowing every output")
+            result = await one_row(simulator, receivers, rounds, worker)
+            rows.append({"outputs": wanted, "hanging": hanging, **result})
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 15)
+        for receiver in [*receivers, stuck]:
+            await receiver.stop()
+        await simulator.stop()
+    return rows
+
+
+def run(rounds: int) -> list[dict[str, Any]]:
+    workdir = Path(tempfile.mkdtemp(prefix="micboard-bench-outputs-"))
+    port = _free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_redis(port)
+        setup(workdir, port)
+        return asyncio.run(run_async(rounds))
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait_for_redis(port: int) -> None:
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.RedisError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def print_table(rows: list[dict[str, Any]], rounds: int) -> None:
+    print(f"\noutputs: alert raised in the poller → webhook received ({rounds} alerts a row)")
+    print(
+        f"{'webhooks':>8} {'+ hanging':>10} {'deliveries':>11} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8} {'unsigned':>9}"
+    )
+    for row in rows:
+        lat = row["latencies"]
+        print(
+            f"{row['outputs']:>8} {'yes' if row['hanging'] else 'no':>10} {len(lat):>11} "
+            f"{percentile(lat, 0.5):>8.1f} {percentile(lat, 0.99):>8.1f} {max(lat):>8.1f} "
+            f"{row['unverified']:>9}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=12)
+    args = parser.parse_args()
+    print_table(run(args.rounds), args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,12 +1,14 @@
-"""Measure outputs: an alert raised in the poller → its webhook received, p50/p99.
+"""Measure outputs: an alert raised in the poller → received by its output, p50/p99.
 
 One process runs a Shure TCP simulator (4 channels), the real poller and the real outputs
 worker on one event loop, a throwaway redis-server and SQLite database, and webhook
 receivers that are real HTTP servers checking signatures. Each round drops a pack to one
 bar (the poller raises `battery_critical`) and fills it again (resolved); the latency of
 each delivery is its arrival minus the alert's `created_at` (when the poller's database
-thread saved it). Three rows: 1 webhook, 10 webhooks, and 10 webhooks beside one that
-never answers (it must slow nobody else).
+thread saved it). Three webhook rows: 1 webhook, 10 webhooks, and 10 webhooks beside one
+that never answers (it must slow nobody else); then, the webhooks deleted, one MQTT output
+(a throwaway mosquitto, a subscriber on the event topic) beside one OSC output (a UDP
+listener), each row its own deliveries.
 
     .venv/bin/python bench/bench_outputs.py [--rounds 12]
 """
@@ -34,6 +36,7 @@ SECRET = "bench-secret"
 CHANNELS = 4
 ROUND_TIMEOUT = 20.0
 MEASURED_EVENTS = ["alert.raised", "alert.resolved"]
+OSC_RAISED = "/bench/alert"  # the OSC output's address for alert.raised, with its raised_at
 
 
 def _free_port() -> int:
@@ -72,6 +75,22 @@ def build_stage(port: int) -> Any:
         performer = PerformerService.create_performer(f"Performer {number}")
         PerformerAssignmentService.create_assignment(performer, unit, group)
     return group, make_user("bench-admin", organization, role="admin")
+
+
+def add_output(group: Any, admin: Any, kind: str, config: dict[str, Any]) -> None:
+    from micboard.services import OutputService
+
+    OutputService.create_output(
+        group, kind, name=kind, config=config, events=MEASURED_EVENTS, by_user=admin
+    )
+
+
+def delete_outputs(group: Any, admin: Any) -> None:
+    from micboard.integrations.models import Output
+    from micboard.services import OutputService
+
+    for output in Output.objects.filter(monitoring_group=group):
+        OutputService.delete_output(output, by_user=admin)
 
 
 def add_webhook(group: Any, admin: Any, url: str, name: str, events: list[str]) -> None:
@@ -118,6 +137,91 @@ async def one_row(simulator: Any, receivers: list[Any], rounds: int, worker: Any
         "every alert resolved",
     )
     return {"latencies": latencies, "unverified": unverified, "delivered": worker.delivered}
+
+
+class OscArrivals(asyncio.DatagramProtocol):
+    """A UDP listener noting when each alert.raised message (its `raised_at`) arrived."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[float, str]] = []
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        from pythonosc.osc_message import OscMessage
+
+        message = OscMessage(data)
+        if message.address == OSC_RAISED:
+            self.arrivals.append((time.time(), str(message.params[0])))
+
+
+async def mqtt_arrivals(
+    port: int, topic: str, arrivals: dict[str, list[tuple[float, str]]]
+) -> None:
+    """Subscribe to the event topics under `topic`; note when each event arrived, by
+    kind, with its alert's `raised_at`."""
+    import aiomqtt
+    import orjson
+
+    async with aiomqtt.Client("127.0.0.1", port) as client:
+        await client.subscribe(f"{topic}/#", qos=1)
+        async for message in client.messages:
+            assert isinstance(message.payload, bytes)
+            event = orjson.loads(message.payload)
+            kind = arrivals.setdefault(event["kind"], [])
+            kind.append((time.time(), event["payload"]["raised_at"]))
+
+
+async def mqtt_osc_rows(simulator: Any, group: Any, admin: Any, rounds: int) -> list[dict]:
+    """The webhooks gone, raise `rounds` alerts to one MQTT and one OSC output."""
+    from asgiref.sync import sync_to_async
+
+    from micboard.integrations.drivers.osc import field_name
+    from tests.integrations.conftest import MosquittoServer
+    from tests.waiting import wait_until_async
+
+    broker = MosquittoServer()
+    broker.start()
+    loop = asyncio.get_running_loop()
+    transport, osc = await loop.create_datagram_endpoint(OscArrivals, local_addr=("127.0.0.1", 0))
+    events: dict[str, list[tuple[float, str]]] = {}
+    mqtt = events.setdefault("alert.raised", [])
+    resolved = events.setdefault("alert.resolved", [])
+    topic = f"micboard/{group.organization.slug}/Main-stage/events"
+    subscriber = asyncio.create_task(mqtt_arrivals(broker.port, topic, events))
+    try:
+        await sync_to_async(delete_outputs)(group, admin)
+        await sync_to_async(add_output)(
+            group, admin, "mqtt", {"host": "127.0.0.1", "port": broker.port}
+        )
+        osc_port = transport.get_extra_info("sockname")[1]
+        pattern = {field_name("alert.raised"): f"{OSC_RAISED} s:{{raised_at}}"}
+        await sync_to_async(add_output)(
+            group, admin, "osc", {"host": "127.0.0.1", "port": osc_port, **pattern}
+        )
+        for number in range(rounds):
+            channel = number % CHANNELS + 1
+            counts = len(mqtt), len(osc.arrivals)
+
+            def both_told(counts: tuple[int, int] = counts) -> bool:
+                return len(mqtt) > counts[0] and len(osc.arrivals) > counts[1]
+
+            simulator.set_battery(channel, bars=1)
+            await wait_until_async(both_told, ROUND_TIMEOUT, "MQTT and OSC told", interval=0.005)
+            simulator.set_battery(channel, bars=5)
+
+            def cleared(number: int = number) -> bool:
+                return len(resolved) > number
+
+            await wait_until_async(cleared, ROUND_TIMEOUT, "the alert resolved over MQTT")
+    finally:
+        subscriber.cancel()
+        transport.close()
+        broker.cleanup()
+    return [
+        {"kind": kind, "outputs": 1, "hanging": False, "unverified": 0,
+         "latencies": [(at - datetime.fromisoformat(raised).timestamp()) * 1000
+                       for at, raised in arrivals]}
+        for kind, arrivals in (("mqtt", mqtt), ("osc", osc.arrivals))
+    ]  # fmt: skip
 
 
 def _raised(received: list[Any]) -> list[Any]:
@@ -168,7 +272,8 @@ async def run_async(rounds: int) -> list[dict[str, Any]]:
             # The worker reloads its outputs when output.changed is announced.
             await wait_until_async(knows_every_output, 30, "the worker knowing every output")
             result = await one_row(simulator, receivers, rounds, worker)
-            rows.append({"outputs": wanted, "hanging": hanging, **result})
+            rows.append({"kind": "webhook", "outputs": wanted, "hanging": hanging, **result})
+        rows += await mqtt_osc_rows(simulator, group, admin, rounds)
     finally:
         for task in tasks:
             task.cancel()
@@ -221,15 +326,16 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def print_table(rows: list[dict[str, Any]], rounds: int) -> None:
-    print(f"\noutputs: alert raised in the poller → webhook received ({rounds} alerts a row)")
+    print(f"\noutputs: alert raised in the poller → received ({rounds} alerts a row)")
     print(
-        f"{'webhooks':>8} {'+ hanging':>10} {'deliveries':>11} {'p50 ms':>8} "
+        f"{'kind':>8} {'outputs':>8} {'+ hanging':>10} {'deliveries':>11} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'max ms':>8} {'unsigned':>9}"
     )
     for row in rows:
         lat = row["latencies"]
         print(
-            f"{row['outputs']:>8} {'yes' if row['hanging'] else 'no':>10} {len(lat):>11} "
+            f"{row['kind']:>8} {row['outputs']:>8} {'yes' if row['hanging'] else 'no':>10} "
+            f"{len(lat):>11} "
             f"{percentile(lat, 0.5):>8.1f} {percentile(lat, 0.99):>8.1f} {max(lat):>8.1f} "
             f"{row['unverified']:>9}"
         )

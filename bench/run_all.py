@@ -15,7 +15,8 @@ a scenario that overruns its limit is stopped and reported as such. Scenarios:
 - fan-out: web-process (daphne) CPU per 1,000 client messages/s, from the live runs;
 - pages and service calls (bench/bench_pages.py);
 - outputs: alert raised in the poller -> webhook received, p50/p99 for 1 and 10 webhooks and
-  10 beside one that never answers (bench/bench_outputs.py).
+  10 beside one that never answers; then one MQTT output (mosquitto) beside one OSC output
+  (bench/bench_outputs.py).
 
 The whole run stays under 15 minutes (`--quick`: about 5). The machine is shared: the load
 average is recorded before and after every scenario.
@@ -128,7 +129,8 @@ def _outputs(rounds: int) -> dict[str, Any]:
     for row in run(rounds):
         lat = row["latencies"]
         rows.append({
-            "outputs": row["outputs"], "hanging": row["hanging"], "deliveries": len(lat),
+            "kind": row["kind"], "outputs": row["outputs"], "hanging": row["hanging"],
+            "deliveries": len(lat),
             "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
             "max_ms": max(lat, default=math.nan), "unverified": row["unverified"],
         })  # fmt: skip
@@ -390,17 +392,17 @@ def _rates_section(scenarios: list[dict[str, Any]]) -> list[str]:
 
 
 def _outputs_section(scenarios: list[dict[str, Any]]) -> list[str]:
-    lines = ["", "## Outputs: alert raised in the poller → webhook received", ""]
+    lines = ["", "## Outputs: alert raised in the poller → received (webhook, MQTT, OSC)", ""]
     outcome = next((o for o in scenarios if o["scenario"] == "outputs"), None)
     if outcome is None or "ok" not in outcome:
         return [*lines, f"not measured: {outcome['error'] if outcome else 'not run'}"]
     rows = [
-        [str(r["outputs"]), "yes" if r["hanging"] else "no", str(r["deliveries"]),
+        [r["kind"], str(r["outputs"]), "yes" if r["hanging"] else "no", str(r["deliveries"]),
          _f(r["p50_ms"], ".1f"), _f(r["p99_ms"], ".1f"), _f(r["max_ms"], ".1f"),
          str(r["unverified"]), _load(outcome)]
         for r in outcome["ok"]["rows"]
     ]  # fmt: skip
-    header = ["webhooks", "+ one hanging", "deliveries", "p50 ms", "p99 ms", "max ms",
+    header = ["kind", "outputs", "+ one hanging", "deliveries", "p50 ms", "p99 ms", "max ms",
               "unsigned", "load"]  # fmt: skip
     return lines + _table(header, rows)
 

@@ -82,7 +82,6 @@ class OutputsWorker:
         self._records: list[AttemptRecord] = []
         self._reload = asyncio.Event()
         self._reading = False
-        self.delivered = 0  # attempts that succeeded (for tests and the bench)
 
     def is_reading(self) -> bool:
         """Tell whether the consumer group exists and the outputs are loaded: events
@@ -243,7 +242,6 @@ class OutputsWorker:
             result = await self._attempt(output.delivery, event)
             self._record(output_id, event, attempt, result, time.monotonic() - started)
             if result.ok:
-                self.delivered += 1
                 return
             if attempt > len(delays):
                 return

@@ -1,8 +1,9 @@
 """Measure outputs: an alert raised in the poller → received by its output, p50/p99.
 
-One process runs a Shure TCP simulator (4 channels), the real poller and the real outputs
-worker on one event loop, a throwaway redis-server and SQLite database, and webhook
-receivers that are real HTTP servers checking signatures. Each round drops a pack to one
+The bench process runs a Shure TCP simulator (4 channels), the real poller and webhook
+receivers (real HTTP servers checking signatures) on one event loop; the outputs worker is
+`manage.py run_outputs` in its own process, as in production; a throwaway redis-server and
+SQLite database. Each round drops a pack to one
 bar (the poller raises `battery_critical`) and fills it again (resolved); the latency of
 each delivery is its arrival minus the alert's `created_at` (when the poller's database
 thread saved it). Three webhook rows: 1 webhook, 10 webhooks, and 10 webhooks beside one
@@ -10,7 +11,7 @@ that never answers (it must slow nobody else); then, the webhooks deleted, one M
 (a throwaway mosquitto, a subscriber on the event topic) beside one OSC output (a UDP
 listener), each row its own deliveries.
 
-    .venv/bin/python bench/bench_outputs.py [--rounds 12]
+    .venv/bin/python bench/bench_outputs.py [--rounds 6]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -77,12 +79,14 @@ def build_stage(port: int) -> Any:
     return group, make_user("bench-admin", organization, role="admin")
 
 
-def add_output(group: Any, admin: Any, kind: str, config: dict[str, Any]) -> None:
+def add_output(group: Any, admin: Any, kind: str, config: dict[str, Any]) -> Any:
     from micboard.services import OutputService
 
-    OutputService.create_output(
+    output = OutputService.create_output(
         group, kind, name=kind, config=config, events=MEASURED_EVENTS, by_user=admin
     )
+    OutputService.send_test_event(output, by_user=admin)  # its delivery: the worker knows it
+    return output
 
 
 def delete_outputs(group: Any, admin: Any) -> None:
@@ -93,10 +97,10 @@ def delete_outputs(group: Any, admin: Any) -> None:
         OutputService.delete_output(output, by_user=admin)
 
 
-def add_webhook(group: Any, admin: Any, url: str, name: str, events: list[str]) -> None:
+def add_webhook(group: Any, admin: Any, url: str, name: str, events: list[str]) -> Any:
     from micboard.services import OutputService
 
-    OutputService.create_output(
+    return OutputService.create_output(
         group,
         "webhook",
         name=name,
@@ -107,7 +111,7 @@ def add_webhook(group: Any, admin: Any, url: str, name: str, events: list[str]) 
     )
 
 
-async def one_row(simulator: Any, receivers: list[Any], rounds: int, worker: Any) -> dict[str, Any]:
+async def one_row(simulator: Any, receivers: list[Any], rounds: int) -> dict[str, Any]:
     """Raise and resolve `rounds` alerts; return the latencies of alert.raised deliveries."""
     from realtime.simulation.webhook_receiver import Received
     from tests.waiting import wait_until_async
@@ -136,7 +140,7 @@ async def one_row(simulator: Any, receivers: list[Any], rounds: int, worker: Any
         ROUND_TIMEOUT,
         "every alert resolved",
     )
-    return {"latencies": latencies, "unverified": unverified, "delivered": worker.delivered}
+    return {"latencies": latencies, "unverified": unverified}
 
 
 class OscArrivals(asyncio.DatagramProtocol):
@@ -144,6 +148,7 @@ class OscArrivals(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.arrivals: list[tuple[float, str]] = []
+        self.tests = 0  # test events: the worker knows the output
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         from pythonosc.osc_message import OscMessage
@@ -151,6 +156,8 @@ class OscArrivals(asyncio.DatagramProtocol):
         message = OscMessage(data)
         if message.address == OSC_RAISED:
             self.arrivals.append((time.time(), str(message.params[0])))
+        elif message.address.endswith("/test"):
+            self.tests += 1
 
 
 async def mqtt_arrivals(
@@ -167,7 +174,7 @@ async def mqtt_arrivals(
             assert isinstance(message.payload, bytes)
             event = orjson.loads(message.payload)
             kind = arrivals.setdefault(event["kind"], [])
-            kind.append((time.time(), event["payload"]["raised_at"]))
+            kind.append((time.time(), event["payload"].get("raised_at", "")))
 
 
 async def mqtt_osc_rows(simulator: Any, group: Any, admin: Any, rounds: int) -> list[dict]:
@@ -196,6 +203,9 @@ async def mqtt_osc_rows(simulator: Any, group: Any, admin: Any, rounds: int) -> 
         pattern = {field_name("alert.raised"): f"{OSC_RAISED} s:{{raised_at}}"}
         await sync_to_async(add_output)(
             group, admin, "osc", {"host": "127.0.0.1", "port": osc_port, **pattern}
+        )
+        await wait_until_async(
+            lambda: events.get("test") and osc.tests, ROUND_TIMEOUT, "both test events"
         )
         for number in range(rounds):
             channel = number % CHANNELS + 1
@@ -228,14 +238,37 @@ def _raised(received: list[Any]) -> list[Any]:
     return [r for r in received if r.event["kind"] == "alert.raised"]
 
 
+def _told_test(receiver: Any) -> Callable[[], bool]:
+    return lambda: bool(_of(receiver, "test"))
+
+
 def _of(receiver: Any, kind: str) -> list[Any]:
     return [r for r in receiver.received if r.event["kind"] == kind]
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """Run `manage.py run_outputs` as its own process, as in production (the poller's
+    database thread and the worker's must not queue behind each other)."""
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    return subprocess.Popen([sys.executable, str(manage), "run_outputs"], env=dict(os.environ))
+
+
+def worker_reads() -> bool:
+    from realtime import keys
+    from realtime.outputs.worker import CONSUMER_GROUP
+    from realtime.redis_client import sync_client
+
+    try:
+        groups = sync_client().xinfo_groups(keys.outputs())
+    except Exception:
+        return False  # no stream yet
+    return any(group["name"] == CONSUMER_GROUP.encode() for group in groups)
 
 
 async def run_async(rounds: int) -> list[dict[str, Any]]:
     from asgiref.sync import sync_to_async
 
-    from realtime.outputs.worker import OutputsWorker
+    from micboard.services import OutputService
     from realtime.poller import Poller, PollerConfig
     from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
     from realtime.simulation.webhook_receiver import WebhookReceiver
@@ -246,40 +279,37 @@ async def run_async(rounds: int) -> list[dict[str, Any]]:
     for channel in range(1, CHANNELS + 1):
         simulator.set_battery(channel, bars=5)
     group, admin = await sync_to_async(build_stage)(simulator.port)
-    worker = OutputsWorker()
+    worker = start_worker()
     poller = Poller(PollerConfig(timeline=False, alert_interval=0.05))
-    tasks = [asyncio.create_task(worker.run()), asyncio.create_task(poller.run())]
+    task = asyncio.create_task(poller.run())
     receivers: list[WebhookReceiver] = []
     stuck = WebhookReceiver(SECRET, hang=True)  # added for the last row
     rows = []
     try:
-        await wait_until_async(worker.is_reading, 30, "the worker reading its stream")
+        await wait_until_async(worker_reads, 60, "the worker reading its stream")
         for wanted, hanging in ((1, False), (10, False), (10, True)):
             while len(receivers) < wanted:
                 receiver = WebhookReceiver(SECRET)
                 await receiver.start()
                 receivers.append(receiver)
-                await sync_to_async(add_webhook)(
+                output = await sync_to_async(add_webhook)(
                     group, admin, receiver.url, f"hook {len(receivers)}", MEASURED_EVENTS
                 )
+                # A test event delivered: the worker knows the output.
+                await sync_to_async(OutputService.send_test_event)(output, by_user=admin)
+                await wait_until_async(_told_test(receiver), ROUND_TIMEOUT, "the worker knowing it")
             if hanging:
                 await stuck.start()
                 await sync_to_async(add_webhook)(group, admin, stuck.url, "stuck", MEASURED_EVENTS)
-
-            def knows_every_output(count: int = wanted + hanging) -> bool:
-                return len(worker.outputs.of_group(group.pk)) == count
-
-            # The worker reloads its outputs when output.changed is announced.
-            await wait_until_async(knows_every_output, 30, "the worker knowing every output")
-            result = await one_row(simulator, receivers, rounds, worker)
+            result = await one_row(simulator, receivers, rounds)
             rows.append({"kind": "webhook", "outputs": wanted, "hanging": hanging, **result})
         rows += await mqtt_osc_rows(simulator, group, admin, rounds)
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(task, 15)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, 15)
+        worker.terminate()
+        worker.wait(30)
         for receiver in [*receivers, stuck]:
             await receiver.stop()
         await simulator.stop()
@@ -343,7 +373,7 @@ def print_table(rows: list[dict[str, Any]], rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     print_table(run(args.rounds), args.rounds)
 

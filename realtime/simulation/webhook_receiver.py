@@ -53,7 +53,6 @@ class WebhookReceiver:
     port: int = 0
     received: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _connections: set[asyncio.Task[None]] = field(default_factory=set)
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -76,13 +75,6 @@ class WebhookReceiver:
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
-
-    async def wait_for(self, count: int) -> list[Received]:
-        """Wait until `count` deliveries arrived (wrap it in asyncio.timeout)."""
-        while len(self.received) < count:
-            self._arrived.clear()
-            await self._arrived.wait()
-        return self.received[:count]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -115,7 +107,6 @@ class WebhookReceiver:
         body = await reader.readexactly(length)
         verified = signature_holds(self.secret, headers, body)
         self.received.append(Received(headers, body, verified, time.time()))
-        self._arrived.set()
         if self.hang:
             await self._stopping.wait()
             return False

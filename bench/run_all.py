@@ -18,6 +18,9 @@ a scenario that overruns its limit is stopped and reported as such. Scenarios:
   (bench/bench_timeline.py), and the timeline page of a group in headless chromium: first
   draw, zoom, pan and the show report (bench/bench_timeline_browser.py; the full run
   measures the issue's 40 units over 3 h, `--quick` a smaller show).
+- outputs: alert raised in the poller -> webhook received, p50/p99 for 1 and 10 webhooks and
+  10 beside one that never answers; then one MQTT output (mosquitto) beside one OSC output
+  (bench/bench_outputs.py).
 
 The whole run stays under 15 minutes (`--quick`: about 5). The machine is shared: the load
 average is recorded before and after every scenario.
@@ -49,6 +52,7 @@ RESULTS = REPO / "bench" / "results"
 TOTAL_LIMIT = 14 * 60.0  # seconds: leave every later scenario out past this point
 CHANNELS_PER_DEVICE = 4
 RATES_SECONDS = 5.0  # per row of bench/bench_rates.py: 50 readings a channel at 10 Hz
+OUTPUT_ROUNDS = 6  # alerts raised per row of bench/bench_outputs.py
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,21 @@ def _pages(requests: int, budget: float) -> dict[str, Any]:
     return run(requests, budget)
 
 
+def _outputs(rounds: int) -> dict[str, Any]:
+    from bench.bench_outputs import percentile, run
+
+    rows = []
+    for row in run(rounds):
+        lat = row["latencies"]
+        rows.append({
+            "kind": row["kind"], "outputs": row["outputs"], "hanging": row["hanging"],
+            "deliveries": len(lat),
+            "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
+            "max_ms": max(lat, default=math.nan), "unverified": row["unverified"],
+        })  # fmt: skip
+    return {"rows": rows}
+
+
 def _browser(**kwargs: Any) -> dict[str, Any]:
     from bench.bench_browser import BrowserConfig, run
 
@@ -159,6 +178,7 @@ SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "browser": _browser,
     "timeline": _timeline,
     "timeline_page": _timeline_page,
+    "outputs": _outputs,
 }
 
 
@@ -220,6 +240,9 @@ def run_plan(plan: Plan) -> dict[str, Any]:
     kwargs = {"seconds": RATES_SECONDS}
     if budget_left("rates", kwargs):
         outcomes.append(run_scenario("rates", 6 * RATES_SECONDS + 60, **kwargs))
+    kwargs = {"rounds": OUTPUT_ROUNDS}
+    if budget_left("outputs", kwargs):
+        outcomes.append(run_scenario("outputs", 420, **kwargs))
     for channels in plan.live_channels:
         for clients in plan.live_clients:
             kwargs = {
@@ -385,6 +408,7 @@ def render(report: dict[str, Any]) -> str:
     lines += _browser_section(scenarios)
     lines += _pages_section(scenarios)
     lines += _timeline_section(scenarios)
+    lines += _outputs_section(scenarios)
     return "\n".join(lines) + "\n"
 
 
@@ -401,6 +425,22 @@ def _rates_section(scenarios: list[dict[str, Any]]) -> list[str]:
             _f(max(rates), ".1f"), str(len(row["per_channel_per_s"])), _load(outcome),
         ])  # fmt: skip
     return lines + _table(["client", "asked/s", "min/s", "max/s", "channels", "load"], rows)
+
+
+def _outputs_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## Outputs: alert raised in the poller → received (webhook, MQTT, OSC)", ""]
+    outcome = next((o for o in scenarios if o["scenario"] == "outputs"), None)
+    if outcome is None or "ok" not in outcome:
+        return [*lines, f"not measured: {outcome['error'] if outcome else 'not run'}"]
+    rows = [
+        [r["kind"], str(r["outputs"]), "yes" if r["hanging"] else "no", str(r["deliveries"]),
+         _f(r["p50_ms"], ".1f"), _f(r["p99_ms"], ".1f"), _f(r["max_ms"], ".1f"),
+         str(r["unverified"]), _load(outcome)]
+        for r in outcome["ok"]["rows"]
+    ]  # fmt: skip
+    header = ["kind", "outputs", "+ one hanging", "deliveries", "p50 ms", "p99 ms", "max ms",
+              "unsigned", "load"]  # fmt: skip
+    return lines + _table(header, rows)
 
 
 def _browser_section(scenarios: list[dict[str, Any]]) -> list[str]:

@@ -85,7 +85,6 @@ class OutputsWorker:
         self._reload = asyncio.Event()
         self._reading = False
         self._forgetting: set[asyncio.Task[None]] = set()  # links of removed outputs closing
-        self.delivered = 0  # attempts that succeeded (for tests and the bench)
 
     def is_reading(self) -> bool:
         """Tell whether the consumer group exists and the outputs are loaded: events
@@ -259,7 +258,6 @@ class OutputsWorker:
             result = await self._attempt(output.delivery, event)
             self._record(output_id, event, attempt, result, time.monotonic() - started)
             if result.ok:
-                self.delivered += 1
                 return
             if attempt > len(delays):
                 return

@@ -77,9 +77,6 @@ class UnitFeed:
             seen.bars = state.bars
         return found
 
-    def forget(self, unit_id: int) -> None:
-        self._seen.pop(unit_id, None)
-
     async def flush(self) -> None:
         """XADD what has gathered, in one round trip; kept for the next try if Redis fails."""
         if not self._buffer:

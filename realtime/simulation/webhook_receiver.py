@@ -53,8 +53,9 @@ class WebhookReceiver:
     port: int = 0
     received: list[Received] = field(default_factory=list)
     _server: asyncio.Server | None = None
-    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _connections: set[asyncio.Task[None]] = field(default_factory=set)
+    _writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -65,26 +66,21 @@ class WebhookReceiver:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
+        self._stopping.set()  # a hanging answer gives up: its connection closes
         if self._server is not None:
             self._server.close()
-        for task in list(self._connections):
-            task.cancel()
+        for writer in list(self._writers):
+            writer.close()  # an idle kept-alive connection reads its end and finishes
         await asyncio.gather(*self._connections, return_exceptions=True)
         if self._server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
-    async def wait_for(self, count: int) -> list[Received]:
-        """Wait until `count` deliveries arrived (wrap it in asyncio.timeout)."""
-        while len(self.received) < count:
-            self._arrived.clear()
-            await self._arrived.wait()
-        return self.received[:count]
-
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self._writers.add(writer)
         try:
             while await self._one_request(reader, writer):
                 pass
@@ -92,6 +88,7 @@ class WebhookReceiver:
             pass
         finally:
             self._connections.discard(task)
+            self._writers.discard(writer)
             writer.close()
 
     async def _one_request(
@@ -110,9 +107,9 @@ class WebhookReceiver:
         body = await reader.readexactly(length)
         verified = signature_holds(self.secret, headers, body)
         self.received.append(Received(headers, body, verified, time.time()))
-        self._arrived.set()
         if self.hang:
-            await asyncio.Event().wait()  # until stop() cancels this connection
+            await self._stopping.wait()
+            return False
         status = self.answers.pop(0) if self.answers else 200
         if not verified:
             status = 401

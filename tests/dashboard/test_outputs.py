@@ -213,3 +213,11 @@ class TestSecretRules:
                 by_user=show.tech_a,
             )
         assert not Output.objects.exists()
+
+
+class TestVault:
+    def test_secrets_are_unreadable_under_another_secret_key(self, show: Show, settings) -> None:
+        output = add_webhook(show)
+        settings.SECRET_KEY = "another-" + "k" * 50
+        assert open_secrets(output.secrets_encrypted) == {}
+        assert OutputService.delivery_config(output).secrets == {}

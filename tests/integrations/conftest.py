@@ -135,10 +135,14 @@ class Subscriber:
                 return None
             return message
 
-        return await wait_until_async(arrived, WITHIN, f"a message on {topic}")
+        message = await wait_until_async(arrived, WITHIN, f"a message on {topic}")
+        assert message is not None  # wait_until_async returns only a truthy value
+        return message
 
     async def json(self, topic: str) -> dict:
-        return orjson.loads((await self.wait_for(topic)).payload)  # type: ignore[arg-type]
+        payload = (await self.wait_for(topic)).payload
+        assert isinstance(payload, bytes)
+        return orjson.loads(payload)
 
 
 @asynccontextmanager

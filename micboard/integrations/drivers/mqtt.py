@@ -40,15 +40,25 @@ _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 class MqttConfigForm(forms.Form):
-    host = forms.CharField(max_length=255, help_text="The broker's host name or address.")
-    port = forms.IntegerField(min_value=1, max_value=65535, initial=1883)
+    # Labels are explicit: the outputs page names these fields with a prefix of its own.
+    host = forms.CharField(
+        label="Host", max_length=255, help_text="The broker's host name or address."
+    )
+    port = forms.IntegerField(label="Port", min_value=1, max_value=65535, initial=1883)
     tls = forms.BooleanField(required=False, label="TLS", help_text="Usually on port 8883.")
-    username = forms.CharField(max_length=200, required=False)
+    username = forms.CharField(
+        label="Username", max_length=200, required=False, help_text="Empty: none."
+    )
     base_topic = forms.CharField(
-        max_length=200, required=False, help_text="Empty: micboard/<organization>."
+        label="Base topic",
+        max_length=200,
+        required=False,
+        help_text="Empty: micboard/<organization>.",
     )
     discovery = forms.BooleanField(required=False, initial=True, label="Home Assistant discovery")
-    discovery_prefix = forms.CharField(max_length=100, required=False, initial="homeassistant")
+    discovery_prefix = forms.CharField(
+        label="Discovery prefix", max_length=100, required=False, initial="homeassistant"
+    )
 
     def clean_base_topic(self) -> str:
         return _clean_topic(self.cleaned_data["base_topic"], "base_topic")

@@ -1,7 +1,7 @@
 """The OSC output: one UDP message per event, for consoles and show control.
 
 Each event kind has an address pattern and typed arguments, written as one line:
-`/micboard/{group}/{slot}/battery i:{bars} f:{percent}`. Placeholders name the event's
+`/micboard/{group}/{slot}/battery i:{to_bars} f:{percent}`. Placeholders name the event's
 fields (group, slot, performer, ...) or its payload's keys; a type letter says how the
 value goes on the wire (i int32, f float32, s string), and a value the event does not
 have goes as OSC nil, never as a made-up number. An empty line sends nothing for that kind.
@@ -42,7 +42,7 @@ DEFAULT_PATTERNS: dict[str, str] = {
     OutputEventKind.TEST: "/micboard/{group}/test i:1",
 }
 LABELS = {**EVENT_LABELS, OutputEventKind.TEST: "Test event"}
-ARG_TYPES = {"i": "int", "f": "float", "s": "string"}
+ARG_TYPES = frozenset("ifs")  # int32, float32, string: what consoles take
 # Characters with a meaning in OSC addresses (patterns, separators) or none at all.
 _ADDRESS_UNSAFE = re.compile(r"[\s#*,/?\[\]{}]+")
 _FORMATTER = string.Formatter()
@@ -160,8 +160,13 @@ def _pattern_field(kind: str) -> forms.CharField:
 
 
 class OscConfigForm(forms.Form):
-    host = forms.CharField(max_length=255, help_text="The console's or show controller's address.")
-    port = forms.IntegerField(min_value=1, max_value=65535)
+    # Labels are explicit: the outputs page names these fields with a prefix of its own.
+    host = forms.CharField(
+        label="Host", max_length=255, help_text="The console's or show controller's address."
+    )
+    port = forms.IntegerField(
+        label="Port", min_value=1, max_value=65535, help_text="Companion: 12321; QLab: 53000."
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -176,7 +181,7 @@ class OscConfigForm(forms.Form):
                 try:
                     Pattern.parse(line)
                 except ValueError as error:
-                    self.add_error(field_name(kind), str(error))
+                    self.add_error(name, str(error))
         return cleaned
 
 

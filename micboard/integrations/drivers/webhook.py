@@ -50,6 +50,9 @@ class WebhookDriver:
         self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
 
     async def deliver(self, event: OutputEvent, output: OutputConfig) -> DeliveryResult:
+        secret = output.secrets.get("secret")
+        if not secret:  # unreadable since SECRET_KEY changed: never send unsigned
+            return DeliveryResult(False, error="no signing secret stored: edit the output")
         body = orjson.dumps(event.as_json())
         timestamp = str(int(time.time()))
         headers = {
@@ -58,7 +61,7 @@ class WebhookDriver:
             "X-Micboard-Event": event.kind,
             "X-Micboard-Delivery": str(event.id),
             "X-Micboard-Timestamp": timestamp,
-            "X-Micboard-Signature": sign(output.secrets.get("secret", ""), timestamp, body),
+            "X-Micboard-Signature": sign(secret, timestamp, body),
         }
         url = str(output.config["url"])
         try:

@@ -132,3 +132,20 @@ async def test_a_webhook_of_group_b_hears_nothing_of_group_a(
     assert {r.event["group"]["id"] for r in of_b.received} == {stage.group_b.pk}
     assert stage.units[0].pk not in {(r.event["unit"] or {}).get("id") for r in of_b.received}
     assert {r.event["group"]["id"] for r in of_a.received} == {stage.group_a.pk}
+
+
+async def test_a_webhook_whose_secret_is_unreadable_is_never_sent_unsigned(
+    live_settings, outputs_worker, receivers
+):
+    stage = await database_sync_to_async(build_live_stage)([40013])
+    receiver = await receivers()
+    output = await add_webhook(stage.group_a, receiver, stage.admin)
+    live_settings.SECRET_KEY = "rotated-" + "k" * 50  # the sealed secret no longer opens
+    await outputs_worker(retry_delays=())  # one attempt, then give up
+
+    await database_sync_to_async(OutputService.send_test_event)(output, by_user=stage.admin)
+    log = await wait_until_async(
+        lambda: attempts_of(output.pk), DELIVERY_TIMEOUT, "the attempt logged"
+    )
+    assert log == [(1, "giving-up", None)]
+    assert receiver.received == []

@@ -21,6 +21,7 @@ from micboard.models import (
     WirelessChassis,
     WirelessUnit,
 )
+from micboard.showprep.models import MicTurn
 from realtime.protocols.shure_charger import ShureChargerClient
 from realtime.protocols.shure_tcp.client import ShureTcpClient
 from realtime.simulation.stage import (
@@ -162,6 +163,8 @@ def test_seed_demo_builds_a_stage_once(capsys):
     ]
     tech_groups = MonitoringGroup.objects.filter(users__username="tech")
     assert [g.name for g in tech_groups] == ["Main stage"]
+    turns = MicTurn.objects.order_by("position").select_related("assignment__performer")
+    assert [t.assignment.performer.name for t in turns] == ["Amara Lindqvist", "Tomás Ferreira"]
 
 
 async def test_the_demo_charger_serves_its_packs_on_the_port_after_the_receivers():

@@ -12,8 +12,10 @@ from micboard.models import Alert, Performer
 from micboard.services import (
     AlertService,
     KioskService,
+    MicCheckService,
     PerformerAssignmentService,
     PerformerService,
+    SharedMicService,
 )
 from realtime import keys
 from realtime.poller.events import refreshes_topology
@@ -124,6 +126,39 @@ async def test_another_groups_wall_hears_nothing_of_an_alert(stage):
     await other.disconnect()
 
 
+async def test_a_hand_over_asks_walls_to_redraw_only_that_tile(stage):
+    def share_unit_0() -> int:
+        guest = PerformerService.create_performer(name="Guest")
+        unit = stage.units[0]
+        second = PerformerAssignmentService.create_assignment(guest, unit, stage.group_a)
+        for assignment in (stage.assignments[0], second):
+            SharedMicService.add_turn(assignment)
+        return stage.assignments[0].pk
+
+    current = await database_sync_to_async(share_unit_0)()
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    await wall.receive_from()
+    await database_sync_to_async(SharedMicService.hand_over)(
+        stage.group_a, stage.units[0], expected_current=current, by_user=stage.tech_a
+    )
+    frame = await next_frame(wall, lambda f: f["type"] == "structure")
+    assert frame == {"type": "structure", "group": stage.group_a.pk, "units": [stage.units[0].pk]}
+    await wall.disconnect()
+
+
+async def test_a_tick_redraws_its_tile_and_a_new_check_the_whole_wall(stage):
+    wall, _, _ = await open_socket(f"/ws/groups/{stage.group_a.pk}/", user=stage.tech_a)
+    await wall.receive_from()
+    tick = database_sync_to_async(MicCheckService.tick)
+    await tick(stage.group_a, stage.units[1], by_user=stage.tech_a)
+    frame = await next_frame(wall, lambda f: f["type"] == "structure")
+    assert frame == {"type": "structure", "group": stage.group_a.pk, "units": [stage.units[1].pk]}
+    await database_sync_to_async(MicCheckService.start_check)(stage.group_a, by_user=stage.tech_a)
+    frame = await next_frame(wall, lambda f: f["type"] == "structure")
+    assert frame == {"type": "structure", "group": stage.group_a.pk, "units": None}
+    await wall.disconnect()
+
+
 def test_every_event_kind_says_what_the_live_path_does_with_it():
     assert set(REACTIONS) == set(EventKind)
 
@@ -140,6 +175,8 @@ def test_every_event_kind_says_what_the_live_path_does_with_it():
         ("user.changed", False),
         ("group.changed", True),
         ("group.tile_order_changed", False),
+        ("shared_mic.changed", False),
+        ("mic_check.changed", False),
         ("something.newer", True),  # an unknown kind: reloading is always safe
     ],
 )

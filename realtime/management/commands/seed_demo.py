@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from micboard.models import Charger, Location, MonitoringGroup, UserProfile, WirelessUnit
-from micboard.services import PerformerAssignmentService, PerformerService
+from micboard.services import PerformerAssignmentService, PerformerService, SharedMicService
 from micboard.services.inventory import InventoryService
 from micboard.tenancy import tenant_context
 from realtime.simulation.stage import DEMO_STAGE, build_chargers, device_infos
@@ -102,6 +102,7 @@ class Command(BaseCommand):
                 alert_on_audio_low=audio_low,
                 alert_enabled=priority != "low",
             )
+        self._share_hosts_handheld(units[4], main)
         lead = PerformerService.get_performer_by_name("Maya Okafor")
         assert lead is not None
         for unit in units[12:]:  # the band's remaining packs, the lead's IEM among them
@@ -115,6 +116,14 @@ class Command(BaseCommand):
         bass = PerformerService.get_performer_by_name("Priya Raman")
         assert bass is not None
         InventoryService.place_manual_unit(band, bass, slot="IEM-G3", kind=WirelessUnit.Kind.IEM)
+
+    def _share_hosts_handheld(self, unit: WirelessUnit, main: MonitoringGroup) -> None:
+        """The host hands her handheld to the pastor and takes it back (docs/rosters.md)."""
+        pastor = PerformerService.get_performer_by_name("Tomás Ferreira")
+        assert pastor is not None
+        PerformerAssignmentService.create_assignment(pastor, unit, main, priority="high")
+        for assignment in PerformerAssignmentService.get_unit_assignments(unit).order_by("pk"):
+            SharedMicService.add_turn(assignment)
 
     def _users(self, groups: list[MonitoringGroup]) -> list[str]:
         created = []

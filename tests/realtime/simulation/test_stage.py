@@ -21,6 +21,7 @@ from micboard.models import (
     WirelessChassis,
     WirelessUnit,
 )
+from micboard.showprep.models import MicTurn
 from realtime.protocols.shure_charger import ShureChargerClient
 from realtime.protocols.shure_tcp.client import ShureTcpClient
 from realtime.simulation.stage import (
@@ -165,6 +166,8 @@ def test_seed_demo_builds_a_stage_once(capsys):
     manual = PerformerAssignment.objects.get(wireless_unit__base_chassis__isnull=True)
     assert (manual.wireless_unit.slot, manual.performer.name) == ("IEM-G3", "Priya Raman")
     assert manual.monitoring_group.name == "Band & IEM"
+    turns = MicTurn.objects.order_by("position").select_related("assignment__performer")
+    assert [t.assignment.performer.name for t in turns] == ["Amara Lindqvist", "Tomás Ferreira"]
 
 
 async def test_the_demo_charger_serves_its_packs_on_the_port_after_the_receivers():

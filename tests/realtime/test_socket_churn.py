@@ -28,7 +28,7 @@ from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROUNDS = 6  # sockets opened and lost, one after another, while deltas flow
+ROUNDS = 20  # sockets opened and lost, one after another, while deltas flow
 METRICS_TOKEN = "churn-test-metrics-token-0123456789"
 
 

@@ -59,6 +59,7 @@ WARMUP = 5.0
 QUIET = 3.0  # a wall with no change (but restated times) for this long has settled
 BATTERY_STEP_EVERY = 0.1  # seconds between battery steps (one pack each) in the window
 PREFIX = "bench"
+TCPI_BYTES_RECEIVED = slice(128, 136)  # where struct tcp_info keeps it (Linux 4.1 and later)
 
 
 def page_origin(socket_base: str) -> websockets.Origin:
@@ -114,12 +115,14 @@ def listening_socket() -> socket.socket:
     return sock
 
 
-def web_server_command(server: str, fd: int) -> list[str]:
-    """The command that serves micboard.asgi on an inherited listening socket."""
+def web_server_command(server: str, fd: int, workers: int = 1) -> list[str]:
+    """The command that serves micboard.asgi on an inherited listening socket (uvicorn
+    with `workers` processes sharing it)."""
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "--fd", str(fd), "micboard.asgi:application"]
     return [
         sys.executable, "-m", "uvicorn", "--fd", str(fd), *UVICORN_OPTIONS,
+        "--workers", str(workers),
         "--no-access-log", "--log-level", "warning", "micboard.asgi:application",
     ]  # fmt: skip
 
@@ -243,15 +246,27 @@ class Wall:
     recording: bool = False
     steps: BatterySteps | None = None
     doubted: bool = False  # an older snapshot was dropped and a resync sent
+    compression: str | None = None  # "deflate": offer permessage-deflate, as browsers do
+    payload_bytes: int = 0  # the frames' text while recording
+    sock: Any = None  # the TCP socket, to read how many bytes the wire carried
 
     async def run(self, base: str, connected: asyncio.Event) -> None:
         async with websockets.connect(
             base + self.path, origin=page_origin(base), additional_headers=self.headers,
-            compression=None, max_size=None, open_timeout=30,
+            compression=self.compression, max_size=None, open_timeout=30,
         ) as ws:  # fmt: skip
+            self.sock = ws.transport.get_extra_info("socket")
             connected.set()
             async for message in ws:
+                if self.recording:
+                    self.payload_bytes += len(message)
                 await self.apply(ws, orjson.loads(message), time.time())
+
+    def wire_bytes(self) -> int:
+        """Bytes the TCP connection has received so far (Linux `tcpi_bytes_received`):
+        WebSocket framing included, after permessage-deflate when it was negotiated."""
+        info = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+        return int.from_bytes(info[TCPI_BYTES_RECEIVED], sys.byteorder)
 
     async def apply(self, ws: Any, frame: dict[str, Any], now: float) -> None:
         kind = frame["type"]
@@ -440,6 +455,7 @@ class LiveConfig:
     frame_ms: int = 25
     warmup: float = WARMUP
     server: str = "daphne"  # or "uvicorn"
+    compression: str | None = None  # the clients offer "deflate" (permessage-deflate) or not
 
 
 async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
@@ -449,6 +465,7 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
             path=(f"/ws/groups/{stack.groups[i % len(stack.groups)]}/" if i % 2 == 0
                   else f"/ws/kiosk/{stack.tokens[i % len(stack.groups)]}/"),
             headers=[("Cookie", f"sessionid={stack.cookie}")] if i % 2 == 0 else [],
+            compression=args.compression,
         )
         for i in range(args.clients)
     ]  # fmt: skip
@@ -467,6 +484,7 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
     pids = {
         "poller": stack.pids["poller"],
         "web": stack.pids["web"],
+        "redis": stack.pids["redis"],
         "devices": stack.pids["devices"],
         "clients": os.getpid(),
     }
@@ -474,6 +492,7 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
     counts_before = poller_counts(beats)
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     recorders: list[Wall | LayerProbe] = [*walls, probe]
+    wire_before = sum(wall.wire_bytes() for wall in walls)
     for recorder in recorders:
         recorder.recording = True
     for wall in walls:
@@ -485,6 +504,7 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
     stepping.cancel()
     for recorder in recorders:
         recorder.recording = False
+    wire = sum(wall.wire_bytes() for wall in walls) - wire_before
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
     counts = poller_counts(beats)
     beat: dict[str, str] = beats.hgetall(f"{PREFIX}:poller:bench")  # type: ignore[assignment]
@@ -538,6 +558,10 @@ async def measure(args: LiveConfig, stack: LiveStack) -> dict[str, Any]:
             "p99": percentile(command, 0.99),
         },
         "frames_per_s": frames / elapsed,
+        # Per wall (the mean over all clients), kB = 1,000 bytes.
+        "payload_kb_per_wall_s": sum(w.payload_bytes for w in walls) / len(walls) / elapsed / 1e3,
+        "wire_kb_per_wall_s": wire / len(walls) / elapsed / 1e3,
+        "compression": args.compression or "none",
         "updates_per_s": updates / elapsed,
         "expected_readings_per_s": args.devices * CHANNELS * 10,
         "server": args.server,
@@ -627,6 +651,10 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
             f"{published['p50']:.1f} / {published['p99']:.1f} ms",
         ),
         ("delta frames received/s (all clients)", f"{result['frames_per_s']:,.0f}"),
+        (
+            f"bytes to one wall/s: text / on the wire ({result['compression']})",
+            f"{result['payload_kb_per_wall_s']:.1f} / {result['wire_kb_per_wall_s']:.1f} kB/s",
+        ),
         ("unit updates received/s (all clients)", f"{result['updates_per_s']:,.0f}"),
         ("poller readings/s (whole window)", _text(result["poller_readings_per_s"])),
         ("poller frames sent/s (whole window)", _text(result["poller_frames_per_s"])),
@@ -638,6 +666,8 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("seq gaps seen by clients (resyncs)", str(result["gaps"])),
         ("poller CPU (share of one core)", f"{cpu['poller']:.0%}"),
         (f"{result['server']} CPU (share of one core)", f"{cpu['web']:.0%}"),
+        ("redis-server CPU (share of one core)", f"{cpu['redis']:.0%}"),
+        ("the stack: poller + web + redis", f"{cpu['poller'] + cpu['web'] + cpu['redis']:.0%}"),
         ("simulators CPU (share of one core)", f"{cpu['devices']:.0%}"),
         ("bench clients CPU (share of one core)", f"{cpu['clients']:.0%}"),
         (f"poller / {result['server']} memory (RSS)", f"{result['rss_mb']['poller']:.0f} / "
@@ -656,10 +686,15 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--frame-ms", type=int, default=25, help="the poller's coalescing tick")
     parser.add_argument("--server", choices=("daphne", "uvicorn"), default="daphne")
+    parser.add_argument(
+        "--compression", choices=("none", "deflate"), default="none",
+        help="clients offer permessage-deflate, as browsers do (default: none)",
+    )  # fmt: skip
     args = parser.parse_args()
     config = LiveConfig(
         devices=args.devices, clients=args.clients, groups=args.groups,
         seconds=args.seconds, frame_ms=args.frame_ms, server=args.server,
+        compression=None if args.compression == "none" else args.compression,
     )  # fmt: skip
     result = run(config)
     title = (
@@ -716,7 +751,7 @@ class LiveStack:
     groups: list[int]
     tokens: list[str]
     cookie: str
-    pids: dict[str, int]  # poller, web, devices
+    pids: dict[str, int]  # poller, web, redis, devices
     load: float  # 1-minute load average once everything ran
     stop_devices: Callable[[], list[float]]  # returns when each battery step was pushed
     units: list[int]
@@ -724,9 +759,12 @@ class LiveStack:
 
 
 @contextmanager
-def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterator[LiveStack]:
+def live_stack(
+    devices: int, groups: int, frame_ms: int, server: str, workers: int = 1
+) -> Iterator[LiveStack]:
     """Run a private redis-server, `devices` ULXD4Q simulators, one poller and `server` on
-    loopback, with a throwaway SQLite database of `groups` monitoring groups.
+    loopback (uvicorn: `workers` processes), with a throwaway SQLite database of `groups`
+    monitoring groups.
 
     Configures Django in this process (settings from the environment it sets), so use it
     once per process. Every process it started is stopped when the block ends, also on error.
@@ -765,7 +803,7 @@ def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterato
              "--frame-ms", str(frame_ms)], cwd=REPO, stdout=log, stderr=log,
         ))  # fmt: skip
         processes.append(subprocess.Popen(
-            web_server_command(server, web_socket.fileno()),
+            web_server_command(server, web_socket.fileno(), workers),
             cwd=REPO, stdout=log, stderr=log, pass_fds=(web_socket.fileno(),),
         ))  # fmt: skip
         beats = redis.Redis.from_url(redis_url)
@@ -784,7 +822,10 @@ def live_stack(devices: int, groups: int, frame_ms: int, server: str) -> Iterato
             parent.send(("battery", device, channel, bars))
 
         assert sims.pid is not None  # set by start()
-        pids = {"poller": processes[1].pid, "web": processes[2].pid, "devices": sims.pid}
+        pids = {
+            "poller": processes[1].pid, "web": processes[2].pid, "redis": processes[0].pid,
+            "devices": sims.pid,
+        }  # fmt: skip
         yield LiveStack(
             web_port, redis_url, group_ids, tokens, cookie, pids, os.getloadavg()[0],
             stop_devices, units, step_battery,

@@ -21,6 +21,12 @@ a scenario that overruns its limit is stopped and reported as such. Scenarios:
 - outputs: alert raised in the poller -> webhook received, p50/p99 for 1 and 10 webhooks and
   10 beside one that never answers; then one MQTT output (mosquitto) beside one OSC output
   (bench/bench_outputs.py).
+- issue 13's rows, on uvicorn: one wall of 100 channels in one group (with and without
+  permessage-deflate: bytes on the wire), and 8 channels (the poller's idle cost);
+- the wall page at 50 requests/s for 20 s while walls stream, one web process per core
+  and one alone (bench/bench_wall_page.py).
+
+It ends with the targets of issue 13, each with this run's number and met / not met.
 
 The whole run stays under 15 minutes (`--quick`: about 5). The machine is shared: the load
 average is recorded before and after every scenario.
@@ -70,17 +76,25 @@ class Plan:
     timeline_hours: float
     timeline_page_units: int  # bench_timeline_browser.py: the group's units and hours
     timeline_page_hours: float
+    wall_page_seconds: float
 
 
 # The live matrix runs on daphne; these (channels, clients) rows run again on uvicorn so the
 # fan-out cost of the two servers is compared on the same load.
 SERVER_COMPARISON = ((100, 50), (1000, 200))
+# Issue 13's rows (uvicorn, one group): one wall of 100 channels, the same offering
+# permessage-deflate as browsers do, and a small rig of 8 channels.
+ONE_WALL = {"devices": 25, "clients": 1, "groups": 1, "server": "uvicorn"}
+TARGET_ROWS = (ONE_WALL, {**ONE_WALL, "compression": "deflate"}, {**ONE_WALL, "devices": 2})
+WALL_PAGE_WORKERS = (os.cpu_count() or 1, 1)  # one web process per core, then one alone
 FULL = Plan(
-    (100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0, 20.0, 20, 1.0, 40, 3.0
-)
+    (100, 1000, 2000), (1, 50, 200), 20.0, 5.0, (500, 2000), 15.0, 30, 20.0, 20.0,
+    20, 1.0, 40, 3.0, 20.0,
+)  # fmt: skip
 QUICK = Plan(
-    (100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0, 8.0, 10, 0.25, 20, 1.0
-)
+    (100, 1000, 2000), (1, 50, 200), 6.0, 3.0, (2000,), 6.0, 10, 8.0, 8.0,
+    10, 0.25, 20, 1.0, 8.0,
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------- child processes
@@ -150,6 +164,12 @@ def _outputs(rounds: int) -> dict[str, Any]:
     return {"rows": rows}
 
 
+def _wall_page(**kwargs: Any) -> dict[str, Any]:
+    from bench.bench_wall_page import PageLoadConfig, run
+
+    return run(PageLoadConfig(**kwargs))
+
+
 def _browser(**kwargs: Any) -> dict[str, Any]:
     from bench.bench_browser import BrowserConfig, run
 
@@ -179,6 +199,7 @@ SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "timeline": _timeline,
     "timeline_page": _timeline_page,
     "outputs": _outputs,
+    "wall_page": _wall_page,
 }
 
 
@@ -263,6 +284,14 @@ def run_plan(plan: Plan) -> dict[str, Any]:
         }
         if budget_left("live", kwargs):
             outcomes.append(run_scenario("live", plan.live_seconds + 150, **kwargs))
+    for row in TARGET_ROWS:
+        kwargs = {**row, "seconds": plan.live_seconds, "warmup": plan.live_warmup}
+        if budget_left("live", kwargs):
+            outcomes.append(run_scenario("live", plan.live_seconds + 150, **kwargs))
+    for workers in WALL_PAGE_WORKERS:
+        kwargs = {"workers": workers, "seconds": plan.wall_page_seconds}
+        if budget_left("wall_page", kwargs):
+            outcomes.append(run_scenario("wall_page", plan.wall_page_seconds + 240, **kwargs))
     kwargs = {"seconds": plan.browser_seconds, "warmup": plan.live_warmup}
     if budget_left("browser", kwargs):
         outcomes.append(run_scenario("browser", plan.browser_seconds + 180, **kwargs))
@@ -346,7 +375,9 @@ def render(report: dict[str, Any]) -> str:
         label = [
             f"{p['devices'] * CHANNELS_PER_DEVICE:,}",
             str(p["clients"]),
-            p.get("server", "daphne"),
+            p.get("server", "daphne")
+            + (f", {p['groups']} group" if "groups" in p else "")
+            + (f", {p['compression']}" if p.get("compression") else ""),
         ]
         if "ok" not in o:
             live_rows.append([*label, o["error"], "", "", "", "", "", "", "", _load(o)])
@@ -405,11 +436,109 @@ def render(report: dict[str, Any]) -> str:
         ["channels", "clients", "web server", "client frames/s", "server CPU",
          "CPU per 1,000 frames/s", "server RSS", "bench clients CPU", "load"], fanout_rows,
     )  # fmt: skip
+    lines += _wall_page_section(scenarios)
     lines += _browser_section(scenarios)
     lines += _pages_section(scenarios)
     lines += _timeline_section(scenarios)
     lines += _outputs_section(scenarios)
+    lines += _targets_section(scenarios)
     return "\n".join(lines) + "\n"
+
+
+def _wall_page_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    lines = ["", "## The wall page under load (uvicorn, walls streaming meanwhile)", ""]
+    rows = []
+    for o in (o for o in scenarios if o["scenario"] == "wall_page"):
+        if "ok" not in o:
+            rows.append([str(o["params"]["workers"]), o["error"], "", "", "", _load(o)])
+            continue
+        r = o["ok"]
+        rows.append([
+            str(r["config"]["workers"]),
+            f"{r['config']['rate']:g}/s for {r['config']['seconds']:g} s",
+            str(r["errors"]), f"{_f(r['p50_ms'])} / {_f(r['p99_ms'])} / {_f(r['max_ms'])}",
+            _f(r["web_cpu"] * 100, ".0f", " %"), _load(o),
+        ])  # fmt: skip
+    header = ["web processes", "requests", "errors", "p50 / p99 / max ms", "web CPU", "load"]
+    return lines + _table(header, rows)
+
+
+def _live_result(scenarios: list[dict[str, Any]], **params: Any) -> dict[str, Any] | None:
+    """The result of the live run whose parameters include `params` (None: not measured)."""
+    for o in scenarios:
+        if o["scenario"] == "live" and "ok" in o:
+            p = o["params"]
+            if all(p.get(k) == v for k, v in params.items()) and (
+                "compression" in params or not p.get("compression")
+            ):
+                result: dict[str, Any] = o["ok"]
+                return result
+    return None
+
+
+def _verdict(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def _targets_section(scenarios: list[dict[str, Any]]) -> list[str]:
+    """Every target of issue 13 with this run's number beside it."""
+    rows: list[list[str]] = []
+    wall = _live_result(scenarios, devices=25, clients=1, groups=1, server="uvicorn")
+    if wall is not None:
+        lat, bat, pushed = wall["latency_ms"], wall["battery_ms"], wall["battery_pushed_ms"]
+        rows.append(["reading → wall, 100 ch, one wall: p50 ≤ 5 / p99 ≤ 15 ms",
+                     f"{lat['p50']:.1f} / {lat['p99']:.1f} ms",
+                     _verdict(lat["p50"] <= 5 and lat["p99"] <= 15)])  # fmt: skip
+        rows.append(
+            [
+                "battery step p99 within 10 ms of the meter p99 (100 ch, one wall)",
+                f"from the push {pushed['p99']:.1f} ms (from the bench's ask {bat['p99']:.1f}); "
+                f"meters {lat['p99']:.1f} ms",
+                _verdict(pushed["p99"] <= lat["p99"] + 10),
+            ]
+        )
+        cpu = wall["cpu"]
+        stack = cpu["poller"] + cpu["web"] + cpu["redis"]
+        rows.append(["CPU, the stack at 100 ch ≤ the original's 19 % of a core",
+                     f"{stack:.0%} (poller {cpu['poller']:.0%}, web {cpu['web']:.0%}, "
+                     f"redis {cpu['redis']:.0%})", _verdict(stack <= 0.19)])  # fmt: skip
+    else:
+        rows.append(["reading → wall, battery, CPU at 100 ch, one wall", "—", _verdict(None)])
+    big = _live_result(scenarios, devices=250, clients=200, server="uvicorn")
+    if big is not None:
+        lost = big["views"] - big["views_matching"]
+        p99 = big["latency_ms"]["p99"]
+        rows.append(["1,000 ch x 200 walls (uvicorn): p99 not worse than 119 ms, 0 lost",
+                     f"p99 {p99:.0f} ms, {lost} views lost",
+                     _verdict(p99 <= 119 and lost == 0)])  # fmt: skip
+    else:
+        rows.append(["1,000 ch x 200 walls (uvicorn)", "—", _verdict(None)])
+    for compression in ("none", "deflate"):
+        row = _live_result(
+            scenarios, devices=25, clients=1, groups=1, server="uvicorn",
+            compression=None if compression == "none" else compression,
+        )  # fmt: skip
+        value = "—" if row is None else f"{row['wire_kb_per_wall_s']:.1f} kB/s"
+        ok = None if row is None else row["wire_kb_per_wall_s"] <= 60
+        rows.append([f"bytes to one wall at 100 ch ≤ 60 kB/s ({compression})", value,
+                     _verdict(ok)])  # fmt: skip
+    small = _live_result(scenarios, devices=2, clients=1, groups=1, server="uvicorn")
+    value = "—" if small is None else f"{small['cpu']['poller']:.1%}"
+    ok = None if small is None else small["cpu"]["poller"] <= 0.03
+    rows.append(["poller at 8 ch ≤ 3 % of a core", value, _verdict(ok)])
+    pages = next(
+        (o["ok"] for o in scenarios if o["scenario"] == "wall_page" and "ok" in o
+         and o["ok"]["config"]["workers"] == WALL_PAGE_WORKERS[0]), None,
+    )  # fmt: skip
+    value = "—" if pages is None else f"{pages['errors']} errors, p99 {pages['p99_ms']:.0f} ms"
+    ok = None if pages is None else pages["errors"] == 0 and pages["p99_ms"] <= 200
+    rows.append(
+        ["wall page at 50 requests/s for 20 s: 0 errors, p99 ≤ 200 ms", value, _verdict(ok)]
+    )
+    rows.append(["web memory flat (±5 %) over 30 min, a socket gone mid-stream each second",
+                 "`make soak` (not part of `make bench`)", "see the soak's verdict"])  # fmt: skip
+    lines = ["", "## Targets (issue 13)", ""]
+    return lines + _table(["target", "this run", "verdict"], rows)
 
 
 def _rates_section(scenarios: list[dict[str, Any]]) -> list[str]:

@@ -3,18 +3,24 @@
 Everything runs on loopback, as in production but smaller: a private redis-server; the
 stage of bench/soak_stage.toml (every device family, power cycles, pulled cables, reboots,
 slow answers, malformed and split frames) served by `manage.py simulate_devices`; two
-pollers sharing the devices through leases; daphne; C WebSocket clients (half signed-in
-users, half kiosks) that stay connected and apply frames as static/js/live.js does; and a
-wall page, a kiosk page and /healthz fetched every few seconds.
+pollers sharing the devices through leases; two web processes, daphne and uvicorn (the
+production server); C WebSocket clients (half signed-in users, half kiosks, half on each
+web process) that stay connected and apply frames as static/js/live.js does; a wall page,
+a kiosk page and /healthz fetched every few seconds; and socket churn: every second one
+more socket, on each web process in turn, takes its snapshot and a frame and then goes
+mid-stream (its TCP connection dropped without a close, or closed cleanly), the way
+kiosks that reconnect for days do.
 
 After a warm-up under full load, every few seconds it samples each process's RSS and
 open file descriptors by kind (/proc/<pid>/fd: pipes, files, TCP sockets by state and by
-which process holds the other end), each poller's asyncio task count (from its heartbeat)
-and the number of Redis keys. The window is cut into fifths: a figure is flat when the
-median of the last fifth is at most a tolerance above the median of the second (the first
-may still be settling). The open links between pollers and devices are left out of the fd
-figures: the faults swing them by dozens within a minute, inside the clients' pool limits,
-while a leaked socket is not one of them (its other end is gone), so it still counts.
+which process holds the other end), each poller's asyncio task count (from its heartbeat),
+the number of Redis keys and of pub/sub channels (a socket that left a subscription behind
+adds one for ever). The window is cut into fifths: a figure is flat when the median of
+the last fifth is at most a tolerance above the median of the second (the first may still
+be settling; the web processes' memory within 5 %). The open links between pollers and
+devices are left out of the fd figures: the faults swing them by dozens within a minute,
+inside the clients' pool limits, while a leaked socket is not one of them (its other end
+is gone), so it still counts.
 
 At the end the devices stop, the walls settle, every client's view is compared with
 Redis, and every process's log is scanned for tracebacks and errors: those logged under
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import itertools
 import logging
 import os
 import re
@@ -50,6 +57,7 @@ import httpx
 import orjson
 import redis
 import uvloop
+import websockets
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a plain script
@@ -59,6 +67,7 @@ from bench.bench_live import (  # noqa: E402 - needs the path above
     connect_walls,
     free_port,
     listening_socket,
+    page_origin,
     redis_answers,
     rss_mb,
     server_answers,
@@ -70,6 +79,9 @@ STAGE = REPO / "bench" / "soak_stage.toml"
 PREFIX = "soak"
 GROUPS = 4
 PAGE_EVERY = 5.0  # seconds between rounds of page loads
+CHURN_EVERY = 1.0  # seconds between two sockets that go mid-stream
+CHURN_TIMEOUT = 10.0  # for one churned socket's handshake, snapshot and frame
+WEB_SERVERS = ("daphne", "uvicorn")
 # Lines that mean something went wrong, in any process's log.
 TROUBLE = re.compile(
     r"Traceback \(most recent call last\)|\bERROR\b|\bCRITICAL\b"
@@ -94,6 +106,7 @@ class Tolerance:
 
 
 MEMORY = Tolerance(absolute=8.0, relative=0.10)  # MiB
+WEB_MEMORY = Tolerance(absolute=0.0, relative=0.05)  # the issue-13 bar: flat within 5 %
 COUNT = Tolerance(absolute=5.0, relative=0.10)  # fds, tasks, Redis keys
 
 
@@ -200,8 +213,8 @@ def configure(workdir: Path, redis_url: str) -> None:
     )
 
 
-def start_stack(stack: Stack, pollers: int, redis_port: int) -> int:
-    """Start every process; return the web server's port."""
+def start_stack(stack: Stack, pollers: int, redis_port: int) -> dict[str, int]:
+    """Start every process; return each web server's port."""
     python = sys.executable
     devices = stack.workdir / "devices.json"
     stack.start("redis", [
@@ -222,15 +235,27 @@ def start_stack(stack: Stack, pollers: int, redis_port: int) -> int:
     call_command("import_devices", str(devices), stdout=io.StringIO())
     for n in range(1, pollers + 1):
         stack.start(f"poller-{n}", [python, "manage.py", "run_poller", "--id", f"soak-{n}"])
-    # Bound here and inherited: a port merely found free could go to a simulator first.
+    ports = {server: start_web(stack, server) for server in WEB_SERVERS}
+    for server, port in ports.items():
+        wait_until(lambda port=port: server_answers(port), server)
+    return ports
+
+
+def start_web(stack: Stack, server: str) -> int:
+    """Start one web server on a socket bound here and inherited (a port merely found
+    free could go to a simulator first); return its port."""
+    from micboard.webserver import UVICORN_OPTIONS
+
     with listening_socket() as sock:
-        stack.start("daphne", [
-            python, "-m", "daphne", "--fd", str(sock.fileno()),
-            "--websocket_timeout", "-1", "micboard.asgi:application",
-        ], fds=(sock.fileno(),))  # fmt: skip
-        web_port = int(sock.getsockname()[1])
-    wait_until(lambda: server_answers(web_port), "daphne")
-    return web_port
+        fd = str(sock.fileno())
+        options = (
+            ["-m", "daphne", "--fd", fd, "--websocket_timeout", "-1"]
+            if server == "daphne"
+            else ["-m", "uvicorn", "--fd", fd, *UVICORN_OPTIONS, "--no-access-log"]
+        )
+        stack.start(server, [sys.executable, *options, "micboard.asgi:application"],
+                    fds=(sock.fileno(),))  # fmt: skip
+        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -396,6 +421,7 @@ class Samples:
         for n, tasks in enumerate(heartbeats(beats, pollers, "tasks"), start=1):
             self.add(f"poller-{n} asyncio tasks", tasks)
         self.add("Redis keys", float(beats.dbsize()))
+        self.add("Redis pub/sub channels", float(len(beats.pubsub_channels())))
 
 
 # ---------------------------------------------------------------- the audience at work
@@ -442,6 +468,36 @@ class PageLoads:
             return
         if response.status_code != 200:
             self.failed.append(f"{url}: HTTP {response.status_code}")
+
+
+@dataclass
+class Churn:
+    """Every second one socket on the next web process takes its snapshot and a frame,
+    then goes mid-stream: dropped (no close frame, no FIN) or closed cleanly, in turn."""
+
+    done: Counter[str] = field(default_factory=Counter)  # by server
+    failed: list[str] = field(default_factory=list)
+
+    async def run(self, bases: dict[str, str], path: str) -> None:
+        for n in itertools.count():
+            server = WEB_SERVERS[n % len(WEB_SERVERS)]
+            await self.once(server, bases[server], path, drop=n // len(WEB_SERVERS) % 2 == 0)
+            await asyncio.sleep(CHURN_EVERY)  # the pace of the churn, not synchronisation
+
+    async def once(self, server: str, base: str, path: str, *, drop: bool) -> None:
+        try:
+            async with asyncio.timeout(CHURN_TIMEOUT):
+                socket = await websockets.connect(base + path, origin=page_origin(base))
+                await socket.recv()  # the snapshot
+                await socket.recv()  # and a frame: it is mid-stream now
+                if drop:
+                    socket.transport.abort()
+                else:
+                    await socket.close()
+        except (OSError, TimeoutError, websockets.WebSocketException) as error:
+            self.failed.append(f"{server}: {error!r}")
+            return
+        self.done[server] += 1
 
 
 async def settled_views(walls: list[Wall], beats: redis.Redis, limit: float = 30.0) -> int:
@@ -504,6 +560,7 @@ class Outcome:
     samples: Samples
     walls: list[Wall]
     pages: PageLoads
+    churn: Churn
     connected_at_end: int = 0
     matching: int = 0
     # Poller sockets still open after the devices stopped, by process and kind.
@@ -515,12 +572,18 @@ class Outcome:
     shutdown: list[str] = field(default_factory=list)  # ... as the processes stopped
 
 
-async def soak(config: Config, stack: Stack, audience: Audience, web_port: int) -> Outcome:
+async def soak(config: Config, stack: Stack, audience: Audience, ports: dict[str, int]) -> Outcome:
     beats = redis.Redis.from_url(os.environ["REDIS_URL"])
     walls = make_walls(audience, config.clients)
-    tasks = await connect_walls(walls, f"ws://127.0.0.1:{web_port}")
-    outcome = Outcome(Samples(), walls, PageLoads())
-    pages = asyncio.create_task(outcome.pages.run(f"http://127.0.0.1:{web_port}", audience))
+    bases = {server: f"ws://127.0.0.1:{port}" for server, port in ports.items()}
+    tasks = []
+    for n, server in enumerate(WEB_SERVERS):  # half the walls on each web process
+        tasks += await connect_walls(walls[n :: len(WEB_SERVERS)], bases[server])
+    outcome = Outcome(Samples(), walls, PageLoads(), Churn())
+    pages = asyncio.create_task(
+        outcome.pages.run(f"http://127.0.0.1:{ports[WEB_SERVERS[0]]}", audience)
+    )
+    churn = asyncio.create_task(outcome.churn.run(bases, f"/ws/kiosk/{audience.tokens[0]}/"))
     await asyncio.sleep(config.warmup)  # the warm-up under full load, not synchronisation
     outcome.marks.append(stack.log_sizes())
     deadline = time.monotonic() + config.minutes * 60
@@ -529,6 +592,7 @@ async def soak(config: Config, stack: Stack, audience: Audience, web_port: int) 
         await asyncio.sleep(config.interval)  # the sampling interval: measurement
     outcome.marks.append(stack.log_sizes())
     pages.cancel()
+    churn.cancel()
     outcome.connected_at_end = sum(not task.done() for task in tasks)
     outcome.exited = stack.exited()
     stack.stop("devices")  # no more readings: the walls settle on the final state
@@ -537,14 +601,16 @@ async def soak(config: Config, stack: Stack, audience: Audience, web_port: int) 
     outcome.left_to_devices = sockets_left_to_devices(stack, config.pollers)
     for task in tasks:
         task.cancel()
-    await asyncio.gather(pages, *tasks, return_exceptions=True)
+    await asyncio.gather(pages, churn, *tasks, return_exceptions=True)
     return outcome
 
 
 def verdict(outcome: Outcome, config: Config) -> list[Check]:
     checks = []
     for name, samples in outcome.samples.series.items():
-        if name.endswith("RSS") and not name.startswith("redis"):
+        if name.endswith("RSS") and name.split()[0] in WEB_SERVERS:
+            checks.append(flat(f"{name} flat (5 %)", samples, WEB_MEMORY, " MiB"))
+        elif name.endswith("RSS") and not name.startswith("redis"):
             checks.append(flat(f"{name} flat", samples, MEMORY, " MiB"))
         elif not name.endswith("RSS"):
             checks.append(flat(f"{name} flat", samples, COUNT))
@@ -555,6 +621,7 @@ def verdict(outcome: Outcome, config: Config) -> list[Check]:
         exact("processes that died", len(outcome.exited), 0),
         exact("errors/tracebacks logged under load", len(outcome.during), 0),
         exact("page loads that failed", len(outcome.pages.failed), 0),
+        exact("churned sockets that failed", len(outcome.churn.failed), 0),
         exact("clients connected at the end", outcome.connected_at_end, config.clients),
         exact("client views equal to Redis", outcome.matching, config.clients),
         # Redis stays up in a soak, so any gap is a frame lost or delivered out of order
@@ -586,6 +653,9 @@ def info_rows(outcome: Outcome) -> list[Check]:
         Check("errors/tracebacks while stopping the processes", str(len(outcome.shutdown)),
               "info", True),
         Check("page loads", str(outcome.pages.done), "info", True),
+        Check("sockets churned (gone mid-stream)",
+              ", ".join(f"{s} {n}" for s, n in sorted(outcome.churn.done.items())) or "0",
+              "info", True),
     ]  # fmt: skip
 
 
@@ -616,7 +686,7 @@ def show_entries(what: str, entries: list[str], lines: int = 30) -> None:
 
 
 @contextmanager
-def running_stack(config: Config) -> Iterator[tuple[Stack, int]]:
+def running_stack(config: Config) -> Iterator[tuple[Stack, dict[str, int]]]:
     workdir = Path(tempfile.mkdtemp(prefix="micboard-soak-"))
     redis_port = free_port()
     configure(workdir, f"redis://127.0.0.1:{redis_port}/0")
@@ -633,10 +703,10 @@ def running_stack(config: Config) -> Iterator[tuple[Stack, int]]:
 
 
 def soak_and_read_logs(config: Config) -> Outcome:
-    with running_stack(config) as (stack, web_port):
+    with running_stack(config) as (stack, ports):
         audience = build_audience()
         wait_for_leases(redis.Redis.from_url(os.environ["REDIS_URL"]), config.pollers)
-        outcome = uvloop.run(soak(config, stack, audience, web_port))
+        outcome = uvloop.run(soak(config, stack, audience, ports))
         start, end = outcome.marks
         gone = stack.log_sizes()
         stack.stop_all()
@@ -663,6 +733,8 @@ def run(config: Config) -> bool:
     show_entries("while stopping the processes", outcome.shutdown)
     for failure in outcome.pages.failed[:10]:
         print(f"page load failed: {failure}")
+    for failure in outcome.churn.failed[:10]:
+        print(f"churned socket failed: {failure}")
     return all(check.ok for check in checks)
 
 

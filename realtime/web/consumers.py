@@ -104,11 +104,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await self.close(code=codes.TRY_AGAIN)
         finally:
             for loop in loops:
-                loop.cancel()  # a cancelled layer receive also unsubscribes its channel
+                loop.cancel()
             await asyncio.wait(loops)
             # However the loops ended, the socket leaves everything it joined: a group
             # membership left behind keeps a subscription and a queue growing for ever.
             await self.leave()
+            await _drop_channel(self.channel_layer, self.channel_name)
 
     async def _dispatch_all(self, source: Source) -> None:
         while True:
@@ -229,6 +230,26 @@ class KioskConsumer(LiveConsumer):
     async def admit(self) -> Admission:
         token = str(self.scope["url_route"]["kwargs"]["token"])
         return await database_sync_to_async(admit_kiosk)(token)
+
+
+async def _drop_channel(layer: Any, channel: str) -> None:
+    """Unsubscribe a socket's own layer channel and drop its queue.
+
+    The pub/sub layer does that only when a `receive` waiting on the channel is
+    cancelled; the layer loop is as often cancelled mid-dispatch (a send to a browser
+    that has just gone), which left the channel subscribed in Redis for good (the socket
+    churn of bench/soak.py found one in eight). This is what that `receive` would do.
+    """
+    channels = getattr(layer, "channels", None)
+    if not isinstance(channels, dict) or channels.pop(channel, None) is None:
+        return
+    shard_of = getattr(layer, "_get_shard", None)  # RedisPubSubChannelLayer's
+    if shard_of is None:
+        return
+    try:
+        await shard_of(channel).unsubscribe(channel)
+    except LIVE_STORE_ERRORS:
+        logger.info("could not unsubscribe %s", channel, exc_info=True)
 
 
 def _layer_groups(admission: Admission) -> tuple[str, ...]:

@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.timeout(360)
 def test_the_live_stack_survives_a_short_soak_with_faults_on():
-    """Two pollers, daphne, 20 clients and page loads against a misbehaving stage:
-    memory, fds, tasks and Redis keys stay flat, nothing logs an error under load, every
-    client stays connected and ends with the view Redis holds."""
+    """Two pollers, daphne and uvicorn, 20 clients, page loads and a socket going
+    mid-stream every second against a misbehaving stage: memory, fds, tasks, Redis keys
+    and pub/sub channels stay flat, nothing logs an error under load, every client stays
+    connected and ends with the view Redis holds."""
     result = subprocess.run(
         [sys.executable, "bench/soak.py", "--minutes", "1", "--warmup", "30", "--interval", "2"],
         cwd=ROOT,

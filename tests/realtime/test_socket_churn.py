@@ -28,7 +28,7 @@ from tests.waiting import wait_until_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROUNDS = 6  # sockets opened and lost, one after another, while deltas flow
+ROUNDS = 20  # sockets opened and lost, one after another, while deltas flow
 METRICS_TOKEN = "churn-test-metrics-token-0123456789"
 
 
@@ -43,7 +43,12 @@ async def web(request, live_settings, simulators, pollers, tmp_path: Path) -> As
         tmp_path / "web.log", request.param, MICBOARD_METRICS_TOKEN=METRICS_TOKEN
     )
     try:
-        yield {"port": port, "path": f"/ws/kiosk/{link.token}/", "logs": tmp_path}
+        yield {
+            "port": port,
+            "path": f"/ws/kiosk/{link.token}/",
+            "logs": tmp_path,
+            "server": request.param,
+        }
     finally:
         await stop_programs([process])
 
@@ -104,3 +109,19 @@ async def _lists_empty() -> bool:
 
 async def _no_open_sockets(port: int) -> bool:
     return await open_sockets(port) == 0
+
+
+async def test_uvicorn_compresses_frames_for_a_wall_that_offers_deflate(web):
+    """Browsers offer permessage-deflate; the production server must take it: a wall's
+    frames are JSON of many alike states, about a twentieth of the text on the wire
+    (bench/bench_live.py --compression deflate, docs/performance.md). daphne, kept for
+    development and the browser tests, does not negotiate it."""
+    port = web["port"]
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}{web['path']}",
+        origin=websockets.Origin(f"http://127.0.0.1:{port}"),
+        compression="deflate",
+    ) as socket:
+        assert orjson.loads(await socket.recv())["type"] == "snapshot"
+        extensions = socket.response.headers.get("Sec-WebSocket-Extensions", "")
+    assert ("permessage-deflate" in extensions) == (web["server"] == "uvicorn"), extensions

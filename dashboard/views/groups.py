@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import lookups, walls
-from dashboard.forms import GroupMembersForm, KioskLinkForm, show_service_errors
+from dashboard.forms import GroupMembersForm, GroupNumberForm, KioskLinkForm, show_service_errors
 from dashboard.views.common import HtmxHttpRequest
 from micboard import access
 from micboard.models import KioskLink, MonitoringGroup
@@ -53,6 +53,21 @@ def group_members(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
         except ValidationError as error:
             show_service_errors(form, error)
     return _part(request, group, "group-members", members_form=form, members_saved=saved)
+
+
+@login_required
+@require_POST
+def group_number(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    form = GroupNumberForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            GroupService.set_number(group, form.cleaned_data["number"], by_user=request.user)
+            saved = True
+        except ValidationError as error:
+            show_service_errors(form, error)
+    return _part(request, group, "group-number", number_form=form, number_saved=saved)
 
 
 @login_required
@@ -101,6 +116,7 @@ def _context(request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any)
         "order": walls.wall_tiles(group, photo_url=_no_photo),
         "links": [(link, request.build_absolute_uri(_kiosk_path(link))) for link in links],
         "link_form": KioskLinkForm(),
+        "number_form": GroupNumberForm(initial={"number": group.number}),
     }
     context.update(overrides)
     return context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from micboard.models.base import TEXT_LIMIT, Campus, Organization, TenantOwned
@@ -24,11 +25,20 @@ class MonitoringGroup(TenantOwned):
     campus = models.ForeignKey(Campus, null=True, blank=True, on_delete=models.SET_NULL)
     # Wall order: unit ids and None for a BLANK spacer; units not listed follow by slot.
     tile_order = models.JSONField(default=list, blank=True)
+    # The wall's key (1-9), set by an admin: the same wall on the same key for everyone.
+    number = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
 
     class Meta(TenantOwned.Meta):
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="uniq_group_name")
+            models.UniqueConstraint(fields=["organization", "name"], name="uniq_group_name"),
+            models.UniqueConstraint(
+                fields=["organization", "number"],
+                condition=models.Q(number__isnull=False),
+                name="uniq_group_number",
+            ),
         ]
 
     def __str__(self) -> str:

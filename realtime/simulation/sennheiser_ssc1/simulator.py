@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
-from realtime.simulation.base import FaultRates
+from realtime.simulation.base import FaultRates, pack_to_change
 
 Address = tuple[str, int]
 TICK = 0.05
@@ -292,6 +292,10 @@ class SennheiserSsc1Simulator:
                 asyncio.get_running_loop().call_later(
                     self._rng.uniform(5, 30), functools.partial(self.set_tx_power, number, on=True)
                 )
+        levels = [c.battery_percent if c.tx_on else None for c in self.channels]
+        low = pack_to_change(levels)
+        if low is not None and self._rng.random() < self.faults.pack_change * hours:
+            self.set_battery(low, percent=100)
 
 
 def _select(request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:

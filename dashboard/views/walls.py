@@ -40,6 +40,7 @@ def wall(request: HttpRequest, group_id: int) -> HttpResponse:
         open_alerts=_open_alerts(request, group),
         can_edit=access.is_admin(request.user),
         can_acknowledge=True,
+        phone_url=request.build_absolute_uri(reverse("wall", args=[group.pk])),
     )
     return render(request, "dashboard/wall.html", context)
 

@@ -96,6 +96,14 @@
       strip.dataset.open = open ? "true" : "false";
       strip.querySelector('[data-action="alerts"]').setAttribute("aria-expanded", open ? "true" : "false");
     },
+    qr() {
+      const panel = document.getElementById("qr");
+      panel.hidden = !panel.hidden;
+      const button = wall.querySelector('[data-action="qr"]');
+      if (button) {
+        button.setAttribute("aria-expanded", panel.hidden ? "false" : "true");
+      }
+    },
     reveal() {
       wall.classList.toggle("controls-shown");
     },
@@ -110,6 +118,8 @@
     escape() {
       if (wall.querySelector(".alert-strip").dataset.open === "true") {
         actions.alerts();
+      } else if (!document.getElementById("qr").hidden) {
+        actions.qr();
       } else if (!help.hidden) {
         actions.help();
       } else if (display.mode === "tv") {
@@ -118,7 +128,7 @@
     },
   };
 
-  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", m: "mark", a: "alerts", "?": "help", Escape: "escape" };
+  const KEYS = { t: "tv", f: "fullscreen", i: "layout", g: "photos", m: "mark", a: "alerts", q: "qr", "?": "help", Escape: "escape" };
 
   function typing(target) {
     return target.closest("input, textarea, select, [contenteditable]") !== null;

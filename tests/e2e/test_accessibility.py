@@ -69,9 +69,16 @@ class AccessibilityTests(LiveWallTestCase):
         self.assert_accessible()
         self.page.keyboard.press("?")
         expect(self.page.locator("#help")).to_be_visible()
+        self.every_status()  # fresh states: each check takes seconds, and old ones grey out
         self.assert_accessible()  # the legend's swatches too
         self.page.keyboard.press("Escape")
+        self.page.keyboard.press("q")
+        expect(self.page.locator("#qr")).to_be_visible()
+        self.every_status()
+        self.assert_accessible()  # the QR code panel
+        self.page.keyboard.press("Escape")
         self.page.keyboard.press("t")
+        self.every_status()
         self.assert_accessible()
 
     def test_the_kiosk(self) -> None:

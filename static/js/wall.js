@@ -158,6 +158,22 @@
     }
   });
 
+  // On a phone the tiles are bars without details: the first tap on one opens its details
+  // (time left, RF, audio) in place, closing any other; only the next tap leaves the wall.
+  const phone = window.matchMedia("(max-width: 512px)");
+  wall.addEventListener("click", (event) => {
+    const tile = event.target.closest(".tile[data-unit]");
+    if (!phone.matches || !tile || tile.dataset.expanded === "true") {
+      return;
+    }
+    event.preventDefault();
+    for (const open of wall.querySelectorAll('.tile[data-expanded="true"]')) {
+      delete open.dataset.expanded;
+    }
+    tile.dataset.expanded = "true";
+    document.dispatchEvent(new Event("micboard:layout")); // size its chart now it shows
+  });
+
   wall.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
     if (button && actions[button.dataset.action]) {

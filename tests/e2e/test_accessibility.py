@@ -121,6 +121,25 @@ class AccessibilityTests(LiveWallTestCase):
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the wall scrolls sideways ({width}px)"
         self.assert_accessible()
-        self.page.locator(f"#tile-{self.units[3].pk}").click()
+        wall_url = self.page.url
+        tile = self.page.locator(f"#tile-{self.units[3].pk}")
+        expect(tile.locator(".drawer")).to_be_hidden()
+        tile.click()  # the first tap opens the details in place
+        expect(tile).to_have_attribute("data-expanded", "true")
+        expect(tile.locator('[data-field="runtime"]')).to_be_visible()
+        expect(tile.locator('[data-field="runtime"]')).to_have_text("4:35")
+        expect(tile.locator('[data-meter="rf_a"]')).to_be_visible()
+        expect(tile.locator('[data-meter="audio"]')).to_be_visible()
+        assert self.page.url == wall_url
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the open tile scrolls sideways ({width}px)"
+        self.every_status()
+        self.assert_accessible()
+        other = self.page.locator(f"#tile-{self.units[4].pk}")
+        other.click()  # another tile's details replace the first's
+        expect(other.locator(".drawer")).to_be_visible()
+        expect(tile.locator(".drawer")).to_be_hidden()
+        tile.click()
+        tile.click()  # and a tap on an open tile opens its unit page
         expect(self.page).to_have_url(self.url(f"/units/{self.units[3].pk}/"))
         expect(self.page.get_by_role("heading", level=1)).to_contain_text("HH04")

@@ -121,6 +121,23 @@ def worst_alert(alerts: list[Alert]) -> str:
     return worst.message
 
 
+# The unit page's last saved levels (not live-updated, so not among READOUTS).
+AUDIO_LEVEL = Readout("audio", "general", digits=4, suffix=" dBFS")
+RF_LEVEL = Readout("rf", "general", digits=4, suffix=" dBm")
+
+
+@register.filter
+def dbfs(value: float | None) -> str:
+    """Format an audio level, blank when unknown."""
+    return AUDIO_LEVEL.text(value)
+
+
+@register.filter
+def dbm(value: float | None) -> str:
+    """Format an RF level, blank when unknown."""
+    return RF_LEVEL.text(value)
+
+
 @register.simple_tag
 def wall_rules(*, kiosk: bool) -> dict[str, Any]:
     """Return the rules live.js draws with; the wall page emits them as json_script."""

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from micboard.models import Alert, Organization, Performer, PerformerAssignment
-from micboard.services import AlertService
+from micboard.services import AlertService, PerformerService
 from tests import factories
 from tests.e2e.live import LiveWallTestCase, assign, make_group, off_the_loop
 from tests.factories import make_user
@@ -43,6 +43,7 @@ class NameFitTests(LiveWallTestCase):
         assign("Maximiliana Theodora Vandersloot-Kowalczyk", self.units[1], self.group)
         assign(UNBROKEN, self.units[2], self.group)
         self.unbroken = Performer.objects.get(name=UNBROKEN)
+        PerformerService.create_performer("Zoë Keller")
         # An alert naming the long name, so the alert tables have a row to fit too.
         AlertService.raise_alert(
             PerformerAssignment.objects.get(performer=self.unbroken), Alert.Kind.BATTERY_LOW
@@ -119,3 +120,10 @@ class NameFitTests(LiveWallTestCase):
             self.page.goto(self.url(path))
             expect(self.page.locator("main")).to_be_visible()
             self.assert_no_sideways_scroll(self.page, PHONE["width"], path)
+
+    def test_the_live_search_finds_zoe_in_capitals(self) -> None:
+        self.page.goto(self.url("/performers/"))
+        rows = self.page.locator("#performer-list")
+        self.page.get_by_label("Search").press_sequentially("ZOË")  # as typed: live search
+        expect(rows).not_to_contain_text("Alexandra")  # the search has answered
+        expect(rows).to_contain_text("Zoë Keller")

@@ -20,6 +20,13 @@ from micboard.models import KioskLink, MonitoringGroup
 from micboard.services import GroupService, KioskService
 
 PAGE = "dashboard/group_detail.html"
+# A kiosk opens in TV mode with a layout from its address (static/js/wall.js reads the hash).
+TV_LAYOUTS = [
+    ("11", "TV: name, colour block and meters"),
+    ("01", "TV: name and colour block"),
+    ("10", "TV: name and meters"),
+    ("00", "TV: name only, full height"),
+]
 
 
 @login_required
@@ -114,7 +121,7 @@ def _context(request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any)
             initial={"users": list(group.users.values_list("pk", flat=True))}, users=candidates
         ),
         "order": walls.wall_tiles(group, photo_url=_no_photo),
-        "links": [(link, request.build_absolute_uri(_kiosk_path(link))) for link in links],
+        "links": [_link_addresses(request, link) for link in links],
         "link_form": KioskLinkForm(),
         "number_form": GroupNumberForm(initial={"number": group.number}),
     }
@@ -132,6 +139,16 @@ def _part(
 
 def _current_order(group: MonitoringGroup) -> list[int | None]:
     return [tile.unit.pk if tile else None for tile in walls.wall_tiles(group, photo_url=_no_photo)]
+
+
+def _link_addresses(
+    request: HtmxHttpRequest, link: KioskLink
+) -> tuple[KioskLink, str, list[tuple[str, str, str]]]:
+    """The link's address for a desk screen, and one per TV layout: (key, label, address)."""
+    url = request.build_absolute_uri(_kiosk_path(link))
+    layout = {key: "" if key == "11" else f"&layout={key}" for key, _ in TV_LAYOUTS}
+    tv = [(key, label, f"{url}#mode=tv{layout[key]}") for key, label in TV_LAYOUTS]
+    return link, url, tv
 
 
 def _kiosk_path(link: KioskLink) -> str:

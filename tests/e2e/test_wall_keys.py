@@ -139,3 +139,33 @@ class OriginalKeyTests(LiveWallTestCase):
 def _modules(svg: str) -> str:
     """The drawn modules: the path data of segno's SVG, whatever attributes surround it."""
     return "".join(re.findall(r' d="([^"]+)"', svg))
+
+
+@pytest.mark.e2e
+class KioskTvLinkTests(LiveWallTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        off_the_loop(self.build_stage)
+
+    def build_stage(self) -> None:
+        self.admin = make_user("admin", role="admin")
+        self.group = make_group("Main stage")
+        self.link = KioskService.create_link(self.group, "FOH")
+
+    def test_a_kiosk_link_opens_in_tv_mode_with_the_chosen_layout(self) -> None:
+        self.sign_in(self.admin)
+        self.page.goto(self.url(f"/groups/{self.group.pk}/"))
+        self.page.get_by_text("For a TV").click()
+        address = self.page.get_by_label("TV: name only, full height").input_value()
+        assert address == self.url(f"/kiosk/{self.link.token}/#mode=tv&layout=00")
+
+        screen = self.browser.new_context()
+        try:
+            kiosk = screen.new_page()
+            kiosk.goto(address)
+            wall = kiosk.locator("#wall")
+            expect(wall).to_have_attribute("data-state", "live")
+            expect(wall).to_have_attribute("data-mode", "tv")
+            expect(wall).to_have_attribute("data-layout", "00")
+        finally:
+            screen.close()

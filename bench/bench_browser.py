@@ -18,7 +18,12 @@ PerformanceObserver. The probes' own time in the page is measured too, so their 
 be taken off the busy %.
 
     .venv/bin/python bench/bench_browser.py [--seconds 20] [--warmup 5] [--tiles 500]
-                                            [--viewport 1920x1080]
+                                            [--viewport 1920x1080] [--cpu-throttle 4]
+
+`--cpu-throttle` slows the page's CPU as DevTools does (a TV stick or a Raspberry Pi). The
+table ends with the issue-18 targets and whether this run met them: 100 tiles at >= 55
+frames/s with the main thread <= 30 % busy, >= 30 frames/s at 4x throttling, 500 tiles at
+>= 30 frames/s.
 
 `run(BrowserConfig(...))` does the same from Python and returns the raw numbers.
 """
@@ -226,6 +231,7 @@ class BrowserConfig:
     width: int = 1920
     height: int = 1080
     frame_ms: int = 25
+    cpu_throttle: float = 1.0  # DevTools' CPU throttling rate: 4 is a slow TV stick
 
     def __post_init__(self) -> None:
         if self.tiles <= 0 or self.tiles % CHANNELS:
@@ -288,8 +294,10 @@ def chrome_metrics(cdp: CDPSession) -> dict[str, float]:
 def measure(page: Page, stack: Stack, config: BrowserConfig) -> dict[str, Any]:
     """Warm up, then record one window; return the page's samples and Chrome's metrics."""
     page.evaluate(PAINT_PROBE)
-    page.wait_for_timeout(config.warmup * 1000)  # the benchmark's warm-up, not a sync
     cdp = page.context.new_cdp_session(page)
+    if config.cpu_throttle > 1:  # before the warm-up, so the window sees a settled page
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": config.cpu_throttle})
+    page.wait_for_timeout(config.warmup * 1000)  # the benchmark's warm-up, not a sync
     cdp.send("Performance.enable", {"timeDomain": "timeTicks"})
     cpu_before = {name: cpu_seconds(pid) for name, pid in stack.pids.items()}
     before = chrome_metrics(cdp)
@@ -326,6 +334,7 @@ def summarise(raw: dict[str, Any], stack: Stack, config: BrowserConfig) -> dict[
     long_tasks = samples["longTasks"]
     return {
         "tiles": config.tiles,
+        "cpu_throttle": config.cpu_throttle,
         "tiles_on_screen": samples["onScreen"],
         "viewport": f"{config.width}x{config.height}",
         "seconds": elapsed,
@@ -395,7 +404,22 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("page clock - Date.now()", f"{result['clock_skew_ms']:.1f} ms"),
         ("load average before -> after",
          f"{result['load_before']:.2f} -> {result['load_after']:.2f}"),
+        *target_rows(result),
     ]  # fmt: skip
+
+
+def target_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The issue-18 frame-rate targets this run's shape has, each with its verdict."""
+    fps, busy = result["rendered_frames_per_s"], result["main_thread_busy"]
+    throttled = result["cpu_throttle"] > 1
+    targets: list[tuple[str, bool]] = []
+    if result["tiles"] <= 100 and not throttled:
+        targets += [(">= 55 frames/s", fps >= 55), ("main thread <= 30 % busy", busy <= 0.30)]
+    elif result["tiles"] <= 100:
+        targets.append((">= 30 frames/s at 4x CPU throttling", fps >= 30))
+    else:
+        targets.append((f">= 30 frames/s at {result['tiles']} tiles", fps >= 30))
+    return [(f"target: {name}", "met" if met else "NOT met") for name, met in targets]
 
 
 def parse_config() -> BrowserConfig:
@@ -405,11 +429,12 @@ def parse_config() -> BrowserConfig:
     parser.add_argument("--tiles", type=int, default=500)
     parser.add_argument("--viewport", default="1920x1080", help="WIDTHxHEIGHT in CSS pixels")
     parser.add_argument("--frame-ms", type=int, default=25, help="the poller's coalescing tick")
+    parser.add_argument("--cpu-throttle", type=float, default=1.0, help="DevTools CPU slowdown")
     args = parser.parse_args()
     width, height = (int(side) for side in args.viewport.split("x"))
     return BrowserConfig(
         tiles=args.tiles, seconds=args.seconds, warmup=args.warmup,
-        width=width, height=height, frame_ms=args.frame_ms,
+        width=width, height=height, frame_ms=args.frame_ms, cpu_throttle=args.cpu_throttle,
     )  # fmt: skip
 
 
@@ -418,7 +443,8 @@ def main() -> None:
     result = run(config)
     title = (
         f"Micboard wall in headless Chromium: {config.tiles} tiles metering at 10 Hz, "
-        f"viewport {result['viewport']}, {result['seconds']:.0f} s window after "
+        f"viewport {result['viewport']}, CPU throttled {config.cpu_throttle:g}x, "
+        f"{result['seconds']:.0f} s window after "
         f"{config.warmup:g} s warm-up, {os.cpu_count()} cores"
     )
     print_table(rows(result), title)

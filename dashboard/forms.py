@@ -257,6 +257,17 @@ class ManualUnitForm(forms.Form):
         self.fields["performer"].queryset = performers  # type: ignore[attr-defined]
 
 
+class GroupNumberForm(forms.Form):
+    number = forms.TypedChoiceField(
+        choices=[("", "None"), *((n, str(n)) for n in range(1, 10))],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Wall key",
+        help_text="Press this key on any wall to open this one; the same for everyone.",
+    )
+
+
 class KioskLinkForm(forms.Form):
     label = forms.CharField(max_length=200, help_text="Where the screen is, e.g. FOH left.")
 

@@ -106,6 +106,7 @@ urlpatterns = [
     path("groups/", groups.group_list, name="groups"),
     path("groups/<id:group_id>/", groups.group_detail, name="group-detail"),
     path("groups/<id:group_id>/members/", groups.group_members, name="group-members"),
+    path("groups/<id:group_id>/number/", groups.group_number, name="group-number"),
     path("groups/<id:group_id>/tile-order/", groups.group_tile_order, name="group-tile-order"),
     path("groups/<id:group_id>/show-end/", groups.group_show_end, name="group-show-end"),
     path("groups/<id:group_id>/kiosk-links/", groups.kiosk_link_create, name="kiosk-link-create"),

@@ -11,7 +11,7 @@ class MicboardConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from micboard import signals  # noqa: F401  (connects the receivers)
+        from micboard import search, signals  # noqa: F401  (connect the receivers, lookups)
         from micboard.converters import IdConverter
 
         register_converter(IdConverter, "id")  # before any URLconf is read

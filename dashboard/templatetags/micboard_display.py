@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
+import segno
 from django import template
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from micboard import access
 from micboard.models import Alert
@@ -150,6 +152,23 @@ def worst_alert(alerts: list[Alert]) -> str:
     return worst.message
 
 
+# The unit page's last saved levels (not live-updated, so not among READOUTS).
+AUDIO_LEVEL = Readout("audio", "general", digits=4, suffix=" dBFS")
+RF_LEVEL = Readout("rf", "general", digits=4, suffix=" dBm")
+
+
+@register.filter
+def dbfs(value: float | None) -> str:
+    """Format an audio level, blank when unknown."""
+    return AUDIO_LEVEL.text(value)
+
+
+@register.filter
+def dbm(value: float | None) -> str:
+    """Format an RF level, blank when unknown."""
+    return RF_LEVEL.text(value)
+
+
 @register.simple_tag
 def wall_rules(*, kiosk: bool) -> dict[str, Any]:
     """Return the rules live.js draws with; the wall page emits them as json_script."""
@@ -168,6 +187,13 @@ def wall_rules(*, kiosk: bool) -> dict[str, Any]:
             "KIOSK_REVOKED": codes.KIOSK_REVOKED,
         },
     }
+
+
+@register.simple_tag
+def qr_code(url: str) -> SafeString:
+    """Draw `url` as a QR code in inline SVG, on the server: no script and no CDN."""
+    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff", border=4)
+    return mark_safe(svg)  # segno's own SVG: modules only, the URL is not in it as text
 
 
 class NavItem(NamedTuple):

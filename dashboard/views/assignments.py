@@ -252,8 +252,8 @@ def _performer_picker(user: AnyUser, prefix: str, data: Mapping[str, Any]) -> Pe
     readable = access.managed_performers(user)
     matches = assignable
     if search:
-        by_title = Q(title__icontains=search, id__in=readable.values("id"))
-        matches = matches.filter(Q(name__icontains=search) | by_title)
+        by_title = Q(title__folded=search, id__in=readable.values("id"))
+        matches = matches.filter(Q(name__folded=search) | by_title)
     listed = list(matches.order_by("name", "id")[: PERFORMERS_LISTED + 1])
     more = len(listed) > PERFORMERS_LISTED
     del listed[PERFORMERS_LISTED:]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard import lookups, walls
 from dashboard.forms import (
     GroupMembersForm,
+    GroupNumberForm,
     KioskLinkForm,
     ManualUnitForm,
     ShowEndForm,
@@ -30,6 +31,13 @@ from micboard.services import GroupService, KioskService
 from micboard.services.inventory import InventoryService
 
 PAGE = "dashboard/group_detail.html"
+# A kiosk opens in TV mode with a layout from its address (static/js/wall.js reads the hash).
+TV_LAYOUTS = [
+    ("11", "TV: name, colour block and meters"),
+    ("01", "TV: name and colour block"),
+    ("10", "TV: name and meters"),
+    ("00", "TV: name only, full height"),
+]
 
 
 @login_required
@@ -63,6 +71,21 @@ def group_members(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
         except ValidationError as error:
             show_service_errors(form, error)
     return _part(request, group, "group-members", members_form=form, members_saved=saved)
+
+
+@login_required
+@require_POST
+def group_number(request: HtmxHttpRequest, group_id: int) -> HttpResponse:
+    group = lookups.get_admin_group(request.user, group_id)
+    form = GroupNumberForm(request.POST)
+    saved = False
+    if form.is_valid():
+        try:
+            GroupService.set_number(group, form.cleaned_data["number"], by_user=request.user)
+            saved = True
+        except ValidationError as error:
+            show_service_errors(form, error)
+    return _part(request, group, "group-number", number_form=form, number_saved=saved)
 
 
 @login_required
@@ -140,10 +163,11 @@ def _context(request: HtmxHttpRequest, group: MonitoringGroup, **overrides: Any)
             initial={"users": list(group.users.values_list("pk", flat=True))}, users=candidates
         ),
         "order": walls.wall_tiles(group, photo_url=_no_photo),
-        "links": [(link, request.build_absolute_uri(_kiosk_path(link))) for link in links],
+        "links": [_link_addresses(request, link) for link in links],
         "link_form": KioskLinkForm(),
         "show_end_form": ShowEndForm(initial={"show_ends_at": _local(group.show_ends_at)}),
         "manual_form": ManualUnitForm(performers=access.assignable_performers(request.user)),
+        "number_form": GroupNumberForm(initial={"number": group.number}),
     }
     context.update(overrides)
     return context
@@ -163,6 +187,16 @@ def _current_order(group: MonitoringGroup) -> list[int | None]:
 
 def _local(moment: datetime | None) -> datetime | None:
     return None if moment is None else timezone.localtime(moment)
+
+
+def _link_addresses(
+    request: HtmxHttpRequest, link: KioskLink
+) -> tuple[KioskLink, str, list[tuple[str, str, str]]]:
+    """The link's address for a desk screen, and one per TV layout: (key, label, address)."""
+    url = request.build_absolute_uri(_kiosk_path(link))
+    layout = {key: "" if key == "11" else f"&layout={key}" for key, _ in TV_LAYOUTS}
+    tv = [(key, label, f"{url}#mode=tv{layout[key]}") for key, label in TV_LAYOUTS]
+    return link, url, tv
 
 
 def _kiosk_path(link: KioskLink) -> str:

@@ -34,6 +34,8 @@ def kiosk(request: HttpRequest, token: str) -> HttpResponse:
         live_url=f"/ws/kiosk/{link.token}/",
         tiles_url=reverse("kiosk-tiles", args=[link.token]),
         kiosk=True,
+        # The signed-in wall, never the kiosk link: a code on a screen anyone can photograph.
+        phone_url=request.build_absolute_uri(reverse("wall", args=[link.monitoring_group_id])),
     )
     return render(request, "dashboard/kiosk.html", context)
 

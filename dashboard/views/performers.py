@@ -197,7 +197,7 @@ def _filtered(performers: QuerySet[Performer], query: str, status: str) -> Query
     if active is not None:
         performers = performers.filter(is_active=active)
     if query:
-        text = Q(name__icontains=query) | Q(title__icontains=query) | Q(email__icontains=query)
+        text = Q(name__folded=query) | Q(title__folded=query) | Q(email__folded=query)
         performers = performers.filter(text)
     return performers.order_by("name", "id")
 

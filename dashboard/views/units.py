@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from dashboard import history, lookups
+from dashboard import history, lookups, walls
 from micboard import access
 from micboard.models import WirelessUnit
 
@@ -23,6 +23,7 @@ def unit_detail(request: HttpRequest, unit_id: int) -> HttpResponse:
     points = history.read_history(unit.pk)
     context = {
         "unit": unit,
+        "status": walls.STATUSES[walls.normalise_status(unit.status)],
         "charts": history.charts(points or []),
         "history_unavailable": points is None,
         "chart_width": history.CHART_WIDTH,

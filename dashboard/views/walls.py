@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from micboard import access
 from micboard.models import Alert, MonitoringGroup, Performer
 
 OPEN_ALERTS_SHOWN = 20
+OTHER_WALLS_SHOWN = 12
 
 
 @login_required
@@ -34,11 +36,12 @@ def wall(request: HttpRequest, group_id: int) -> HttpResponse:
     context.update(
         live_url=f"/ws/groups/{group.pk}/",
         tiles_url=reverse("wall-tiles", args=[group.pk]),
-        other_walls=list(access.monitoring_groups(request.user)[:9]),
+        other_walls=_other_walls(request),
         open_alerts=_open_alerts(request, group),
         can_edit=access.is_admin(request.user),
         can_acknowledge=True,
         can_hand_over=True,  # whoever watches the group may (access.require_hand_over_rights)
+        phone_url=request.build_absolute_uri(reverse("wall", args=[group.pk])),
     )
     return render(request, "dashboard/wall.html", context)
 
@@ -80,6 +83,12 @@ def _unit_url() -> walls.IdUrl:
 
 def _photo_url(performer: Performer) -> str:
     return reverse("performer-photo", args=[performer.pk])
+
+
+def _other_walls(request: HttpRequest) -> list[MonitoringGroup]:
+    """The walls to switch to: those with a key (the admin's number) first, by key."""
+    groups = access.monitoring_groups(request.user)
+    return list(groups.order_by(F("number").asc(nulls_last=True), "name")[:OTHER_WALLS_SHOWN])
 
 
 def _open_alerts(request: HttpRequest, group: MonitoringGroup) -> list[Alert]:

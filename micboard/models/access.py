@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from micboard.models.base import TEXT_LIMIT, Campus, Organization, TenantOwned
@@ -26,11 +27,20 @@ class MonitoringGroup(TenantOwned):
     tile_order = models.JSONField(default=list, blank=True)
     # When tonight's show ends: a tile whose battery will not last until then says so.
     show_ends_at = models.DateTimeField(null=True, blank=True)
+    # The wall's key (1-9), set by an admin: the same wall on the same key for everyone.
+    number = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
 
     class Meta(TenantOwned.Meta):
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="uniq_group_name")
+            models.UniqueConstraint(fields=["organization", "name"], name="uniq_group_name"),
+            models.UniqueConstraint(
+                fields=["organization", "number"],
+                condition=models.Q(number__isnull=False),
+                name="uniq_group_number",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from micboard.services.common import ActingUser
 
 MAX_TILE_ORDER = 2000
+WALL_NUMBERS = range(1, 10)  # the keys 1-9 of a wall
 
 
 class GroupService:
@@ -78,6 +79,26 @@ class GroupService:
             group.tile_order = list(order)
             group.save(update_fields=["tile_order"])
             announce(EventKind.GROUP_TILE_ORDER_CHANGED, group_ids=[group.pk])
+        return group
+
+    @staticmethod
+    def set_number(
+        group: MonitoringGroup, number: int | None, *, by_user: ActingUser = None
+    ) -> MonitoringGroup:
+        """Give the group's wall key `number` (1-9), or none. No screen shows it live: a
+        wall reads the keys when it opens, so nothing is announced."""
+        if by_user is not None:
+            access.require_group_admin(by_user, group)
+        if number is not None and number not in WALL_NUMBERS:
+            raise ValidationError({"number": "Choose a number from 1 to 9, or none."})
+        taken = MonitoringGroup.objects.filter(
+            organization_id=group.organization_id, number=number
+        ).exclude(pk=group.pk)
+        if number is not None and (holder := taken.first()) is not None:
+            raise ValidationError({"number": f"Key {number} opens {holder.name} already."})
+        with transaction.atomic():
+            group.number = number
+            group.save(update_fields=["number"])
         return group
 
 

@@ -81,9 +81,7 @@ class PerformerService:
         matches = PerformerService.get_all_performers(active_only=active_only)
         if not text:
             return matches
-        return matches.filter(
-            Q(name__icontains=text) | Q(title__icontains=text) | Q(email__icontains=text)
-        )
+        return matches.filter(Q(name__folded=text) | Q(title__folded=text) | Q(email__folded=text))
 
     @staticmethod
     def update_performer(

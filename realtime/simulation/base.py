@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,3 +59,19 @@ class FaultRates:
     malformed_frame: float = 0.0  # garbage bytes on the wire
     split_frame: float = 0.0  # one message split across two writes
     battery_swap: float = 0.0  # a fresh battery: back to full
+    # A tech changes the lowest pack if it is below PACK_CHANGE_BELOW: the demo's stage
+    # crew, so a demo left running for hours keeps batteries at believable levels.
+    pack_change: float = 0.0
+
+
+PACK_CHANGE_BELOW = 30.0  # percent: about when a tile turns red (2 bars)
+
+
+def pack_to_change(levels: Sequence[float | None]) -> int | None:
+    """Return the 1-based channel whose pack a tech changes now: the lowest charge, if it is
+    below PACK_CHANGE_BELOW; None marks a transmitter that is off (nobody is wearing it)."""
+    known = [(level, number) for number, level in enumerate(levels, start=1) if level is not None]
+    if not known:
+        return None
+    level, number = min(known)
+    return number if level < PACK_CHANGE_BELOW else None

@@ -68,7 +68,9 @@ DEMO_STAGE = StageConfig(
     ),
     seed=7,
     time_scale=20.0,
-    faults=FaultRates(tx_power_cycle=1.0, malformed_frame=2.0, split_frame=30.0),
+    # Batteries drain 20x faster; the stage crew changes a pack once it is nearly flat (a
+    # few checks a minute), so a demo left open for hours is never all red.
+    faults=FaultRates(tx_power_cycle=1.0, malformed_frame=2.0, split_frame=30.0, pack_change=240.0),
     chargers=("SBC850",),
 )
 # The demo charger's packs: bay -> (charge %, health %, cycles, error code).

@@ -96,6 +96,14 @@
       strip.dataset.open = open ? "true" : "false";
       strip.querySelector('[data-action="alerts"]').setAttribute("aria-expanded", open ? "true" : "false");
     },
+    qr() {
+      const panel = document.getElementById("qr");
+      panel.hidden = !panel.hidden;
+      const button = wall.querySelector('[data-action="qr"]');
+      if (button) {
+        button.setAttribute("aria-expanded", panel.hidden ? "false" : "true");
+      }
+    },
     reveal() {
       wall.classList.toggle("controls-shown");
     },
@@ -121,6 +129,8 @@
     escape() {
       if (wall.querySelector(".alert-strip").dataset.open === "true") {
         actions.alerts();
+      } else if (!document.getElementById("qr").hidden) {
+        actions.qr();
       } else if (!help.hidden) {
         actions.help();
       } else if (display.mode === "tv") {
@@ -138,6 +148,7 @@
     h: "handOver",
     u: "unchecked",
     a: "alerts",
+    q: "qr",
     "?": "help",
     Escape: "escape",
   };
@@ -198,6 +209,22 @@
       event.preventDefault();
       follow(link);
     }
+  });
+
+  // On a phone the tiles are bars without details: the first tap on one opens its details
+  // (time left, RF, audio) in place, closing any other; only the next tap leaves the wall.
+  const phone = window.matchMedia("(max-width: 512px)");
+  wall.addEventListener("click", (event) => {
+    const tile = event.target.closest(".tile[data-unit]");
+    if (!phone.matches || !tile || tile.dataset.expanded === "true") {
+      return;
+    }
+    event.preventDefault();
+    for (const open of wall.querySelectorAll('.tile[data-expanded="true"]')) {
+      delete open.dataset.expanded;
+    }
+    tile.dataset.expanded = "true";
+    document.dispatchEvent(new Event("micboard:layout")); // size its chart now it shows
   });
 
   wall.addEventListener("click", (event) => {

@@ -155,3 +155,44 @@ class TestShowEnd:
         assert "Enter a valid date/time." in answer.content.decode()
         show.group_a.refresh_from_db()
         assert show.group_a.show_ends_at is None
+
+
+class TestWallKeys:
+    def test_an_admin_gives_a_group_a_key_on_its_page(self, show: Show, admin: Client) -> None:
+        response = admin.post(f"/groups/{show.group_a.pk}/number/", {"number": "3"}, **HTMX)
+        assert "Key saved." in response.content.decode()
+        show.group_a.refresh_from_db()
+        assert show.group_a.number == 3
+        admin.post(f"/groups/{show.group_a.pk}/number/", {"number": ""}, **HTMX)
+        show.group_a.refresh_from_db()
+        assert show.group_a.number is None
+
+    def test_a_key_taken_by_another_group_is_refused_by_name(
+        self, show: Show, admin: Client
+    ) -> None:
+        GroupService.set_number(show.group_b, 2)
+        response = admin.post(f"/groups/{show.group_a.pk}/number/", {"number": "2"}, **HTMX)
+        assert f"Key 2 opens {show.group_b.name} already." in response.content.decode()
+        show.group_a.refresh_from_db()
+        assert show.group_a.number is None
+
+    @pytest.mark.parametrize("number", [0, 10, -1])
+    def test_the_service_takes_1_to_9_only(self, show: Show, number: int) -> None:
+        with pytest.raises(ValidationError, match="from 1 to 9"):
+            GroupService.set_number(show.group_a, number, by_user=show.admin)
+
+    def test_the_service_refuses_a_non_admin(self, show: Show) -> None:
+        with pytest.raises((PermissionDenied, ValidationError)):
+            GroupService.set_number(show.group_a, 1, by_user=show.tech_a)
+        show.group_a.refresh_from_db()
+        assert show.group_a.number is None
+
+    def test_every_user_gets_the_same_key_for_a_group(
+        self, show: Show, admin: Client, tech_a: Client
+    ) -> None:
+        show.group_b.users.add(show.tech_a)  # tech A watches both walls, as the admin does
+        GroupService.set_number(show.group_b, 2)
+        for client in (admin, tech_a):
+            html = client.get(f"/walls/{show.group_a.pk}/").content.decode()
+            assert f'href="/walls/{show.group_b.pk}/" data-key="2"' in html
+            assert 'data-key="1"' not in html  # group A has no key: none from the name order

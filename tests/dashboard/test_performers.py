@@ -10,6 +10,7 @@ from django.test import Client
 from PIL import Image
 
 from micboard.models import Performer
+from micboard.services import PerformerService
 from tests.dashboard.conftest import HTMX, Show
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,19 @@ class TestList:
         html = response.content.decode()
         assert html.lstrip().startswith('<div id="performer-list">')
         assert names(html, ALL) == ["Bob Jones"]
+
+    @pytest.mark.parametrize("query", ["ZOË", "zoë", "Zoë K", "KELLER"])
+    def test_search_folds_case_beyond_ascii(self, show: Show, admin: Client, query: str) -> None:
+        PerformerService.create_performer("Zoë Keller")
+        html = admin.get("/performers/", {"q": query}).content.decode()
+        assert names(html, [*ALL, "Zoë Keller"]) == ["Zoë Keller"]
+        assert [p.name for p in PerformerService.search_performers(query)] == ["Zoë Keller"]
+
+    @pytest.mark.parametrize("query", ["%", "_", "\\"])
+    def test_search_wildcards_match_only_themselves(
+        self, show: Show, admin: Client, query: str
+    ) -> None:
+        assert names(admin.get("/performers/", {"q": query}).content.decode(), ALL) == []
 
     def test_it_filters_active_and_inactive(self, show: Show, admin: Client) -> None:
         Performer.objects.filter(pk=show.bob.pk).update(is_active=False)

@@ -9,6 +9,7 @@ import redis
 from django.test import Client
 
 from dashboard import history
+from micboard.models import WirelessUnit
 from micboard.services import PerformerAssignmentService
 from tests.dashboard.conftest import Show
 
@@ -32,6 +33,22 @@ class TestUnitPage:
         assert html.count('<path class="series') == 4  # battery, RF A, RF B, audio
         assert 'class="series battery" d="M' in html
         assert "cannot be read" not in html
+
+    def test_it_reads_the_status_and_levels_as_the_wall_does(
+        self, show: Show, tech_a: Client, settings
+    ) -> None:
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"
+        unit = show.unit("A01")
+        WirelessUnit.objects.filter(pk=unit.pk).update(
+            status="AUDIO_PEAK", audio_dbfs=-21.5, rf_a_dbm=-55.0, rf_b_dbm=None
+        )
+        html = tech_a.get(f"/units/{unit.pk}/").content.decode()
+        assert "AUDIO_PEAK" not in html
+        assert "PEAK <span" in html  # the wall's word for it, with what it means
+        assert "Audio peaked in the last 10 seconds" in html
+        assert "-21.5 dBFS" in html
+        assert "A -55 dBm" in html
+        assert "· B" not in html  # one RF level: no empty B
 
     def test_it_says_so_when_redis_is_down(self, show: Show, tech_a: Client, settings) -> None:
         settings.REDIS_URL = "redis://127.0.0.1:1/0"

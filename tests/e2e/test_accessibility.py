@@ -81,8 +81,13 @@ class AccessibilityTests(LiveWallTestCase):
         self.assert_accessible()
         self.page.keyboard.press("?")
         expect(self.page.locator("#help")).to_be_visible()
-        self.every_status()
+        self.every_status()  # fresh states: each check takes seconds, and old ones grey out
         self.assert_accessible()  # the legend's swatches too
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("q")
+        expect(self.page.locator("#qr")).to_be_visible()
+        self.every_status()
+        self.assert_accessible()  # the QR code panel
         self.page.keyboard.press("Escape")
         self.page.keyboard.press("t")
         self.every_status()
@@ -140,6 +145,25 @@ class AccessibilityTests(LiveWallTestCase):
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the wall scrolls sideways ({width}px)"
         self.assert_accessible()
-        self.page.locator(f"#tile-{self.units[3].pk}").click()
+        wall_url = self.page.url
+        tile = self.page.locator(f"#tile-{self.units[3].pk}")
+        expect(tile.locator(".drawer")).to_be_hidden()
+        tile.click()  # the first tap opens the details in place
+        expect(tile).to_have_attribute("data-expanded", "true")
+        expect(tile.locator('[data-field="runtime"]')).to_be_visible()
+        expect(tile.locator('[data-field="runtime"]')).to_have_text("4:35")
+        expect(tile.locator('[data-meter="rf_a"]')).to_be_visible()
+        expect(tile.locator('[data-meter="audio"]')).to_be_visible()
+        assert self.page.url == wall_url
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the open tile scrolls sideways ({width}px)"
+        self.every_status()
+        self.assert_accessible()
+        other = self.page.locator(f"#tile-{self.units[4].pk}")
+        other.click()  # another tile's details replace the first's
+        expect(other.locator(".drawer")).to_be_visible()
+        expect(tile.locator(".drawer")).to_be_hidden()
+        tile.click()
+        tile.click()  # and a tap on an open tile opens its unit page
         expect(self.page).to_have_url(self.url(f"/units/{self.units[3].pk}/"))
         expect(self.page.get_by_role("heading", level=1)).to_contain_text("HH04")

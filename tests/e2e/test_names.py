@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from micboard.models import Organization, Performer
+from micboard.models import Alert, Organization, Performer, PerformerAssignment
+from micboard.services import AlertService, PerformerService
 from tests import factories
 from tests.e2e.live import LiveWallTestCase, assign, make_group, off_the_loop
 from tests.factories import make_user
@@ -42,6 +43,11 @@ class NameFitTests(LiveWallTestCase):
         assign("Maximiliana Theodora Vandersloot-Kowalczyk", self.units[1], self.group)
         assign(UNBROKEN, self.units[2], self.group)
         self.unbroken = Performer.objects.get(name=UNBROKEN)
+        PerformerService.create_performer("Zoë Keller")
+        # An alert naming the long name, so the alert tables have a row to fit too.
+        AlertService.raise_alert(
+            PerformerAssignment.objects.get(performer=self.unbroken), Alert.Kind.BATTERY_LOW
+        )
 
     def open_wall(self) -> None:
         self.page.goto(self.url(f"/walls/{self.group.pk}/"))
@@ -97,3 +103,27 @@ class NameFitTests(LiveWallTestCase):
                 self.page.goto(self.url(path))
                 expect(self.page.get_by_text(UNBROKEN[:20]).first).to_be_attached()
                 self.assert_no_sideways_scroll(self.page, viewport["width"], path)
+
+    def test_the_admin_pages_fit_a_phone(self) -> None:
+        self.page.set_viewport_size(PHONE)
+        for path in (
+            "/performers/",
+            "/groups/",
+            f"/groups/{self.group.pk}/",
+            f"/groups/{self.group.pk}/assignments/",
+            "/devices/",
+            "/alerts/",
+            "/api-tokens/",
+            "/chargers/",
+            f"/units/{self.units[0].pk}/",
+        ):
+            self.page.goto(self.url(path))
+            expect(self.page.locator("main")).to_be_visible()
+            self.assert_no_sideways_scroll(self.page, PHONE["width"], path)
+
+    def test_the_live_search_finds_zoe_in_capitals(self) -> None:
+        self.page.goto(self.url("/performers/"))
+        rows = self.page.locator("#performer-list")
+        self.page.get_by_label("Search").press_sequentially("ZOË")  # as typed: live search
+        expect(rows).not_to_contain_text("Alexandra")  # the search has answered
+        expect(rows).to_contain_text("Zoë Keller")

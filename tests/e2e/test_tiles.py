@@ -94,6 +94,13 @@ class TileKindTests(LiveWallTestCase):
         fragment = self.page.request.get(self.url(f"/walls/{self.group.pk}/tiles/"))
         assert f'id="tile-{self.mic.pk}"' in fragment.text()
         assert 'data-rf="1"' in fragment.text()
+        # The unit page reads the saved levels as the wall does, never as raw codes.
+        self.page.goto(self.url(f"/units/{self.mic.pk}/"))
+        facts = self.page.locator(".facts")
+        expect(facts).to_contain_text(re.compile(r"-?\d+(\.\d+)? dBFS"))
+        expect(facts).to_contain_text(re.compile(r"A -?\d+(\.\d+)? dBm"))
+        expect(facts).not_to_contain_text("· B")
+        expect(facts).not_to_contain_text(re.compile(r"\b[A-Z]+_[A-Z]+\b"))  # no AUDIO_PEAK
 
     def test_priority_is_stars_and_an_outline_never_a_pill_like_the_status(self) -> None:
         self.open_wall()

@@ -265,6 +265,10 @@ def members(w: World) -> dict[str, Any]:
     return {"users": [w.a.tech_a.pk, w.a.tech_b.pk]}
 
 
+def wall_key(w: World) -> dict[str, Any]:
+    return {"number": "3"}
+
+
 def renamed_receiver(w: World) -> dict[str, Any]:
     return {"name": "Rack renamed", "meter_interval_ms": "500"}
 
@@ -637,6 +641,16 @@ PAGE_ROWS = [
         group_a,
         admins_of_a(200, techs=404, admin_b=404),
         data=members,
+        htmx="",
+        writes=True,
+    ),
+    write_only("group-number", group_a),
+    Row(
+        "group-number",
+        POST,
+        group_a,
+        admins_of_a(200, techs=404, admin_b=404),
+        data=wall_key,
         htmx="",
         writes=True,
     ),

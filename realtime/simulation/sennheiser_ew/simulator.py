@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
-from realtime.simulation.base import FaultRates
+from realtime.simulation.base import FaultRates, pack_to_change
 from realtime.simulation.udp import Address, UdpDevice
 
 # What the EM reports (100, 70, 30, 0) for the charge left above each threshold.
@@ -263,4 +263,7 @@ class SennheiserEwSimulator(UdpDevice[Subscriber]):
             )
         if self._rng.random() < self.faults.battery_swap * hours:
             self.set_battery(1, percent=100)
+        low = pack_to_change([self.battery_percent if self.tx_on else None])
+        if low is not None and self._rng.random() < self.faults.pack_change * hours:
+            self.set_battery(low, percent=100)
         self.clipping = self.tx_on and self._rng.random() < 0.01

@@ -32,7 +32,7 @@ from realtime.protocols.sennheiser_ssc.wire import (
     locate,
     model_by_name,
 )
-from realtime.simulation.base import FaultRates
+from realtime.simulation.base import FaultRates, pack_to_change
 from realtime.simulation.sennheiser_ssc.dynamics import FULL_RUNTIME_MINUTES, ChannelDynamics
 from realtime.simulation.sennheiser_ssc.httpserver import EventStream, HttpServer, Request, Response
 from realtime.simulation.sennheiser_ssc.resources import DeviceSetup, resource_body
@@ -285,6 +285,7 @@ class SennheiserSscSimulator:
             "malformed_frame": self._send_garbage,
             "split_frame": self._split_next_frames,
             "battery_swap": self._swap_battery,
+            "pack_change": self._change_low_pack,
         }
 
     def _cycle_tx_power(self) -> None:
@@ -316,6 +317,11 @@ class SennheiserSscSimulator:
     def _swap_battery(self) -> None:
         """Put a fresh pack into a random transmitter."""
         self.set_battery(self._fault_rng.randrange(len(self._channels)) + 1, percent=100)
+
+    def _change_low_pack(self) -> None:
+        levels = [c.battery.charge if c.tx_on else None for c in self._channels]
+        if (number := pack_to_change(levels)) is not None:
+            self.set_battery(number, percent=100)
 
     def _later(self, delay: float, action: Callable[[], None]) -> None:
         """Run an action after a delay, unless the simulator stops first."""

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.sennheiser_ssc1.ewdx import TX_ABSENT_CODE
 from realtime.protocols.sennheiser_ssc1.parse import EWDX, model_for
-from realtime.simulation.base import FaultRates
+from realtime.simulation.base import FaultRates, pack_to_change
 from realtime.simulation.udp import Address, UdpDevice
 
 TICK = 0.05
@@ -280,6 +280,10 @@ class SennheiserSsc1Simulator(UdpDevice[Subscription]):
                 asyncio.get_running_loop().call_later(
                     self._rng.uniform(5, 30), functools.partial(self.set_tx_power, number, on=True)
                 )
+        levels = [c.battery_percent if c.tx_on else None for c in self.channels]
+        low = pack_to_change(levels)
+        if low is not None and self._rng.random() < self.faults.pack_change * hours:
+            self.set_battery(low, percent=100)
 
 
 def _select(request: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:

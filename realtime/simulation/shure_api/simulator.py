@@ -36,7 +36,7 @@ import trustme
 
 from micboard.devices import DeviceInfo
 from realtime.protocols.shure_api.parse import ActivityLevel, DeviceState
-from realtime.simulation.base import FaultRates
+from realtime.simulation.base import FaultRates, pack_to_change
 from realtime.simulation.shure_api.devices import (
     SimChannel,
     SimDevice,
@@ -332,6 +332,12 @@ class ShureSystemApiSimulator:
         if packs:
             self.set_battery(1, percent=100, device_id=self._rng.choice(packs).device_id)
 
+    def _fault_pack_change(self) -> None:
+        packs = [d for d in self._online() if d.battery is not None]
+        number = pack_to_change([d.battery.percent for d in packs if d.battery is not None])
+        if number is not None:
+            self.set_battery(1, percent=100, device_id=packs[number - 1].device_id)
+
 
 _FAULT_ACTIONS: dict[str, Callable[[ShureSystemApiSimulator], None]] = {
     "tx_power_cycle": ShureSystemApiSimulator._fault_tx_power_cycle,
@@ -341,6 +347,7 @@ _FAULT_ACTIONS: dict[str, Callable[[ShureSystemApiSimulator], None]] = {
     "malformed_frame": lambda sim: sim.inject_malformed_frame(),
     "split_frame": ShureSystemApiSimulator.inject_split_frame,
     "battery_swap": ShureSystemApiSimulator._fault_battery_swap,
+    "pack_change": ShureSystemApiSimulator._fault_pack_change,
 }
 
 

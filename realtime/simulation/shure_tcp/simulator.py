@@ -30,7 +30,7 @@ from micboard.devices import ChannelInfo, DeviceInfo, Protocol
 from realtime.protocols.shure_tcp.families import MODELS
 from realtime.protocols.shure_tcp.fields import to_int
 from realtime.protocols.shure_tcp.parse import Frame, parse_frame
-from realtime.simulation.base import FaultRates
+from realtime.simulation.base import FaultRates, pack_to_change
 from realtime.simulation.shure_tcp.connection import SETTERS, Connection
 from realtime.simulation.shure_tcp.dynamics import Channel, FaultClock, fresh_battery, make_channels
 from realtime.simulation.shure_tcp.render import (
@@ -471,6 +471,7 @@ class ShureTcpSimulator:
             "rx_unreachable": self._fault_cable_pull,
             "reboot": lambda _now: self.reboot(),
             "battery_swap": self._fault_battery_swap,
+            "pack_change": self._fault_pack_change,
         }
         for kind, action in actions.items():
             if self._fault_due(kind):
@@ -489,6 +490,12 @@ class ShureTcpSimulator:
     def _fault_battery_swap(self, now: float) -> None:
         ch = self._rng.choice(self._channels)
         ch.battery = fresh_battery(self._rng, kind=self._rng.choice(("LION", "LION", "ALKA")))
+
+    def _fault_pack_change(self, now: float) -> None:
+        levels = [ch.battery.percent if ch.tx_on else None for ch in self._channels]
+        number = pack_to_change(levels)
+        if number is not None:
+            self._channels[number - 1].battery = fresh_battery(self._rng)
 
 
 def _next_due(due: float, interval: float, now: float) -> float:

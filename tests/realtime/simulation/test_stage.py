@@ -24,6 +24,8 @@ from micboard.models import (
 from micboard.showprep.models import MicTurn
 from realtime.protocols.shure_charger import ShureChargerClient
 from realtime.protocols.shure_tcp.client import ShureTcpClient
+from realtime.simulation.base import PACK_CHANGE_BELOW
+from realtime.simulation.shure_tcp.simulator import ShureTcpSimulator
 from realtime.simulation.stage import (
     DEMO_STAGE,
     build_chargers,
@@ -32,6 +34,7 @@ from realtime.simulation.stage import (
     load_config,
     served_devices,
 )
+from tests.waiting import wait_until_async
 
 STAGE_TOML = textwrap.dedent(
     """
@@ -183,3 +186,31 @@ async def test_the_demo_charger_serves_its_packs_on_the_port_after_the_receivers
     assert (bay_4.present, bay_4.charge_percent, bay_4.health_percent) == (True, 100, 96)
     assert info.bays[6].error == "007"
     assert info.bays[5].present is False
+
+
+async def test_the_demo_crew_changes_packs_so_hours_of_demo_never_turn_all_red():
+    # Twelve simulated hours, longer than any full pack lasts, in about 18 s; the same
+    # receiver without the crew as the control.
+    fast = dataclasses.replace(DEMO_STAGE, base_port=0, time_scale=2400.0)
+    crewed = build_simulators(fast)[0]
+    unattended = build_simulators(
+        dataclasses.replace(fast, faults=dataclasses.replace(fast.faults, pack_change=0.0))
+    )[0]
+    assert isinstance(crewed, ShureTcpSimulator)
+    assert isinstance(unattended, ShureTcpSimulator)
+    for simulator in (crewed, unattended):
+        await simulator.start()
+    try:
+        await wait_until_async(
+            lambda: unattended._sim_seconds() >= 12 * 3600, 60, "twelve simulated hours"
+        )
+        worn = [ch.battery.percent for ch in crewed._channels if ch.tx_on]
+        flat = [ch.battery.percent for ch in unattended._channels if ch.tx_on]
+    finally:
+        for simulator in (crewed, unattended):
+            await simulator.stop()
+    assert flat
+    assert max(flat) < PACK_CHANGE_BELOW  # the control ran its packs down
+    assert worn
+    assert min(worn) > 0  # nobody went flat with the crew changing packs
+    assert sum(level < PACK_CHANGE_BELOW for level in worn) < len(worn) / 2  # mostly fine

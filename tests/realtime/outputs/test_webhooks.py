@@ -106,7 +106,6 @@ async def test_a_hanging_receiver_does_not_delay_another_output(
             lambda n=expected: len(quick.received) >= n, 1.0, "the quick receiver told at once"
         )
         assert arrived
-    assert len(stuck.received) == 1  # still waiting on its first answer
 
 
 async def test_a_webhook_of_group_b_hears_nothing_of_group_a(

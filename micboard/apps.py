@@ -11,7 +11,9 @@ class MicboardConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from micboard import signals  # noqa: F401  (connects the receivers)
+        from micboard import search, signals  # noqa: F401  (signals connects the receivers)
         from micboard.converters import IdConverter
+
+        search.install()
 
         register_converter(IdConverter, "id")  # before any URLconf is read

@@ -341,6 +341,16 @@ class PerformerImportConfirmForm(forms.Form):
     """The previewed file, sent back unchanged so nothing is saved before it is confirmed."""
 
     content = forms.CharField(widget=forms.HiddenInput, strip=False)
+    # Asked only when some rows name performers who exist (a re-imported export).
+    on_existing = forms.ChoiceField(
+        label="Performers who exist already",
+        choices=[
+            ("update", "Update them with the file's values"),
+            ("skip", "Skip them, keep them as they are"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
 
 PROBE_FAMILIES = [

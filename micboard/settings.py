@@ -91,6 +91,8 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is False")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A refused form gets the site's styled 403 page (with the nav), not Django's bare one.
+CSRF_FAILURE_VIEW = "dashboard.views.errors.csrf_failure"
 
 MICBOARD_MULTI_TENANT = env_bool("MICBOARD_MULTI_TENANT", False)
 

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard import lookups
@@ -165,17 +164,14 @@ def _confirm_import(request: HtmxHttpRequest) -> HttpResponse:
     text = request.POST["content"]
     if confirm.is_valid():
         try:
-            created = performer_csv.import_performers(text, by_user=request.user)
+            result = performer_csv.import_performers(
+                text, on_existing=confirm.cleaned_data["on_existing"] or None, by_user=request.user
+            )
         except ValidationError as error:
             # The preview below names every bad row; this says why nothing was saved.
             messages.error(request, " ".join(error.messages))
         else:
-            count = len(created)
-            messages.success(
-                request,
-                ngettext("Imported %(count)d performer.", "Imported %(count)d performers.", count)
-                % {"count": count},
-            )
+            messages.success(request, result.summary)
             return redirect("performers")
     context = {
         "form": PerformerImportForm(),

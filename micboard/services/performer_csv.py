@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +27,8 @@ MAX_IMPORT_BYTES = 1024 * 1024
 MAX_IMPORT_ROWS = 2000
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What to do with a row naming a performer who exists already (a re-imported export).
+OnExisting = Literal["update", "skip"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +36,18 @@ class ImportRow:
     line: int
     values: dict[str, str]
     errors: list[str] = field(default_factory=list)
+    existing_id: int | None = None  # the performer of this name, if there is one already
 
 
 @dataclass(frozen=True, slots=True)
 class ImportPreview:
     rows: list[ImportRow]
     errors: list[str] = field(default_factory=list)  # about the file as a whole
+    columns: tuple[str, ...] = ()  # the file's columns: an update changes only these
+
+    @property
+    def existing_count(self) -> int:
+        return sum(1 for row in self.rows if row.existing_id is not None)
 
     @property
     def ok(self) -> bool:
@@ -89,21 +98,75 @@ def _preview(reader: csv.DictReader[str]) -> ImportPreview:
     rows = [_row(reader.line_num, record) for record in records]
     if len(rows) > MAX_IMPORT_ROWS:
         return ImportPreview(rows=[], errors=[f"Import at most {MAX_IMPORT_ROWS} rows at once."])
-    _mark_duplicates(rows)
-    return ImportPreview(rows=rows, errors=[] if rows else ["The file has no rows."])
+    rows = _mark_duplicates(rows)
+    errors = [] if rows else ["The file has no rows."]
+    return ImportPreview(rows=rows, errors=errors, columns=tuple(header))
 
 
-def import_performers(text: str, *, by_user: ActingUser = None) -> list[Performer]:
-    """Create one performer per row, all or none; raise ValidationError if any row is bad."""
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    created: list[Performer]
+    updated: list[Performer]
+    unchanged: int  # existing performers the file already matched
+    skipped: int
+
+    @property
+    def summary(self) -> str:
+        """E.g. "Imported 3: 1 new, 2 updated, 0 skipped." (what the admin is told)."""
+        total = len(self.created) + len(self.updated) + self.unchanged + self.skipped
+        parts = [f"{len(self.created)} new", f"{len(self.updated)} updated"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} unchanged")
+        parts.append(f"{self.skipped} skipped")
+        return f"Imported {total}: {', '.join(parts)}."
+
+
+def import_performers(
+    text: str, *, on_existing: OnExisting | None = None, by_user: ActingUser = None
+) -> ImportResult:
+    """Create a performer per new row and update or skip the existing ones, all or none.
+
+    Raise ValidationError if any row is bad, or if some performers exist already and
+    `on_existing` does not say what to do with them.
+    """
     if by_user is not None:
         access.require_admin(by_user)
-    preview = preview_import(text)
-    if not preview.ok:
-        raise ValidationError({"file": "The file has errors; nothing was imported."})
     with transaction.atomic():
-        return [
-            PerformerService.create_performer(**row.values, by_user=by_user) for row in preview.rows
-        ]
+        # Read inside the transaction: the names that exist are those the writes meet.
+        preview = preview_import(text)
+        if not preview.ok:
+            raise ValidationError({"file": "The file has errors; nothing was imported."})
+        if preview.existing_count and on_existing is None:
+            raise ValidationError(
+                {"on_existing": "Some performers exist already: choose update or skip."}
+            )
+        return _save_rows(preview, on_existing, by_user)
+
+
+def _save_rows(
+    preview: ImportPreview, on_existing: OnExisting | None, by_user: ActingUser
+) -> ImportResult:
+    created: list[Performer] = []
+    updated: list[Performer] = []
+    unchanged = skipped = 0
+    existing = Performer.objects.in_bulk([r.existing_id for r in preview.rows if r.existing_id])
+    # An update changes only the file's columns: a file of names and titles keeps the emails.
+    editable = [name for name in preview.columns if name in COLUMNS]
+    for row in preview.rows:
+        if row.existing_id is None:
+            created.append(PerformerService.create_performer(**row.values, by_user=by_user))
+        elif on_existing == "skip":
+            skipped += 1
+        else:
+            performer = existing[row.existing_id]
+            changes = {n: row.values[n] for n in editable if getattr(performer, n) != row.values[n]}
+            if changes:
+                updated.append(
+                    PerformerService.update_performer(performer, by_user=by_user, **changes)
+                )
+            else:
+                unchanged += 1
+    return ImportResult(created=created, updated=updated, unchanged=unchanged, skipped=skipped)
 
 
 def export_performers(performers: Iterable[Performer]) -> str:
@@ -129,17 +192,18 @@ def _row(line: int, record: dict[str | None, str | list[str] | None]) -> ImportR
     return ImportRow(line=line, values=values, errors=errors)
 
 
-def _mark_duplicates(rows: list[ImportRow]) -> None:
-    """Refuse names that exist already or repeat in the file, so an import cannot double up."""
-    existing = {name.lower() for name in Performer.objects.values_list("name", flat=True)}
+def _mark_duplicates(rows: list[ImportRow]) -> list[ImportRow]:
+    """Link rows to the performers of their names; refuse names the file repeats."""
+    existing = {name.casefold(): pk for pk, name in Performer.objects.values_list("pk", "name")}
     seen: set[str] = set()
+    marked = []
     for row in rows:
-        key = row.values["name"].lower()
-        if key in existing:
-            row.errors.append("A performer with this name exists already.")
-        elif key in seen:
+        key = row.values["name"].casefold()
+        if key in seen:
             row.errors.append("This name appears twice in the file.")
         seen.add(key)
+        marked.append(dataclasses.replace(row, existing_id=existing.get(key)))
+    return marked
 
 
 def _neutralise(value: str) -> str:

@@ -178,9 +178,9 @@ class TestCsv:
             "people.csv", b"name,email\nDana,dana@example.com\n,bad\nJane Smith,\n"
         )
         html = admin.post("/performers/import/", {"file": csv_file}).content.decode()
-        assert "2 with errors" in html
+        assert "1 with errors" in html
         assert "This field cannot be blank" in html
-        assert "exists already" in html
+        assert "Exists already: updated or skipped" in html  # Jane Smith: a choice, not an error
         assert not Performer.objects.filter(name="Dana").exists()
         assert "Import 3 performers" not in html
 
@@ -196,7 +196,7 @@ class TestCsv:
 
     def test_one_imported_performer_is_singular(self, show: Show, admin: Client) -> None:
         response = admin.post("/performers/import/", {"content": "name\nDana\n"}, follow=True)
-        assert "Imported 1 performer." in response.content.decode()
+        assert "Imported 1: 1 new, 0 updated, 0 skipped." in response.content.decode()
 
     def test_a_semicolon_csv_from_a_european_spreadsheet_imports(
         self, show: Show, admin: Client
@@ -212,3 +212,30 @@ class TestCsv:
     def test_a_tech_may_not_import(self, show: Show, tech_a: Client) -> None:
         assert tech_a.post("/performers/import/", {"content": "name\nX\n"}).status_code == 403
         assert not Performer.objects.filter(name="X").exists()
+
+
+class TestReimportPage:
+    def test_an_export_reimported_offers_update_or_skip(self, show: Show, admin: Client) -> None:
+        exported = admin.get("/performers/export.csv").content
+        csv_file = SimpleUploadedFile("performers.csv", exported.replace(b"Guitar", b"Bass"))
+        html = admin.post("/performers/import/", {"file": csv_file}).content.decode()
+        assert "with errors" not in html
+        assert "exist already" in html
+        assert 'value="update"' in html
+        assert 'value="skip"' in html
+        content = exported.decode().replace("Guitar", "Bass")
+        refused = admin.post("/performers/import/", {"content": content}, follow=True)
+        assert "choose update or skip" in refused.content.decode()
+        response = admin.post(
+            "/performers/import/", {"content": content, "on_existing": "update"}, follow=True
+        )
+        assert "Imported 3: 0 new, 1 updated, 2 unchanged, 0 skipped." in response.content.decode()
+        assert Performer.objects.get(pk=show.bob.pk).title == "Bass"
+
+    def test_a_choice_that_is_not_offered_is_refused(self, show: Show, admin: Client) -> None:
+        content = "name,title\nBob Jones,Bass\n"
+        html = admin.post(
+            "/performers/import/", {"content": content, "on_existing": "delete"}
+        ).content.decode()
+        assert "Select a valid choice" in html
+        assert Performer.objects.get(pk=show.bob.pk).title == "Guitar"

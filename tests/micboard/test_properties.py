@@ -462,13 +462,14 @@ def test_a_csv_import_is_all_or_nothing(in_org_a: World, raw: bytes) -> None:
             return
         preview = performer_csv.preview_import(text_)
         try:
-            created = performer_csv.import_performers(text_)
+            result = performer_csv.import_performers(text_, on_existing="update")
         except ValidationError as error:
             assert_names_only(error, {"file"})
             assert not preview.ok
             assert Performer.objects.count() == before
             return
         assert preview.ok
-        assert len(created) == len(preview.rows) == Performer.objects.count() - before
-        for performer in created:
+        assert len(result.created) + len(result.updated) + result.unchanged == len(preview.rows)
+        assert len(result.created) == Performer.objects.count() - before
+        for performer in [*result.created, *result.updated]:
             assert_valid_as_stored(performer)

@@ -236,7 +236,7 @@ def _apply_csv(request: HtmxHttpRequest, group: MonitoringGroup) -> HttpResponse
     form = RosterCsvApplyForm(request.POST)
     context: dict[str, Any] = {}
     if not form.is_valid():
-        context["error"] = "The dry run's file did not come back whole; upload it again."
+        context["csv_errors"] = ["The dry run's file did not come back whole; upload it again."]
         return _group_part(request, group, "roster-result", **context)
     data = form.cleaned_data
     read = roster_csv.read_roster(data["content"], f"{data['name']} (CSV)")

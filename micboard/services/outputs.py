@@ -147,7 +147,7 @@ class OutputService:
         return len(rows)
 
     @staticmethod
-    def delivery_config(output: Output) -> OutputConfig:
+    def get_delivery_config(output: Output) -> OutputConfig:
         """Return what the output's driver is given (for the worker: secrets opened)."""
         return OutputConfig(
             id=output.pk,

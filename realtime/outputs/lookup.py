@@ -43,7 +43,7 @@ class OutputDirectory:
                 group_id=output.monitoring_group_id,
                 enabled=output.is_enabled,
                 events=frozenset(output.events),
-                delivery=OutputService.delivery_config(output),
+                delivery=OutputService.get_delivery_config(output),
             )
             for output in Output.objects.order_by("pk")
         ]

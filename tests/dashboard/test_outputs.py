@@ -220,4 +220,4 @@ class TestVault:
         output = add_webhook(show)
         settings.SECRET_KEY = "another-" + "k" * 50
         assert open_secrets(output.secrets_encrypted) == {}
-        assert OutputService.delivery_config(output).secrets == {}
+        assert OutputService.get_delivery_config(output).secrets == {}

@@ -153,6 +153,7 @@ LIVE_PATH_WRITES = {
     "TelemetryService.save_chassis",
     "InventoryService.readdress_device",  # discovery's: a receiver heard at a new address
     "ApiTokenService.note_use",  # an API request's: the token acts, no user is signed in
+    "OutputService.record_attempts",  # the outputs worker's delivery log
 }
 READERS = ("get_", "count_", "search_", "candidate_")
 

@@ -418,6 +418,7 @@ API_URLS: list[tuple[str, Build]] = [
     ("performer", jane),
     ("assignments", nothing),
     ("alerts", nothing),
+    ("group-events", group_a),
 ]
 
 
@@ -1656,6 +1657,7 @@ API_ROWS = [
         listed(lambda w: {w.alert_a.pk}, lambda w: {w.alert_b.pk},
                lambda w: ids(Alert.unscoped.filter(monitoring_group=w.b.group_a))),
     ),
+    ApiRow("group-events", group_a, token_of_group_a(200)),
 ]  # fmt: skip
 API_CASES = [
     pytest.param(row, persona, id=f"{row.id} as {persona}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
@@ -118,31 +119,36 @@ def group_events(
     """List the group's timeline events and markers that started in [since, until), newest
     first, at most `limit`; for older ones ask again with `until` = the last one's time.
     With `unit`, only that unit's events (markers belong to the whole group)."""
+    window = _window(since, until)
     with token_scope(request) as token:
         found = get_object_or_404(access.token_groups(token), pk=group_id)
-        window = _window(since, until)
-        events = access.token_unit_events(token, found).filter(
-            started_at__gte=window[0], started_at__lt=window[1]
-        )
+        events = access.token_unit_events(token, found).filter(_started_in("started_at", window))
         if unit is not None:
             events = events.filter(unit_id=unit)
         listed = [_event(event) for event in events.order_by("-started_at")[:limit]]
         if unit is None:
-            markers = access.token_markers(token, found).filter(at__gte=window[0], at__lt=window[1])
+            markers = access.token_markers(token, found).filter(_started_in("at", window))
             listed += [_marker(marker) for marker in markers.order_by("-at")[:limit]]
     return sorted(listed, key=lambda event: event.time, reverse=True)[:limit]
 
 
-def _window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    """Return [since, until) as aware times: a time without a zone is taken as UTC."""
-
-    def aware(moment: datetime) -> datetime:
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-    return (
-        aware(since) if since is not None else datetime.min.replace(tzinfo=UTC),
-        aware(until) if until is not None else datetime.max.replace(tzinfo=UTC),
+def _window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, ...]:
+    """Return (since, until) as aware times: a time without a zone is taken as UTC."""
+    return tuple(
+        moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+        for moment in (since, until)
     )
+
+
+def _started_in(field: str, window: tuple[datetime | None, ...]) -> Q:
+    """Match `field` in [since, until), either end left open when not given."""
+    since, until = window
+    condition = Q()
+    if since is not None:
+        condition &= Q(**{f"{field}__gte": since})
+    if until is not None:
+        condition &= Q(**{f"{field}__lt": until})
+    return condition
 
 
 def _event(event: UnitEvent) -> EventOut:

@@ -91,3 +91,4 @@ async def test_a_browser_style_client_and_then_the_revocation(web):
             await drain(socket)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == codes.NOT_SIGNED_IN
+    assert web["secret"] not in web["log"].read_text(errors="replace")

@@ -104,3 +104,16 @@ class TestGroupEvents:
         assert [(e["kind"], e["label"]) for e in got] == [
             ("marker", "Walk test"), ("dropout", "RF dropout"),
         ]  # fmt: skip
+
+    def test_it_costs_the_same_queries_for_any_number_of_events(
+        self, show: Show, secret_a: str, django_assert_num_queries
+    ) -> None:
+        events(show, secret_a)  # the token's last use is now this minute's
+        for second in range(30):
+            UnitEvent.objects.create(
+                unit=show.unit("A02"), lane="clip", kind=EventKind.CLIP,
+                started_at=at(10) + timedelta(seconds=second), ended_at=None, detail={},
+            )  # fmt: skip
+        # The token's lookup, the group, its events, its markers.
+        with django_assert_num_queries(4):
+            assert len(events(show, secret_a)) == 34

@@ -54,6 +54,7 @@ from micboard.models.performers import PerformerAssignmentQuerySet, PerformerQue
 from micboard.rosters.models import PositionPool
 from micboard.showprep.models import HANDED_OVER, MicTurn
 from micboard.tenancy import multi_tenant_enabled
+from micboard.timeline.models import Marker, UnitEvent
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -279,6 +280,21 @@ def token_performers(token: ApiToken) -> PerformerQuerySet:
 
 def token_alerts(token: ApiToken) -> AlertQuerySet:
     return Alert.objects.filter(monitoring_group__in=token_groups(token))
+
+
+def token_reads_group(token: ApiToken, group_id: int) -> bool:
+    """May the token watch this group's live frames (checked on connect and on re-checks)."""
+    return token_groups(token).filter(pk=group_id).exists()
+
+
+def token_unit_events(token: ApiToken, group: MonitoringGroup) -> QuerySet[UnitEvent]:
+    """Return the timeline events of the units a token sees in one of its groups."""
+    units = _units_of_groups(token_groups(token).filter(pk=group.pk))
+    return UnitEvent.objects.filter(unit__in=units)
+
+
+def token_markers(token: ApiToken, group: MonitoringGroup) -> QuerySet[Marker]:
+    return Marker.objects.filter(monitoring_group__in=token_groups(token).filter(pk=group.pk))
 
 
 # --- what a user may do ------------------------------------------------------------------

@@ -15,11 +15,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from micboard.webserver import RequestBodyLimit  # noqa: E402
 from realtime.web.origin import OriginGuard  # noqa: E402
-from realtime.web.routing import websocket_urlpatterns  # noqa: E402
+from realtime.web.routing import (  # noqa: E402
+    SocketSplit,
+    api_websocket_urlpatterns,
+    websocket_urlpatterns,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": OriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SocketSplit(
+            api=URLRouter(api_websocket_urlpatterns),
+            walls=OriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        ),
     }
 )

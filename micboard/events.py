@@ -38,6 +38,7 @@ class EventKind(enum.StrEnum):
     INVENTORY_DELETED = "inventory.deleted"
     INVENTORY_IMPORTED = "inventory.imported"
     KIOSK_REVOKED = "kiosk.revoked"
+    API_TOKEN_REVOKED = "api_token.revoked"  # its open sockets (/ws/api/…) close
     ALERT_RAISED = "alert.raised"
     ALERT_ACKNOWLEDGED = "alert.acknowledged"
     ALERT_RESOLVED = "alert.resolved"
@@ -96,6 +97,7 @@ REACTIONS: dict[EventKind, Reaction] = {
     EventKind.INVENTORY_DELETED: _TILES,
     EventKind.INVENTORY_IMPORTED: _TILES,
     EventKind.KIOSK_REVOKED: _ACCESS,
+    EventKind.API_TOKEN_REVOKED: _ACCESS,
     EventKind.USER_CHANGED: _ACCESS,
     EventKind.ALERT_RAISED: _ALERT,
     EventKind.ALERT_ACKNOWLEDGED: _ALERT,

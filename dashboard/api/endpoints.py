@@ -6,18 +6,21 @@ outside the token's groups answers 404, exactly like a missing one.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Query
 
 from dashboard.api.auth import TokenAuth, token_scope
 from dashboard.api.live import live_states
 from dashboard.api.schemas import (
     AlertOut,
     AssignmentOut,
+    EventOut,
     GroupOut,
     OrganizationOut,
     PerformerOut,
@@ -25,6 +28,10 @@ from dashboard.api.schemas import (
 )
 from micboard import access
 from micboard.models import Organization, WirelessUnit
+from micboard.timeline.models import Marker, UnitEvent
+
+EVENTS_DEFAULT = 100
+EVENTS_MAX = 1000  # one answer stays small; older ones are paged with `until`
 
 api = NinjaAPI(
     title="Micboard read API",
@@ -98,6 +105,69 @@ def alerts(request: HttpRequest) -> Any:
     """List the open (unresolved) alerts of the token's groups, newest first."""
     with token_scope(request) as token:
         return list(access.token_alerts(token).open())
+
+
+@api.get("/groups/{group_id}/events/", response=list[EventOut], url_name="group-events")
+def group_events(
+    request: HttpRequest,
+    group_id: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    unit: int | None = None,
+    limit: int = Query(EVENTS_DEFAULT, ge=1, le=EVENTS_MAX),
+) -> Any:
+    """List the group's timeline events and markers that started in [since, until), newest
+    first, at most `limit`; for older ones ask again with `until` = the last one's time.
+    With `unit`, only that unit's events (markers belong to the whole group)."""
+    window = _window(since, until)
+    with token_scope(request) as token:
+        found = get_object_or_404(access.token_groups(token), pk=group_id)
+        events = access.token_unit_events(token, found).filter(_started_in("started_at", window))
+        if unit is not None:
+            events = events.filter(unit_id=unit)
+        listed = [_event(event) for event in events.order_by("-started_at")[:limit]]
+        if unit is None:
+            markers = access.token_markers(token, found).filter(_started_in("at", window))
+            listed += [_marker(marker) for marker in markers.order_by("-at")[:limit]]
+    return sorted(listed, key=lambda event: event.time, reverse=True)[:limit]
+
+
+def _window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, ...]:
+    """Return (since, until) as aware times: a time without a zone is taken as UTC."""
+    return tuple(
+        moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+        for moment in (since, until)
+    )
+
+
+def _started_in(field: str, window: tuple[datetime | None, ...]) -> Q:
+    """Match `field` in [since, until), either end left open when not given."""
+    since, until = window
+    condition = Q()
+    if since is not None:
+        condition &= Q(**{f"{field}__gte": since})
+    if until is not None:
+        condition &= Q(**{f"{field}__lt": until})
+    return condition
+
+
+def _event(event: UnitEvent) -> EventOut:
+    return EventOut(
+        time=event.started_at,
+        kind=event.kind,
+        label=event.get_kind_display(),
+        unit_id=event.unit_id,
+        ended_at=event.ended_at,
+        duration=event.duration,
+        detail=event.detail,
+    )
+
+
+def _marker(marker: Marker) -> EventOut:
+    return EventOut(
+        time=marker.at, kind="marker", label=marker.label, unit_id=None, ended_at=None,
+        duration=None, detail={},
+    )  # fmt: skip
 
 
 def _with_live_state(found: list[WirelessUnit]) -> list[UnitOut]:

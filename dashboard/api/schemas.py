@@ -63,3 +63,16 @@ class AlertOut(Schema):
     group_id: int | None = Field(alias="monitoring_group_id")
     created_at: datetime
     acknowledged_at: datetime | None
+
+
+class EventOut(Schema):
+    """One thing on a group's timeline: a unit's event (dropout, transmitter off, clip,
+    battery swap, receiver offline) or a tech's marker (kind "marker", no unit)."""
+
+    time: datetime = Field(description="When it started (a marker: when it was set).")
+    kind: str
+    label: str = Field(description="The kind in words; a marker's own text.")
+    unit_id: int | None
+    ended_at: datetime | None = Field(description="null while it lasts, and for markers.")
+    duration: float | None = Field(description="Seconds, once it is over.")
+    detail: dict[str, Any]

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from micboard import access
+from micboard.events import EventKind, announce
 from micboard.models import ApiToken, MonitoringGroup
 from micboard.services.common import require_same_organization, strip_text, validate_fields
 
@@ -66,8 +67,12 @@ class ApiTokenService:
             access.require_api_token_admin(by_user, token)
         if token.revoked_at is not None:
             return token
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            # Its open sockets re-check on commit, find the token revoked and close.
+            group_ids = token.groups.values_list("pk", flat=True)
+            announce(EventKind.API_TOKEN_REVOKED, group_ids=list(group_ids))
         return token
 
     @staticmethod

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import auth
 
 from micboard import access
+from micboard.services import ApiTokenService
 from micboard.tenancy import context_for_user, tenant_context
 from realtime import codes
 
@@ -57,6 +58,22 @@ def admit_user(user: AnyUser, group_id: int) -> Admission:
     if not visible:
         return Admission(refusal=codes.NO_ACCESS)
     return Admission(group_id=group_id, user_id=user.pk, holder=f"user.{user.pk}")
+
+
+def admit_api_token(secret: str | None, group_id: int) -> Admission:
+    """Admit a live API token that reads the group; nothing else (no session) counts.
+
+    The socket joins its maker's layer group too, so that their losing the rights the
+    token lends out (signed out of nothing, but demoted or deactivated) reaches it."""
+    token = access.live_api_token(secret) if secret else None
+    if token is None:  # none, unknown or revoked: all alike, so a guess learns nothing
+        return Admission(refusal=codes.NOT_SIGNED_IN)
+    with tenant_context(token.organization_id):
+        reads = access.token_reads_group(token, group_id)
+    if not reads:
+        return Admission(refusal=codes.NO_ACCESS)
+    ApiTokenService.note_use(token)
+    return Admission(group_id=group_id, user_id=token.created_by_id, holder=f"token.{token.pk}")
 
 
 def admit_kiosk(token: str) -> Admission:

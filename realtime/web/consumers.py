@@ -1,4 +1,5 @@
-"""WebSocket consumers: a wall of one monitoring group, for a signed-in user or a kiosk.
+"""WebSocket consumers: a wall of one monitoring group, for a signed-in user, a kiosk or an
+API client with a bearer token.
 
 On connect: admit (access rules, once), join the group's channel-layer group, send a
 snapshot read from Redis. After that a consumer only forwards the poller's pre-encoded
@@ -22,7 +23,7 @@ from redis.exceptions import RedisError
 from realtime import codes, frames, keys, live_store
 from realtime.redis_client import async_client
 from realtime.web import limits, live_watch
-from realtime.web.admission import Admission, admit_kiosk, admit_session
+from realtime.web.admission import Admission, admit_api_token, admit_kiosk, admit_session
 from realtime.web.asgi_types import Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
@@ -120,9 +121,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def admit(self) -> Admission:
         raise NotImplementedError
 
+    def subprotocol(self) -> str | None:
+        """The subprotocol to accept the handshake with: none, unless a route needs one."""
+        return None
+
     async def connect(self) -> None:
         # Accept first: a close code reaches the browser only on an accepted socket.
-        await self.accept()
+        await self.accept(self.subprotocol())
         admission = await self.admit()
         if admission.group_id is None:
             await self.close(code=admission.refusal)
@@ -230,6 +235,39 @@ class KioskConsumer(LiveConsumer):
     async def admit(self) -> Admission:
         token = str(self.scope["url_route"]["kwargs"]["token"])
         return await database_sync_to_async(admit_kiosk)(token)
+
+
+API_SUBPROTOCOL = "micboard.live"
+TOKEN_SUBPROTOCOL_PREFIX = "bearer."
+
+
+class ApiConsumer(LiveConsumer):
+    """`/ws/api/groups/<id>/`: an API client whose token reads the group.
+
+    The token comes in `Authorization: Bearer <token>`, or, from a browser (which cannot
+    set that header), as a subprotocol `bearer.<token>` offered beside `micboard.live`;
+    the handshake then accepts `micboard.live`, so the secret is never echoed. Not in the
+    query string: that is the part of a URL access logs and proxies write down. No
+    session is read on this route, so a cookie alone admits nobody.
+    """
+
+    def subprotocol(self) -> str | None:
+        offered = self.scope.get("subprotocols") or []
+        return API_SUBPROTOCOL if API_SUBPROTOCOL in offered else None
+
+    def _secret(self) -> str | None:
+        for name, value in self.scope.get("headers", []):
+            if name == b"authorization":
+                scheme, _, secret = value.decode("latin1").partition(" ")
+                return secret.strip() if scheme.lower() == "bearer" else None
+        for offered in self.scope.get("subprotocols") or []:
+            if offered.startswith(TOKEN_SUBPROTOCOL_PREFIX):
+                return str(offered.removeprefix(TOKEN_SUBPROTOCOL_PREFIX))
+        return None
+
+    async def admit(self) -> Admission:
+        group_id = int(self.scope["url_route"]["kwargs"]["group_id"])
+        return await database_sync_to_async(admit_api_token)(self._secret(), group_id)
 
 
 async def _drop_channel(layer: Any, channel: str) -> None:

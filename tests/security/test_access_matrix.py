@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
@@ -418,6 +419,7 @@ API_URLS: list[tuple[str, Build]] = [
     ("performer", jane),
     ("assignments", nothing),
     ("alerts", nothing),
+    ("group-events", group_a),
 ]
 
 
@@ -1656,6 +1658,7 @@ API_ROWS = [
         listed(lambda w: {w.alert_a.pk}, lambda w: {w.alert_b.pk},
                lambda w: ids(Alert.unscoped.filter(monitoring_group=w.b.group_a))),
     ),
+    ApiRow("group-events", group_a, token_of_group_a(200)),
 ]  # fmt: skip
 API_CASES = [
     pytest.param(row, persona, id=f"{row.id} as {persona}")
@@ -1765,7 +1768,10 @@ SOCKET_ROWS = [
     SocketRow("kiosk of group A", lambda w: f"/ws/kiosk/{w.link_a.token}/", everyone(OPEN)),
     SocketRow("revoked kiosk", lambda w: f"/ws/kiosk/{w.revoked.token}/", everyone(4410)),
     SocketRow("unknown kiosk", lambda w: f"/ws/kiosk/{'x' * 43}/", everyone(4403)),
-]
+    # The API's socket reads no session: whoever is signed in, without a token it is 4401.
+    SocketRow("api, a session alone", lambda w: f"/ws/api/groups/{w.a.group_a.pk}/",
+              everyone(4401)),
+]  # fmt: skip
 SOCKET_CASES = [
     pytest.param(row, persona, id=f"ws {row.label} as {persona}")
     for row in SOCKET_ROWS
@@ -1791,6 +1797,34 @@ async def test_socket(socket_world: World, row: SocketRow, persona: str) -> None
     assert accepted
     snapshot = orjson.loads(await socket.receive_from())
     assert (snapshot["type"], snapshot["group"]) == ("snapshot", row.group(socket_world))
+    await socket.disconnect()
+
+
+# The API's socket, as every API token: only a live token of group A watches group A.
+API_SOCKET_EXPECTED: dict[str, Outcome] = {
+    "token_a": OPEN, "token_b": 4403, "token_org_b": 4403, "revoked_token": 4401,
+    "no_token": 4401,
+}  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("persona", API_PERSONAS)
+async def test_api_socket(socket_world: World, persona: str) -> None:
+    from micboard.asgi import application
+
+    headers = [(b"host", b"localhost")]  # and no Origin, as a script sends
+    secret = socket_world.api_secrets.get(persona)
+    if secret:
+        headers.append((b"authorization", f"Bearer {secret}".encode()))
+    path = f"/ws/api/groups/{socket_world.a.group_a.pk}/"
+    socket = WebsocketCommunicator(application, path, headers=headers)
+    accepted, _ = await socket.connect(timeout=10)
+    assert accepted
+    if API_SOCKET_EXPECTED[persona] == OPEN:
+        snapshot = orjson.loads(await socket.receive_from())
+        assert (snapshot["type"], snapshot["group"]) == ("snapshot", socket_world.a.group_a.pk)
+    else:
+        assert await closed_with(socket) == API_SOCKET_EXPECTED[persona]
     await socket.disconnect()
 
 

@@ -1,4 +1,4 @@
-"""Outputs' secrets at rest: encrypted with a key derived from SECRET_KEY.
+"""Outputs' secrets at rest, sealed by micboard/vault.py as one JSON object per output.
 
 A database dump or backup alone does not give away a webhook's signing secret or a
 broker's password. Changing SECRET_KEY makes stored secrets unreadable: each output then
@@ -7,26 +7,18 @@ asks for its secrets again (`open_secrets` returns none, and the page says so).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
 import orjson
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 
-_PURPOSE = b"micboard.integrations.vault/1"
+from micboard import vault
 
-
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(_PURPOSE + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+PURPOSE = b"integrations output secrets v1"
 
 
 def seal_secrets(values: dict[str, str]) -> str:
     """Return the stored form of an output's secrets (empty when there are none)."""
     if not values:
         return ""
-    return _fernet().encrypt(orjson.dumps(values)).decode()
+    return vault.seal(orjson.dumps(values).decode(), PURPOSE)
 
 
 def open_secrets(sealed: str) -> dict[str, str]:
@@ -34,7 +26,7 @@ def open_secrets(sealed: str) -> dict[str, str]:
     if not sealed:
         return {}
     try:
-        values = orjson.loads(_fernet().decrypt(sealed.encode()))
-    except (InvalidToken, orjson.JSONDecodeError):
+        values = orjson.loads(vault.unseal(sealed, PURPOSE))
+    except (vault.UnreadableSecret, orjson.JSONDecodeError):
         return {}
     return {str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {}

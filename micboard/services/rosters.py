@@ -22,10 +22,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
-from micboard import access
+from micboard import access, vault
 from micboard.models import MonitoringGroup, Performer, PerformerAssignment, WirelessUnit
 from micboard.models.base import resolve_organization_id
-from micboard.rosters import vault
 from micboard.rosters.models import (
     PcoConnection,
     PersonLink,
@@ -54,6 +53,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Roster", "RosterEntry", "RosterPlan", "RosterService"]
 
+PCO_SECRET = b"rosters planning-center secret v1"  # its purpose in micboard/vault.py
+
 
 class RosterService:
     """The Planning Center connection, the position pools, and syncing rosters into groups."""
@@ -76,7 +77,7 @@ class RosterService:
             connection = PcoConnection.unscoped.filter(organization_id=organization_id).first()
             connection = connection or PcoConnection(organization_id=organization_id)
             connection.app_id = app_id
-            connection.secret_encrypted = vault.seal(secret)
+            connection.secret_encrypted = vault.seal(secret, PCO_SECRET)
             connection.last_error = ""
             connection.created_by = _user(by_user)
             connection.save()
@@ -372,9 +373,9 @@ def _client(by_user: ActingUser) -> PcoClient:
     if connection is None:
         raise PcoError("Not connected to Planning Center: connect with a personal access token.")
     try:
-        secret = vault.unseal(connection.secret_encrypted)
-    except vault.UnreadableSecret as error:
-        raise PcoError(str(error)) from None
+        secret = vault.unseal(connection.secret_encrypted, PCO_SECRET)
+    except vault.UnreadableSecret:
+        raise PcoError("The stored token cannot be read; connect again.") from None
     return PcoClient(connection.app_id, secret)
 
 

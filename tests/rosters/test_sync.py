@@ -7,13 +7,13 @@ import logging
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from micboard import vault
 from micboard.models import Performer, PerformerAssignment
-from micboard.rosters import vault
 from micboard.rosters.models import PersonLink, Placement, SyncRun
 from micboard.rosters.pco import PcoError, TokenRefused
 from micboard.rosters.simulator import SimMember
 from micboard.services import PerformerAssignmentService, PerformerService
-from micboard.services.rosters import RosterService
+from micboard.services.rosters import PCO_SECRET, RosterService
 from tests.rosters.conftest import PLAN, SECRET, SERVICE_TYPE, Church
 
 
@@ -213,7 +213,7 @@ def test_a_revoked_token_is_a_clear_message_that_names_no_secret(church, connect
 def test_the_secret_is_stored_encrypted(church, connected):
     stored = RosterService.get_connection().secret_encrypted
     assert SECRET not in stored
-    assert vault.unseal(stored) == SECRET
+    assert vault.unseal(stored, PCO_SECRET) == SECRET
 
 
 def test_a_secret_sealed_under_another_secret_key_asks_to_connect_again(

@@ -14,6 +14,7 @@
   const eventRows = root.querySelector(".timeline-events tbody");
   const LIVE_EVERY = 5000; // ms between refreshes at the live edge
   const SMALLEST = 10; // s: the narrowest range a zoom goes to
+  const PREFETCH_LEVELS = 3; // zoom-ins looked ahead for the first the charts do not hold
   const COLOURS = {
     dropout: "rgba(220, 40, 40, 0.28)",
     tx_off: "rgba(120, 120, 120, 0.25)",
@@ -31,6 +32,8 @@
   let draws = 0;
   let loaded = null; // {start, end, step}: what the charts hold (more than they show, off the live edge)
   let rules = null; // how the server picks a range's step (query.step_rules)
+  let aheadAsked = 0;
+  let ahead = null; // {start, end, step, answer}: the next zoom-in's finer points, asked in the background
 
   function options(width) {
     return {
@@ -140,6 +143,7 @@
       root.dataset.draws = String(++draws);
       root.dataset.state = "ready";
     });
+    prefetch();
     return true;
   }
 
@@ -167,25 +171,89 @@
     const ask = ++loading;
     const end = live ? Date.now() / 1000 : range.end;
     const start = end - range.span;
-    const view = Math.ceil(end) - Math.floor(start);
-    const [from, to] = fetchBounds(start, end, view);
-    const url = `${root.dataset.dataUrl}?start=${from}&end=${to}&view=${view}`;
     const started = performance.now();
     root.dataset.state = "loading";
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!response.ok || ask !== loading) {
+    const early = fromAhead(start, end);
+    let answer = early && (await early);
+    if (!answer || !holds(answer, start, end, answer.body.step)) {
+      answer = await fetchLanes(...lanesRange(start, end)); // not asked ahead, or the tier's edge moved
+    }
+    if (!answer || ask !== loading) {
       return; // a newer range was asked meanwhile: its answer draws
     }
-    const body = await response.json();
+    const body = answer.body;
     events = body.events;
     rules = body.rules;
-    loaded = { start: from, end: to, step: body.step };
+    loaded = { start: answer.start, end: answer.end, step: body.step };
     draw(body, start, end);
     showEvents(body);
     showRange(start, end, body.step);
     root.dataset.drawMs = String(Math.round(performance.now() - started));
     root.dataset.draws = String(++draws);
     root.dataset.state = "ready";
+    prefetch();
+  }
+
+  // What to ask for a view [start, end): [from, to, view], as fetchBounds widens it.
+  function lanesRange(start, end) {
+    const view = Math.ceil(end) - Math.floor(start);
+    return [...fetchBounds(start, end, view), view];
+  }
+
+  async function fetchLanes(from, to, view) {
+    const url = `${root.dataset.dataUrl}?start=${from}&end=${to}&view=${view}`;
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    return response.ok ? { start: from, end: to, body: await response.json() } : null;
+  }
+
+  // Whether points held at `step` over held.start..held.end are those of the view [start, end).
+  function holds(held, start, end, step) {
+    return start >= held.start && end <= held.end && stepFor(Math.floor(start), Math.ceil(end)) === step;
+  }
+
+  // The answer asked ahead, when it is for this view (arrived or still on its way).
+  function fromAhead(start, end) {
+    if (live || !ahead || !rules || !holds(ahead, start, end, ahead.step)) {
+      return null;
+    }
+    const answer = ahead.answer;
+    ahead = null;
+    return answer;
+  }
+
+  // After each draw off the live edge, ask in the background for the points of the first
+  // of the next zoom-ins that the charts do not hold (a finer tier or step): answering such
+  // a zoom is most of a second of server and JSON, and the user need not wait for it.
+  function prefetch() {
+    if (live || !rules || !loaded) {
+      return;
+    }
+    let [end, span] = [range.end, range.span];
+    for (let level = 0; level < PREFETCH_LEVELS; ++level) {
+      [end, span] = zoomedIn(end, span);
+      const start = end - span;
+      if (ahead && holds(ahead, start, end, ahead.step)) {
+        return; // already asked
+      }
+      if (!holds(loaded, start, end, loaded.step)) {
+        const step = stepFor(Math.floor(start), Math.ceil(end));
+        const [from, to, view] = lanesRange(start, end);
+        const answer = fetchLanes(from, to, view).catch(() => null);
+        ahead = { start: from, end: to, step: step, answer: answer };
+        const asked = ++aheadAsked;
+        root.dataset.ahead = "loading";
+        answer.then(() => {
+          if (asked === aheadAsked) {
+            root.dataset.ahead = "ready"; // for the bench: what a user pausing on a view gets
+          }
+        });
+        return;
+      }
+    }
+  }
+
+  function zoomedIn(end, span) {
+    return [end - span / 4, Math.max(SMALLEST, span / 2)];
   }
 
   // Off the live edge, fetch a view's width either side of it (at the view's step: the
@@ -197,7 +265,7 @@
     if (live || !rules || step !== resolution) {
       return [Math.floor(start), Math.ceil(end)];
     }
-    const side = (range.span * (rules.ahead - 1)) / 2;
+    const side = ((end - start) * (rules.ahead - 1)) / 2;
     const now = Math.ceil(Date.now() / 1000);
     const to = Math.min(Math.ceil(end + side), Math.max(now, Math.ceil(end)));
     return [Math.max(Math.floor(start - side), to - rules.ahead * view), to]; // the server's limit
@@ -269,7 +337,7 @@
       const end = currentEnd() + range.span / 2;
       setRange(Math.min(end, Date.now() / 1000), range.span, end >= Date.now() / 1000);
     },
-    "zoom-in": () => setRange(currentEnd() - range.span / 4, range.span / 2, false),
+    "zoom-in": () => setRange(...zoomedIn(currentEnd(), range.span), false),
     "zoom-out": () => setRange(Math.min(currentEnd() + range.span / 2, Date.now() / 1000), range.span * 2, live),
     live: () => setRange(Date.now() / 1000, range.span, !live),
   };

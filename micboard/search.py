@@ -21,6 +21,10 @@ FOLD_FUNCTION = "micboard_fold"
 class FoldedContains(IContains):
     lookup_name = "folded"
 
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> Any:
+        # Not SQLite: the backend's own icontains (its operators know no "folded").
+        return IContains(self.lhs, self.rhs).as_sql(compiler, connection)
+
     def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> Any:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)  # '%…%', wildcards escaped

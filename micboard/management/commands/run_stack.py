@@ -1,5 +1,5 @@
-"""Start the whole Micboard demo with one command: Redis, devices, poller, the outputs
-worker and the web server.
+"""Start the whole Micboard demo with one command: Redis, devices (and the demo's Planning
+Center simulator), the poller, the outputs worker, the roster sync and the web server.
 
 Each part runs as a child process and is restarted (with backoff) if it dies, so a demo
 wall or a kiosk keeps going; Ctrl-C stops every child cleanly.
@@ -56,8 +56,8 @@ class Child:
 
 class Command(BaseCommand):
     help = (
-        "Start Redis (if needed), the simulated stage, the poller, the outputs worker "
-        "and uvicorn together."
+        "Start Redis (if needed), the simulated stage, the poller, the outputs worker, "
+        "the roster sync and uvicorn together."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
